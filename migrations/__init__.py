@@ -1,1 +1,0 @@
-"""migrations package."""

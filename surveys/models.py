@@ -1,0 +1,223 @@
+"""The data model: SQLAlchemy 2 typed tables on one MetaData with a naming convention."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so Alembic migrations work on SQLite (batch mode) and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC; SQLite hands back naive values, made aware here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every time in followup must be timezone-aware")
+        value = value.astimezone(UTC)
+        # SQLite stores text; drop the zone so comparisons between stored values stay lexical.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the one MetaData."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class QuizSetVersion(Base):
+    """One immutable version of a quiz set; a changed file makes a new version."""
+
+    __tablename__ = "quiz_set"
+    __table_args__ = (
+        UniqueConstraint("slug", "version", name="slug_version"),
+        UniqueConstraint("slug", "checksum", name="slug_checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]]
+    checksum: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    @property
+    def ref(self) -> str:
+        """The `slug@version` form officers type."""
+        return f"{self.slug}@{self.version}"
+
+
+class Course(Base):
+    """A delivered course; attendance is the denominator for response rates."""
+
+    __tablename__ = "course"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 6", name="level_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer)
+    delivered_on: Mapped[date] = mapped_column(Date)
+    zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    quiz_set_id: Mapped[int] = mapped_column(ForeignKey("quiz_set.id"))
+    waves: Mapped[list[str]]
+    expected_attendance: Mapped[int | None] = mapped_column(Integer)
+    ended_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    quiz_set: Mapped[QuizSetVersion] = relationship(lazy="joined")
+
+
+class Invite(Base):
+    """A deep-link invite; only the token's hash is stored."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    single_use: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[str | None] = mapped_column(String(40))
+    agency: Mapped[str | None] = mapped_column(String(40))
+    level: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    course: Mapped[Course] = relationship(lazy="joined")
+
+
+class Enrolment(Base):
+    """A consenting practitioner on a course, known only by a random pseudonym."""
+
+    __tablename__ = "enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(16), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str | None] = mapped_column(String(40))
+    agency: Mapped[str | None] = mapped_column(String(40))
+    level: Mapped[int | None] = mapped_column(Integer)
+    consented_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship(lazy="joined")
+
+
+class Contact(Base):
+    """The only link from an enrolment to a person (a Telegram chat); deleted when no longer needed."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolment.id", ondelete="CASCADE"), unique=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class CheckIn(Base):
+    """One wave for one enrolment: the durable schedule and the position in the quiz."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "wave", name="enrolment_wave"),
+        # The dispatcher reads only what is due: (state, due_at) keeps a tick independent of
+        # how many check-ins are stored.
+        Index("ix_check_in_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"))
+    wave: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    due_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_action_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+    enrolment: Mapped[Enrolment] = relationship(lazy="joined")
+
+
+class Answer(Base):
+    """One answer to one item: no chat id, name or username, ever."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("check_in_id", "item_id", name="checkin_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_in_id: Mapped[int] = mapped_column(
+        ForeignKey("check_in.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[str] = mapped_column(String(64))
+    quiz_set_id: Mapped[int] = mapped_column(ForeignKey("quiz_set.id"))
+    value: Mapped[str] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    answered_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """An admin action or a refused attempt, with a pseudonymised actor."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+CHECK_IN_STATES = ("scheduled", "sent", "in_progress", "completed", "expired", "cancelled", "missed")

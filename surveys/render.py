@@ -1,0 +1,93 @@
+"""Render quiz texts (Jinja2 placeholders) safely, in a sandbox, with a known context."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+ALLOWED_PLACEHOLDERS = frozenset({"course_title", "wave", "wave_label", "months_since"})
+
+# The longest values we expect at run time; validation renders every text with them so a
+# text that fits here fits in a real message. Course titles longer than this are refused
+# when a course is created.
+MAX_COURSE_TITLE = 120
+LONGEST_MONTHS_SINCE = 120
+
+_WORDS = {
+    1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
+    8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 18: "eighteen",
+    24: "twenty-four",
+}
+_MONTHS_WAVE = re.compile(r"^([1-9][0-9]?)m$")
+
+
+def wave_label(wave: str) -> str:
+    """Say a wave in words: "3m" → "three months after the course", "post" → "at the end of the course"."""
+    if wave == "pre":
+        return "before the course"
+    if wave == "post":
+        return "at the end of the course"
+    match = _MONTHS_WAVE.match(wave)
+    if not match:
+        raise ValueError(f"unknown wave {wave!r}: expected pre, post or a number of months like 3m")
+    months = int(match.group(1))
+    if months == 1:
+        return "one month after the course"
+    return f"{_WORDS.get(months, str(months))} months after the course"
+
+
+def wave_months(wave: str) -> int:
+    """Whole months between the course and a wave: 0 for pre and post, N for "Nm"."""
+    match = _MONTHS_WAVE.match(wave)
+    return int(match.group(1)) if match else 0
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a text may refer to: the course, the wave and the months since the course."""
+
+    course_title: str
+    wave: str
+    months_since: int
+
+    def variables(self) -> dict[str, object]:
+        """The placeholder values, including the derived wave label."""
+        return {
+            "course_title": self.course_title,
+            "wave": self.wave,
+            "wave_label": wave_label(self.wave),
+            "months_since": self.months_since,
+        }
+
+
+def longest_context(waves: list[str] | tuple[str, ...]) -> RenderContext:
+    """The context that makes texts longest: a maximal title and the wordiest of the waves."""
+    wave = max(waves, key=lambda w: (len(wave_label(w)), len(w)), default="post")
+    return RenderContext("W" * MAX_COURSE_TITLE, wave, LONGEST_MONTHS_SINCE)
+
+
+def _environment() -> SandboxedEnvironment:
+    # autoescape off: texts go to Telegram as plain text, not HTML.
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def template_problems(text: str) -> list[str]:
+    """Say what is wrong with a text as a template: syntax errors and unknown placeholders."""
+    env = _environment()
+    try:
+        ast = env.parse(text)
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line} of the text)" if line and "\n" in text else ""
+        return [f"template syntax error{where}: {exc.message or exc}"]
+    unknown = sorted(meta.find_undeclared_variables(ast) - ALLOWED_PLACEHOLDERS)
+    allowed = ", ".join(sorted(ALLOWED_PLACEHOLDERS))
+    return [f"unknown placeholder '{{{{ {name} }}}}' (allowed: {allowed})" for name in unknown]
+
+
+def render(text: str, context: RenderContext) -> str:
+    """Render one text with the context in the sandbox; raise jinja2.TemplateError if it cannot."""
+    return _environment().from_string(text).render(context.variables())
