@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Literal, Union
 
 from pydantic import (
@@ -15,6 +17,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from surveys.quizset.checks import set_problems
 
 MAX_BUTTON_LABEL = 40
 KNOWN_CONSTRUCTS = ("victim_blaming", "blaming_parents", "self_efficacy", "confidence", "resources")
@@ -134,7 +138,8 @@ class LikertItem(_Item):
     """A five-point agreement scale feeding one attitude construct."""
 
     kind: Literal["likert"]
-    construct: Construct
+    # `construct` would shadow BaseModel.construct, so the attribute has another name.
+    construct_name: Construct = Field(alias="construct")
     reverse: StrictBool = False
     labels: tuple[ButtonLabel, ...]
 
@@ -152,7 +157,7 @@ class YesNoItem(_Item):
     """A yes/no question, usually about a change in practice; not scored."""
 
     kind: Literal["yes_no"]
-    construct: Construct | None = None
+    construct_name: Construct | None = Field(default=None, alias="construct")
 
 
 class NumberItem(_Item):
@@ -211,9 +216,7 @@ class QuizSet(_Strict):
         # The loader runs these checks itself on the raw YAML so it can point at lines;
         # anything else building a QuizSet (a stored definition, a test) is checked here.
         if not (info.context or {}).get("checked_by_loader"):
-            from surveys.quizset.checks import set_problems
-
-            problems = set_problems(self.model_dump(mode="json"))
+            problems = set_problems(self.to_definition())
             if problems:
                 raise ValueError("; ".join(p.message for p in problems))
         return self
@@ -231,11 +234,12 @@ class QuizSet(_Strict):
 
     def to_definition(self) -> dict:
         """The set as plain JSON-ready data, as stored in the database."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
     @classmethod
     def from_definition(cls, definition: dict) -> QuizSet:
         """Rebuild a set from `to_definition()` output; raises QuizSetInvalid if it is not valid."""
+        # Imported here because the loader builds on these models.
         from surveys.quizset.loader import validate_data
 
         return validate_data(definition, filename="<definition>")
@@ -243,6 +247,5 @@ class QuizSet(_Strict):
     @property
     def checksum(self) -> str:
         """sha256 of the canonical JSON of the set: equal sets, equal checksums."""
-        from surveys.quizset.canonical import checksum
-
-        return checksum(self.to_definition())
+        canonical = json.dumps(self.to_definition(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
