@@ -1,0 +1,85 @@
+"""Quiz-set versions in the database: import (new version only when changed), list, fetch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.models import QuizSetVersion
+
+if TYPE_CHECKING:
+    from surveys.quizset.models import QuizSet
+
+
+class UnknownQuizSet(LookupError):
+    """No stored quiz set matches a `slug` or `slug@version` reference."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the stored version and whether it is new."""
+
+    version: QuizSetVersion
+    created: bool
+
+    def describe(self) -> str:
+        """One line for the CLI and the chat."""
+        ref = self.version.ref
+        if self.created:
+            return f"Imported {ref} ({self.version.title})."
+        return f"{ref} is already stored and unchanged: nothing imported."
+
+
+async def import_quiz_set(session: AsyncSession, quiz: QuizSet, now: datetime) -> ImportResult:
+    """Store `quiz` as a new version of its slug, unless an identical version exists.
+
+    Stored versions are never modified: answers point at the exact text that was asked.
+    """
+    checksum = quiz.checksum
+    existing = await session.scalar(
+        select(QuizSetVersion).where(
+            QuizSetVersion.slug == quiz.slug, QuizSetVersion.checksum == checksum
+        )
+    )
+    if existing is not None:
+        return ImportResult(existing, created=False)
+    latest = await session.scalar(
+        select(func.max(QuizSetVersion.version)).where(QuizSetVersion.slug == quiz.slug)
+    )
+    version = QuizSetVersion(
+        slug=quiz.slug,
+        version=(latest or 0) + 1,
+        title=quiz.title,
+        definition=quiz.to_definition(),
+        checksum=checksum,
+        created_at=now,
+    )
+    session.add(version)
+    await session.flush()
+    return ImportResult(version, created=True)
+
+
+async def find_quiz_set(session: AsyncSession, ref: str) -> QuizSetVersion:
+    """Resolve `slug` (the latest version) or `slug@N`; UnknownQuizSet if there is none."""
+    slug, _, number = ref.partition("@")
+    query = select(QuizSetVersion).where(QuizSetVersion.slug == slug)
+    if number:
+        if not number.isdigit():
+            raise UnknownQuizSet(f"{ref!r}: the version after @ must be a number, e.g. {slug}@2")
+        query = query.where(QuizSetVersion.version == int(number))
+    found = await session.scalar(query.order_by(QuizSetVersion.version.desc()).limit(1))
+    if found is None:
+        raise UnknownQuizSet(f"no quiz set {ref!r} is stored; import it with `followup quiz import FILE`")
+    return found
+
+
+async def list_quiz_sets(session: AsyncSession) -> list[QuizSetVersion]:
+    """Every stored version, by slug then version."""
+    rows = await session.scalars(
+        select(QuizSetVersion).order_by(QuizSetVersion.slug, QuizSetVersion.version)
+    )
+    return list(rows)

@@ -1,0 +1,132 @@
+"""Check-ins as the practitioner sees them: which one is open, whose it is, recording answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
+
+ANSWERABLE_STATES = ("scheduled", "sent", "in_progress")
+
+
+@dataclass(frozen=True)
+class OpenCheckIn:
+    """A check-in with what is needed to continue it."""
+
+    check_in: CheckIn
+    course: Course
+    quiz_set: QuizSetVersion
+
+
+async def owned_check_in(session: AsyncSession, check_in_id: int, chat_id: int) -> OpenCheckIn | None:
+    """The check-in if it belongs to this chat's (unwithdrawn) enrolment; None otherwise.
+
+    Every button press goes through here: a forged id for someone else's check-in finds nothing.
+    """
+    row = await session.execute(
+        select(CheckIn, Course, QuizSetVersion)
+        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+        .join(Contact, Contact.enrolment_id == Enrolment.id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .join(QuizSetVersion, QuizSetVersion.id == Course.quiz_set_id)
+        .where(CheckIn.id == check_in_id, Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None))
+    )
+    found = row.first()
+    return OpenCheckIn(*found) if found else None
+
+
+async def open_check_in(session: AsyncSession, chat_id: int, now: datetime) -> OpenCheckIn | None:
+    """The chat's check-in to answer now: started ones first, then the oldest due one."""
+    rows = await session.execute(
+        select(CheckIn, Course, QuizSetVersion)
+        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+        .join(Contact, Contact.enrolment_id == Enrolment.id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .join(QuizSetVersion, QuizSetVersion.id == Course.quiz_set_id)
+        .where(
+            Contact.chat_id == chat_id,
+            Enrolment.withdrawn_at.is_(None),
+            CheckIn.state.in_(ANSWERABLE_STATES),
+            CheckIn.due_at <= now,
+            CheckIn.closes_at > now,
+        )
+        .order_by((CheckIn.state == "in_progress").desc(), CheckIn.due_at, CheckIn.id)
+        .limit(1)
+    )
+    found = rows.first()
+    return OpenCheckIn(*found) if found else None
+
+
+async def pending_check_ins(session: AsyncSession, chat_id: int) -> list[tuple[CheckIn, Course]]:
+    """Everything not yet finished for this chat, soonest first (for /status)."""
+    rows = await session.execute(
+        select(CheckIn, Course)
+        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+        .join(Contact, Contact.enrolment_id == Enrolment.id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None), CheckIn.state.in_(ANSWERABLE_STATES))
+        .order_by(CheckIn.due_at)
+    )
+    return [(c, k) for c, k in rows.all()]
+
+
+async def stored_answers(session: AsyncSession, check_in_id: int) -> dict[str, str]:
+    """item id → stored value, for resuming a check-in where it stopped."""
+    rows = await session.execute(
+        select(Answer.item_id, Answer.value).where(Answer.check_in_id == check_in_id)
+    )
+    return {item_id: value for item_id, value in rows.all()}
+
+
+async def mark_started(session: AsyncSession, check_in: CheckIn, now: datetime) -> None:
+    """The practitioner has begun: in progress, and no more invitations for it."""
+    if check_in.state in ("scheduled", "sent"):
+        check_in.state = "in_progress"
+        check_in.started_at = check_in.started_at or now
+        check_in.sent_at = check_in.sent_at or now
+        await session.flush()
+
+
+async def record_answer(
+    session: AsyncSession,
+    check_in: CheckIn,
+    *,
+    item_id: str,
+    value: str,
+    score: float | None,
+    now: datetime,
+    completes: bool,
+) -> bool:
+    """Store one answer (and complete the check-in if it was the last); False if already answered.
+
+    The unique (check-in, item) constraint makes a double tap harmless, even from two processes.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(
+                Answer(
+                    check_in_id=check_in.id,
+                    item_id=item_id,
+                    quiz_set_id=check_in.enrolment.course.quiz_set_id,
+                    value=value,
+                    score=score,
+                    answered_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    await mark_started(session, check_in, now)
+    if completes:
+        # Conditional, so a check-in closed meanwhile (expired, withdrawn) stays as it is.
+        await session.execute(
+            update(CheckIn)
+            .where(CheckIn.id == check_in.id, CheckIn.state.in_(ANSWERABLE_STATES))
+            .values(state="completed", completed_at=now, claimed_by=None, next_action_at=None)
+        )
+        await session.refresh(check_in)
+    return True

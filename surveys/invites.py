@@ -1,0 +1,77 @@
+"""Invites: deep-link tokens for a course (stored as hashes), and their validity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.courses import course_is_closed
+from surveys.models import Course, Invite
+from surveys.tokens import hash_token, new_token
+
+
+class InviteProblem(LookupError):
+    """An invite that cannot be used; `reason` is one of unknown, expired, used, closed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    """A freshly made invite and its token; the token exists only here, never in the database."""
+
+    invite: Invite
+    token: str
+
+
+async def issue_invite(
+    session: AsyncSession,
+    course: Course,
+    now: datetime,
+    *,
+    single_use: bool = False,
+    role: str | None = None,
+    agency: str | None = None,
+    level: int | None = None,
+    expires_at: datetime | None = None,
+) -> IssuedInvite:
+    """Create an invite for `course`: one shared link, or a single-use one per attendee."""
+    token = new_token()
+    invite = Invite(
+        course_id=course.id,
+        course=course,
+        token_hash=hash_token(token),
+        single_use=single_use,
+        role=role,
+        agency=agency,
+        level=level,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    session.add(invite)
+    await session.flush()
+    return IssuedInvite(invite, token)
+
+
+async def resolve_invite(session: AsyncSession, token: str, now: datetime) -> Invite:
+    """The usable invite for `token`; InviteProblem says why it is not usable."""
+    invite = await session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)))
+    if invite is None or invite.revoked_at is not None:
+        raise InviteProblem("unknown")
+    if invite.expires_at is not None and invite.expires_at <= now:
+        raise InviteProblem("expired")
+    if invite.single_use and invite.used_at is not None:
+        raise InviteProblem("used")
+    if course_is_closed(invite.course):
+        raise InviteProblem("closed")
+    return invite
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    """The t.me link that opens the bot with `/start <token>`."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={token}"
