@@ -1,0 +1,179 @@
+"""The store: quiz-set versions, courses, invites, enrolments and answers on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
+from surveys.checkins import open_check_in, owned_check_in, record_answer, stored_answers
+from surveys.courses import CourseError, course_has_ended, create_course, parse_waves
+from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
+from surveys.invites import InviteProblem, deep_link, issue_invite, resolve_invite
+from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
+from surveys.quizset import bundled_quiz_set, load_quiz_set
+from surveys.tokens import hash_token
+from tests.factories import a_course, an_enrolment, stored_cse_core
+
+
+async def test_importing_an_unchanged_quiz_set_is_a_no_op_that_says_so(sessions, now):
+    quiz = load_quiz_set(bundled_quiz_set("cse-core"))
+    async with sessions() as session, session.begin():
+        first = await import_quiz_set(session, quiz, now)
+        again = await import_quiz_set(session, quiz, now)
+    assert first.created and not again.created
+    assert again.version.id == first.version.id
+    assert "unchanged" in again.describe()
+
+
+async def test_a_changed_quiz_set_becomes_a_new_version_and_the_old_one_stays(sessions, now):
+    text = bundled_quiz_set("cse-core").read_text()
+    changed = text.replace("title: ", "title: Revised ", 1)
+    async with sessions() as session, session.begin():
+        v1 = (await import_quiz_set(session, load_quiz_set(text, "a.yaml"), now)).version
+        v2 = (await import_quiz_set(session, load_quiz_set(changed, "b.yaml"), now)).version
+        assert (v1.version, v2.version) == (1, 2)
+        assert (await find_quiz_set(session, "cse-core")).id == v2.id
+        assert (await find_quiz_set(session, "cse-core@1")).definition == v1.definition
+        assert [v.ref for v in await list_quiz_sets(session)] == ["cse-core@1", "cse-core@2"]
+        with pytest.raises(UnknownQuizSet):
+            await find_quiz_set(session, "cse-core@9")
+
+
+async def test_a_course_refuses_waves_its_quiz_set_does_not_know(sessions, now):
+    async with sessions() as session, session.begin():
+        await stored_cse_core(session, now)
+        with pytest.raises(CourseError, match="12m"):
+            await create_course(
+                session, code="C-1", title="t", delivered_on=now.date(), level=2,
+                quiz_ref="cse-core", now=now, waves=("post", "12m"),
+            )
+
+
+def test_waves_are_parsed_and_bad_ones_named():
+    assert parse_waves("pre, post,3m,6m") == ("pre", "post", "3m", "6m")
+    assert parse_waves(None) == ("post", "3m", "6m")
+    with pytest.raises(CourseError, match="later"):
+        parse_waves("post,later")
+
+
+async def test_a_course_counts_as_ended_after_its_day_or_when_the_officer_ends_it(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        assert not course_has_ended(course, now)
+        assert course_has_ended(course, now + timedelta(days=1))
+        course.ended_at = now
+        assert course_has_ended(course, now)
+
+
+async def test_only_the_hash_of_an_invite_token_is_stored(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        issued = await issue_invite(session, course, now)
+        assert issued.invite.token_hash == hash_token(issued.token)
+        assert 16 <= len(issued.token) <= 64
+        stored = [c.key for c in inspect(type(issued.invite)).columns]
+        assert not any("token" == name for name in stored)
+        assert (await resolve_invite(session, issued.token, now)).id == issued.invite.id
+    assert deep_link("@followup_bot", "abc") == "https://t.me/followup_bot?start=abc"
+
+
+async def test_unknown_expired_and_used_invites_are_refused_with_a_reason(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        expiring = await issue_invite(session, course, now, expires_at=now + timedelta(days=1))
+        single = await issue_invite(session, course, now, single_use=True, role="police")
+        with pytest.raises(InviteProblem) as unknown:
+            await resolve_invite(session, "not-a-real-token-at-all", now)
+        with pytest.raises(InviteProblem) as expired:
+            await resolve_invite(session, expiring.token, now + timedelta(days=2))
+        enrolment = await enrol(session, single.invite, 111, now, role="teacher")
+        with pytest.raises(InviteProblem) as used:
+            await resolve_invite(session, single.token, now)
+    assert (unknown.value.reason, expired.value.reason, used.value.reason) == ("unknown", "expired", "used")
+    assert enrolment.role == "police"  # the register's role wins over a self-reported one
+
+
+async def test_enrolment_uses_a_random_pseudonym_and_one_contact_row(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        e1 = await an_enrolment(session, course, 5550001, now)
+        with pytest.raises(AlreadyEnrolled):
+            await an_enrolment(session, course, 5550001, now)
+        e2 = await an_enrolment(session, course, 5550002, now)
+        assert e1.pseudonym != e2.pseudonym
+        assert "5550001" not in e1.pseudonym
+        assert await session.scalar(select(func.count()).select_from(Contact)) == 2
+
+
+async def _checkin(session, enrolment, now, wave="post"):
+    check_in = CheckIn(
+        enrolment_id=enrolment.id, enrolment=enrolment, wave=wave, state="sent",
+        due_at=now, closes_at=now + timedelta(days=21),
+    )
+    session.add(check_in)
+    await session.flush()
+    return check_in
+
+
+async def test_a_check_in_is_only_reachable_from_its_own_chat(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        mine = await an_enrolment(session, course, 1001, now)
+        await an_enrolment(session, course, 1002, now)
+        check_in = await _checkin(session, mine, now)
+        assert (await owned_check_in(session, check_in.id, 1001)) is not None
+        assert (await owned_check_in(session, check_in.id, 1002)) is None
+        assert (await open_check_in(session, 1001, now)).check_in.id == check_in.id
+        assert await open_check_in(session, 1002, now) is None
+
+
+async def test_an_answer_is_stored_once_and_the_last_one_completes_the_check_in(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        enrolment = await an_enrolment(session, course, 1001, now)
+        check_in = await _checkin(session, enrolment, now)
+        assert await record_answer(session, check_in, item_id="q1", value="b", score=1.0, now=now, completes=False)
+        assert not await record_answer(session, check_in, item_id="q1", value="c", score=0.0, now=now, completes=False)
+        assert check_in.state == "in_progress"
+        assert await record_answer(session, check_in, item_id="q2", value="4", score=4.0, now=now, completes=True)
+        assert check_in.state == "completed"
+        assert await stored_answers(session, check_in.id) == {"q1": "b", "q2": "4"}
+
+
+async def test_stop_cancels_what_is_pending_and_deletes_the_chat_link_but_keeps_answers(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        enrolment = await an_enrolment(session, course, 1001, now)
+        check_in = await _checkin(session, enrolment, now)
+        await record_answer(session, check_in, item_id="q1", value="b", score=1.0, now=now, completes=False)
+        assert await withdraw(session, 1001, now) == 1
+        assert await active_enrolments(session, 1001) == []
+        await session.refresh(check_in)
+        assert check_in.state == "cancelled"
+        assert await session.scalar(select(func.count()).select_from(Contact)) == 0
+        assert await session.scalar(select(func.count()).select_from(Answer)) == 1
+
+
+async def test_delete_erases_the_persons_answers_and_leaves_others(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        mine = await an_enrolment(session, course, 1001, now)
+        theirs = await an_enrolment(session, course, 1002, now)
+        for enrolment in (mine, theirs):
+            check_in = await _checkin(session, enrolment, now)
+            await record_answer(session, check_in, item_id="q1", value="b", score=1.0, now=now, completes=False)
+        assert await erase(session, 1001) == 1
+        assert await session.scalar(select(func.count()).select_from(Answer)) == 1
+        assert await session.scalar(select(func.count()).select_from(Enrolment)) == 1
+        assert await erase(session, 1001) == 0
+
+
+async def test_stored_times_come_back_timezone_aware_in_utc(sessions, now):
+    async with sessions() as session, session.begin():
+        version = await stored_cse_core(session, now)
+    async with sessions() as session:
+        again = await session.get(QuizSetVersion, version.id)
+        assert again.created_at == now and again.created_at.utcoffset() == timedelta(0)
