@@ -1,0 +1,32 @@
+"""Scrubbing contact details out of free-text answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from surveys.scrub import scrub_free_text
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("mail jo.bloggs+cse@council.gov.uk today", "mail [removed] today"),
+        ("call 07700 900123 please", "call [removed] please"),
+        ("ring +44 20 7946 0958.", "ring [removed]."),
+        ("tel (020) 7946 0958", "tel [removed]"),
+        ("0044 7700 900123", "[removed]"),
+        ("US office +1 (555) 123-4567", "US office [removed]"),
+        ("she lives near SW1A 1AA", "she lives near [removed]"),
+        ("postcode m1 1ae", "postcode [removed]"),
+    ],
+)
+def test_contact_details_are_replaced(text: str, scrubbed: str) -> None:
+    assert scrub_free_text(text) == scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["16 children in 2024, 3 cases", "ref 12345", "born 2009-04-01", "I now ask about age of consent (16)."],
+)
+def test_ordinary_numbers_and_words_are_kept(text: str) -> None:
+    assert scrub_free_text(text) == text
