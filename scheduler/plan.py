@@ -64,7 +64,7 @@ def in_window(moment: datetime, zone: ZoneInfo, window: Window) -> bool:
     """True when `moment` falls on a weekday between the window's start and end, local time."""
     local = moment.astimezone(zone)
     start, end = window
-    return local.weekday() < 5 and start <= local.timetz().replace(tzinfo=None) <= end
+    return local.weekday() < 5 and start <= local.time() <= end
 
 
 def next_in_window(moment: datetime, zone: ZoneInfo, window: Window) -> datetime:

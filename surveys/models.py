@@ -166,6 +166,8 @@ class CheckIn(Base):
         # The dispatcher reads only what is due: (state, due_at) keeps a tick independent of
         # how many check-ins are stored.
         Index("ix_check_in_state_due", "state", "due_at"),
+        # Reminders, snoozes and retries are found by when their next action is due.
+        Index("ix_check_in_state_next_action", "state", "next_action_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,6 +181,8 @@ class CheckIn(Base):
     completed_at: Mapped[datetime | None]
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     next_action_at: Mapped[datetime | None]
+    # "Remind me tomorrow" was pressed: the next reminder is owed even after the automatic two.
+    snoozed_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,428 @@
+"""The dispatch loop: claim due check-ins, send invitations and reminders, expire, snooze."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from scheduler import messages
+from scheduler.messenger import DeliveryError, Messenger, OutgoingMessage, Unreachable
+from scheduler.plan import next_in_window
+from surveys.clock import Clock
+from surveys.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = ("scheduled", "sent", "in_progress")
+REMINDABLE_STATES = ("sent", "in_progress")
+MAX_BACKOFF = timedelta(hours=1)
+
+Kind = Literal["invitation", "reminder"]
+
+
+@dataclass
+class DispatchReport:
+    """What one pass did, counted."""
+
+    sent: int = 0
+    reminded: int = 0
+    expired: int = 0
+    unreachable: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    def __add__(self, other: DispatchReport) -> DispatchReport:
+        return DispatchReport(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def __str__(self) -> str:
+        return (
+            f"Sent {self.sent} invitation(s) and {self.reminded} reminder(s); "
+            f"{self.expired} expired, {self.unreachable} unreachable, {self.retried} to retry, "
+            f"{self.failed} failed, {self.cancelled} cancelled."
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A check-in this worker now holds, and what to send for it."""
+
+    check_in_id: int
+    kind: Kind
+
+
+def default_worker_id() -> str:
+    """Host, process and a random suffix: unique per running dispatcher."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _due(ci: Any, now: datetime, max_reminders: int) -> ColumnElement[bool]:
+    """The claim rule, as SQL over check-in entity `ci`; evaluated again inside the claiming UPDATE.
+
+    Due: still open (closes_at > now), not held by a live claim, enrolment not withdrawn, contact
+    present and reachable, and either an invitation (scheduled, due_at ≤ now, no retry pending)
+    or a reminder (sent / in progress, next_action_at ≤ now, fewer than `max_reminders` sent
+    unless the person asked to be reminded).
+    """
+    return and_(
+        ci.closes_at > now,
+        or_(ci.claimed_by.is_(None), ci.claim_expires_at < now),
+        or_(
+            and_(
+                ci.state == "scheduled",
+                ci.due_at <= now,
+                or_(ci.next_action_at.is_(None), ci.next_action_at <= now),
+            ),
+            and_(
+                ci.state.in_(REMINDABLE_STATES),
+                ci.next_action_at <= now,
+                or_(ci.reminders_sent < max_reminders, ci.snoozed_until.is_not(None)),
+            ),
+        ),
+        exists().where(Enrolment.id == ci.enrolment_id, Enrolment.withdrawn_at.is_(None)),
+        exists().where(Contact.enrolment_id == ci.enrolment_id, Contact.unreachable_at.is_(None)),
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    now: datetime,
+    worker_id: str,
+    limit: int,
+    lease: timedelta,
+    *,
+    max_reminders: int = 2,
+) -> list[Claim]:
+    """Claim up to `limit` due check-ins for `worker_id` until `now + lease`, and commit.
+
+    One statement: UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) AND <due>.
+    On PostgreSQL SKIP LOCKED lets several workers claim side by side without waiting or
+    overlapping, and the outer <due> is re-checked on the locked rows. On SQLite the statement
+    runs under the database's single write lock, so the re-check cannot race. A claim whose lease
+    has run out (the worker died) is due again.
+    """
+    candidate = aliased(CheckIn)
+    chosen = (
+        select(candidate.id)
+        .where(_due(candidate, now, max_reminders))
+        .order_by(candidate.due_at, candidate.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(CheckIn)
+        .where(CheckIn.id.in_(chosen.scalar_subquery()), _due(CheckIn, now, max_reminders))
+        .values(claimed_by=worker_id, claim_expires_at=now + lease)
+        .returning(CheckIn.id, CheckIn.state)
+        .execution_options(synchronize_session=False)
+    )
+    claims = [Claim(cid, "invitation" if state == "scheduled" else "reminder") for cid, state in result]
+    await session.commit()
+    return claims
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> int:
+    """Close every open check-in whose window has passed (state `expired`); returns how many."""
+    result = await session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.state.in_(OPEN_STATES),
+            CheckIn.closes_at <= now,
+            or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now),
+        )
+        .values(state="expired", next_action_at=None, snoozed_until=None, claimed_by=None,
+                claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return result.rowcount or 0
+
+
+async def cancel_unreachable(session: AsyncSession, now: datetime) -> int:
+    """Cancel open check-ins of people who withdrew or blocked the bot; returns how many."""
+    withdrawn = select(Enrolment.id).where(Enrolment.withdrawn_at.is_not(None))
+    blocked = select(Contact.enrolment_id).where(Contact.unreachable_at.is_not(None))
+    total = 0
+    for reason, who in (("withdrawn", withdrawn), ("unreachable", blocked)):
+        result = await session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.state.in_(OPEN_STATES),
+                CheckIn.enrolment_id.in_(who),
+                or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now),
+            )
+            .values(state="cancelled", last_error=reason, next_action_at=None, claimed_by=None,
+                    claim_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        total += result.rowcount or 0
+    await session.commit()
+    return total
+
+
+async def snooze(
+    session: AsyncSession, check_in_id: int, now: datetime, settings: Settings
+) -> datetime | None:
+    """'Remind me tomorrow': remind 24 hours from now, moved into the send window.
+
+    Returns when the reminder will come, or None if the check-in is no longer open (finished,
+    closed, cancelled) or would have closed by then. The snoozed reminder is owed even after the
+    two automatic ones.
+    """
+    row = (
+        await session.execute(
+            select(CheckIn.closes_at, Course.zone)
+            .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+            .join(Course, Course.id == Enrolment.course_id)
+            .where(CheckIn.id == check_in_id, CheckIn.state.in_(OPEN_STATES))
+        )
+    ).first()
+    if row is None:
+        return None
+    closes_at, zone = row
+    when = next_in_window(now + timedelta(days=1), ZoneInfo(zone or settings.timezone), settings.window)
+    if when >= closes_at:
+        return None
+    result = await session.execute(
+        update(CheckIn)
+        .where(CheckIn.id == check_in_id, CheckIn.state.in_(REMINDABLE_STATES))
+        .values(next_action_at=when, snoozed_until=when)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return when if result.rowcount else None
+
+
+def reminder_times(sent_at: datetime, zone: ZoneInfo, settings: Settings) -> list[datetime]:
+    """The automatic reminders: `reminder_days` after the invitation, each moved into the send window."""
+    return [next_in_window(sent_at + timedelta(days=d), zone, settings.window) for d in settings.reminder_days]
+
+
+def backoff(attempts: int, retry_after: float | None) -> timedelta:
+    """How long to wait before trying again: Telegram's retry_after, else 1, 2, 4 … minutes up to an hour."""
+    if retry_after is not None:
+        return timedelta(seconds=max(1.0, retry_after))
+    return min(MAX_BACKOFF, timedelta(minutes=2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class _Job:
+    claim: Claim
+    chat_id: int
+    enrolment_id: int
+    zone: ZoneInfo
+    sent_at: datetime | None
+    reminders_sent: int
+    snoozed: bool
+    attempts: int
+    message: OutgoingMessage
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    job: _Job
+    message_id: int | None = None
+    error: DeliveryError | None = None
+
+
+class Dispatcher:
+    """Sends what is due through a Messenger; several may run side by side on one database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        messenger: Messenger,
+        clock: Clock,
+        settings: Settings,
+        worker_id: str | None = None,
+        *,
+        concurrency: int = 64,
+        batch: int = 200,
+        lease: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.sessions = sessions
+        self.messenger = messenger
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = concurrency
+        self.batch = batch
+        self.lease = lease
+        self._definitions: dict[int, dict[str, Any]] = {}
+
+    async def run_once(self) -> DispatchReport:
+        """One pass: expire, cancel the unreachable, then send everything due until nothing is."""
+        report = DispatchReport()
+        async with self.sessions() as session:
+            report.expired = await expire_due(session, self.clock())
+            report.cancelled = await cancel_unreachable(session, self.clock())
+        jobs: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.batch)
+        outcomes: asyncio.Queue[_Outcome | None] = asyncio.Queue()
+        async with asyncio.TaskGroup() as group:
+            recorder = group.create_task(self._record(outcomes, report))
+            senders = [group.create_task(self._send(jobs, outcomes)) for _ in range(self.concurrency)]
+            while await self._claim_batch(jobs):
+                pass
+            # A failure above cancels the whole group; here every sender drains, then the recorder.
+            for _ in senders:
+                await jobs.put(None)
+            await asyncio.gather(*senders)
+            await outcomes.put(None)
+            await recorder
+        return report
+
+    async def _claim_batch(self, jobs: asyncio.Queue[_Job | None]) -> bool:
+        """Claim one batch and queue it for the senders; False when nothing was due."""
+        async with self.sessions() as session:
+            claims = await claim_due(
+                session, self.clock(), self.worker_id, self.batch, self.lease,
+                max_reminders=len(self.settings.reminder_days),
+            )
+            if not claims:
+                return False
+            for job in await self._load(session, claims):
+                await jobs.put(job)
+        return True
+
+    async def _load(self, session: AsyncSession, claims: list[Claim]) -> list[_Job]:
+        """Everything the messages need, in one query per batch (plus each quiz set once)."""
+        kinds = {c.check_in_id: c.kind for c in claims}
+        rows = (
+            await session.execute(
+                select(
+                    CheckIn.id, CheckIn.wave, CheckIn.state, CheckIn.sent_at, CheckIn.closes_at,
+                    CheckIn.reminders_sent, CheckIn.snoozed_until, CheckIn.attempts,
+                    CheckIn.enrolment_id, Contact.chat_id, Course.title, Course.zone,
+                    Course.quiz_set_id,
+                )
+                .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+                .join(Course, Course.id == Enrolment.course_id)
+                .join(Contact, Contact.enrolment_id == CheckIn.enrolment_id)
+                .where(CheckIn.id.in_(kinds))
+            )
+        ).all()
+        missing = {r.quiz_set_id for r in rows} - self._definitions.keys()
+        if missing:
+            found = await session.execute(
+                select(QuizSetVersion.id, QuizSetVersion.definition).where(QuizSetVersion.id.in_(missing))
+            )
+            self._definitions.update(dict(found.tuples().all()))
+        jobs = []
+        for r in rows:
+            zone = r.zone or self.settings.timezone
+            questions, minutes = messages.quiz_size(self._definitions.get(r.quiz_set_id, {}), r.wave)
+            info = messages.CheckInInfo(
+                r.id, r.wave, r.title, zone, r.closes_at, r.state == "in_progress", questions, minutes
+            )
+            kind = kinds[r.id]
+            text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
+            jobs.append(_Job(
+                Claim(r.id, kind), r.chat_id, r.enrolment_id, ZoneInfo(zone), r.sent_at,
+                r.reminders_sent, r.snoozed_until is not None, r.attempts, text,
+            ))
+        return jobs
+
+    async def _send(self, jobs: asyncio.Queue[_Job | None], outcomes: asyncio.Queue[_Outcome | None]) -> None:
+        """A sender: one message at a time, so `concurrency` senders bound what is in flight."""
+        while (job := await jobs.get()) is not None:
+            try:
+                message_id = await self.messenger.send(job.chat_id, job.message)
+            except DeliveryError as exc:
+                await outcomes.put(_Outcome(job, error=exc))
+            except Exception as exc:  # noqa: BLE001 - an unknown failure must not lose the check-in
+                log.warning("send of check-in %s failed unexpectedly", job.claim.check_in_id, exc_info=True)
+                await outcomes.put(_Outcome(job, error=DeliveryError(repr(exc)[:200], permanent=False)))
+            else:
+                await outcomes.put(_Outcome(job, message_id=message_id))
+
+    async def _record(self, outcomes: asyncio.Queue[_Outcome | None], report: DispatchReport) -> None:
+        """Write outcomes back as they arrive, many per transaction, releasing each claim."""
+        done = False
+        while not done:
+            batch = [await outcomes.get()]
+            while not outcomes.empty() and len(batch) < 500:
+                batch.append(outcomes.get_nowait())
+            done = batch[-1] is None
+            todo = [o for o in batch if o is not None]
+            if todo:
+                async with self.sessions() as session:
+                    for outcome in todo:
+                        await self._apply(session, outcome, report)
+                    await session.commit()
+
+    async def _apply(self, session: AsyncSession, outcome: _Outcome, report: DispatchReport) -> None:
+        """Record one send's result, only if this worker still holds the claim."""
+        job, now = outcome.job, self.clock()
+        mine = and_(CheckIn.id == job.claim.check_in_id, CheckIn.claimed_by == self.worker_id)
+        released = {"claimed_by": None, "claim_expires_at": None}
+        error = outcome.error
+        if error is None:
+            values = self._after_success(job, now) | released | {
+                "message_id": outcome.message_id, "attempts": 0, "last_error": None,
+            }
+            result = await session.execute(update(CheckIn).where(mine).values(**values))
+            if not result.rowcount:
+                log.warning("check-in %s: claim lost before the send was recorded", job.claim.check_in_id)
+            elif job.claim.kind == "invitation":
+                report.sent += 1
+            else:
+                report.reminded += 1
+        elif isinstance(error, Unreachable):
+            await session.execute(
+                update(Contact)
+                .where(Contact.enrolment_id == job.enrolment_id, Contact.unreachable_at.is_(None))
+                .values(unreachable_at=now)
+            )
+            await session.execute(
+                update(CheckIn)
+                .where(CheckIn.enrolment_id == job.enrolment_id, CheckIn.state.in_(OPEN_STATES))
+                .values(state="cancelled", next_action_at=None, snoozed_until=None,
+                        last_error=f"unreachable: {error.reason}"[:200], **released)
+            )
+            report.unreachable += 1
+        elif error.permanent:
+            await session.execute(
+                update(CheckIn).where(mine).values(
+                    state="cancelled", next_action_at=None, last_error=f"failed: {error.reason}"[:200],
+                    **released,
+                )
+            )
+            report.failed += 1
+        else:
+            attempts = job.attempts + 1
+            retry = next_in_window(now + backoff(attempts, error.retry_after), job.zone, self.settings.window)
+            await session.execute(
+                update(CheckIn).where(mine).values(
+                    attempts=attempts, last_error=error.reason[:200], next_action_at=retry, **released
+                )
+            )
+            report.retried += 1
+
+    def _after_success(self, job: _Job, now: datetime) -> dict[str, Any]:
+        """The schedule after a delivered message: state, and when the next reminder is due."""
+        if job.claim.kind == "invitation":
+            times = reminder_times(now, job.zone, self.settings)
+            # Someone may have started (or been cancelled) while the message was in flight.
+            state = case((CheckIn.state == "scheduled", "sent"), else_=CheckIn.state)
+            return {"state": state, "sent_at": now, "reminders_sent": 0,
+                    "next_action_at": times[0] if times else None, "snoozed_until": None}
+        count = job.reminders_sent + (0 if job.snoozed else 1)
+        times = reminder_times(job.sent_at or now, job.zone, self.settings)
+        following = times[count] if count < len(times) else None
+        if following is not None:
+            # Never two messages back to back: after a snoozed reminder wait at least a day.
+            following = max(following, next_in_window(now + timedelta(days=1), job.zone, self.settings.window))
+        return {"reminders_sent": count, "next_action_at": following, "snoozed_until": None}

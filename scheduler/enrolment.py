@@ -1,0 +1,73 @@
+"""Turning an enrolment into check-in rows, and releasing the post-course wave when a course ends."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.plan import plan_check_ins
+from surveys.models import CheckIn, Course, Enrolment
+from surveys.settings import Settings
+
+
+async def schedule_check_ins(
+    session: AsyncSession, enrolment: Enrolment, course: Course, now: datetime, settings: Settings
+) -> list[CheckIn]:
+    """Create the enrolment's check-ins from the plan; running it again changes nothing."""
+    plan = plan_check_ins(course, enrolment.consented_at, now, settings)
+    if plan:
+        rows: list[dict[str, Any]] = [
+            {
+                "enrolment_id": enrolment.id,
+                "wave": p.wave,
+                "state": p.state,
+                "due_at": p.due_at,
+                "closes_at": p.closes_at,
+                "reminders_sent": 0,
+                "attempts": 0,
+            }
+            for p in plan
+        ]
+        # ON CONFLICT DO NOTHING keeps this idempotent even when two taps race.
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(CheckIn).values(rows).on_conflict_do_nothing(
+            index_elements=["enrolment_id", "wave"]
+        )
+        await session.execute(stmt)
+    result = await session.scalars(
+        select(CheckIn).where(CheckIn.enrolment_id == enrolment.id).order_by(CheckIn.due_at)
+    )
+    return list(result)
+
+
+async def release_post_wave(
+    session: AsyncSession, course: Course, now: datetime, settings: Settings
+) -> int:
+    """The officer ended the course: every enrolled person's post-course check-in is due now.
+
+    Marks the course ended (if not yet) so later enrolments get `post` at once; returns how many
+    check-ins were brought forward. Withdrawn people and check-ins already sent are untouched.
+    """
+    if course.ended_at is None:
+        course.ended_at = now
+    enrolled = select(Enrolment.id).where(
+        Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None)
+    )
+    result = await session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.wave == "post",
+            CheckIn.state == "scheduled",
+            CheckIn.due_at > now,
+            CheckIn.enrolment_id.in_(enrolled),
+        )
+        .values(due_at=now, closes_at=now + timedelta(days=settings.checkin_window_days))
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return result.rowcount or 0
