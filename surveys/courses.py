@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.catalog import find_quiz_set
 from surveys.models import Course
+from surveys.render import MAX_COURSE_TITLE
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 DEFAULT_WAVES = ("post", "3m", "6m")
@@ -52,6 +53,9 @@ async def create_course(
         raise CourseError("a course code is 2–40 letters, digits, '-' or '_', e.g. CSE-2026-03")
     if not title.strip():
         raise CourseError("the course needs a title")
+    if len(title.strip()) > MAX_COURSE_TITLE:
+        # Item texts quote the title; the quiz-set validator checks lengths against this bound.
+        raise CourseError(f"the title is longer than {MAX_COURSE_TITLE} characters")
     if not 1 <= level <= 6:
         raise CourseError("the level is 1 (infrequent contact) to 6 (strategic managers)")
     if expected_attendance is not None and expected_attendance < 1:

@@ -35,6 +35,16 @@ def _int_list(value: object) -> tuple[int, ...]:
     return tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip())
 
 
+DEFAULT_ROLES = (
+    "social worker", "teacher", "police", "health", "youth worker", "early years",
+    "residential care", "housing", "licensing", "elected member", "other",
+)
+DEFAULT_AGENCIES = (
+    "children's services", "education", "police", "health", "youth services",
+    "voluntary sector", "licensing", "other",
+)
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment; see the README's settings table."""
 
@@ -56,6 +66,9 @@ class Settings(BaseSettings):
     suppress_below: int = Field(default=5, ge=3, le=100)
     dispatch_interval_seconds: float = Field(default=30.0, gt=0)
     evaluation_contact: str = "your training officer"
+    secret_key: SecretStr | None = None
+    roles: Annotated[tuple[str, ...], NoDecode] = DEFAULT_ROLES
+    agencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_AGENCIES
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -72,6 +85,15 @@ class Settings(BaseSettings):
             return _int_list(value)
         except ValueError:
             raise ValueError("expected whole numbers separated by commas") from None
+
+    @field_validator("roles", "agencies", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> tuple[str, ...]:
+        names = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+        cleaned = tuple(" ".join(str(n).split()).lower() for n in names if str(n).strip())
+        if not cleaned:
+            raise ValueError("expected a comma-separated list of names")
+        return cleaned
 
     @field_validator("reminder_days")
     @classmethod

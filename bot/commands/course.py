@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 import click
 
@@ -11,7 +12,11 @@ from bot.identity import bot_username
 from surveys.catalog import UnknownQuizSet
 from surveys.clock import system_clock
 from surveys.courses import CourseError, create_course, get_course, list_courses, parse_waves
+from scheduler.enrolment import release_post_wave
+from surveys.invite_sheet import write_invite_files
 from surveys.invites import deep_link, issue_invite
+from surveys.progress import course_progress
+from surveys.registers import RegisterInvalid, read_register
 
 
 @click.group("course")
@@ -52,18 +57,101 @@ async def create_command(
 
 @cli.command("invite")
 @click.argument("code")
+@click.option("--register", "register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Register CSV (role, agency, optional level, any other columns) for one link per attendee.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the printable sheet, QR code (PNG, SVG) and mail-merge CSV.")
+@click.option("--expires", "expires_days", type=click.IntRange(1, 365), default=None,
+              help="Links stop working after this many days.")
 @run_async
-async def invite_command(code: str) -> None:
-    """Print the course's shared deep link (a new one each time; old ones keep working)."""
+async def invite_command(code: str, register: Path | None, out: Path | None, expires_days: int | None) -> None:
+    """Make the course's invite link (and with --register, one single-use link per attendee)."""
     settings = settings_or_exit()
+    attendees = []
+    if register is not None:
+        if out is None:
+            fail("--register needs --out DIR for the mail-merge file")
+        try:
+            attendees = read_register(register, roles=settings.roles, agencies=settings.agencies)
+        except RegisterInvalid as exc:
+            for problem in exc.problems:
+                click.echo(f"{register}: {problem}", err=True)
+            fail(f"{len(exc.problems)} problem(s) in the register: nothing was made")
     username = await bot_username(settings)
+    now = system_clock()
+    expires_at = now + timedelta(days=expires_days) if expires_days else None
     try:
         async with transaction(settings) as session:
             course = await get_course(session, code)
-            issued = await issue_invite(session, course, system_clock())
+            shared = await issue_invite(session, course, now, expires_at=expires_at)
+            personal = []
+            for attendee in attendees:
+                issued = await issue_invite(
+                    session, course, now, single_use=True, role=attendee.role,
+                    agency=attendee.agency, level=attendee.level, expires_at=expires_at,
+                )
+                personal.append((attendee.echo, deep_link(username, issued.token)))
+            title, day = course.title, str(course.delivered_on)
     except CourseError as exc:
         fail(str(exc))
-    click.echo(deep_link(username, issued.token))
+    link = deep_link(username, shared.token)
+    click.echo(link)
+    if out is not None:
+        files = write_invite_files(
+            out, course_code=code.upper(), course_title=title, course_date=day, link=link,
+            bot_username=username, attendees=personal if register is not None else None,
+        )
+        click.echo(f"Wrote {files.sheet}, {files.png}, {files.svg}")
+        if files.mail_merge:
+            click.echo(f"Wrote {files.mail_merge} with {len(personal)} single-use link(s).")
+
+
+@cli.command("show")
+@click.argument("code")
+@run_async
+async def show_command(code: str) -> None:
+    """Show a course and its response rates per wave."""
+    settings = settings_or_exit()
+    try:
+        async with transaction(settings) as session:
+            progress = await course_progress(session, await get_course(session, code))
+    except CourseError as exc:
+        fail(str(exc))
+    click.echo("\n".join(progress.lines()))
+
+
+@cli.command("end")
+@click.argument("code")
+@run_async
+async def end_command(code: str) -> None:
+    """The course day is over: send the post-course check-in to everyone enrolled now."""
+    settings = settings_or_exit()
+    try:
+        async with transaction(settings) as session:
+            course = await get_course(session, code)
+            if course.ended_at is not None:
+                fail(f"{course.code} was already ended on {course.ended_at:%Y-%m-%d %H:%M} UTC")
+            released = await release_post_wave(session, course, system_clock(), settings)
+    except CourseError as exc:
+        fail(str(exc))
+    click.echo(f"Ended {code}: {released} post-course check-in(s) go out with the next dispatch.")
+
+
+@cli.command("close")
+@click.argument("code")
+@run_async
+async def close_command(code: str) -> None:
+    """Take no more enrolments on this course (check-ins already planned still go out)."""
+    settings = settings_or_exit()
+    try:
+        async with transaction(settings) as session:
+            course = await get_course(session, code)
+            if course.closed_at is not None:
+                fail(f"{course.code} is already closed")
+            course.closed_at = system_clock()
+    except CourseError as exc:
+        fail(str(exc))
+    click.echo(f"Closed {code}: its invite links no longer enrol anyone.")
 
 
 @cli.command("list")
@@ -76,5 +164,11 @@ async def list_command() -> None:
         if not courses:
             click.echo("No courses yet: `followup course create` makes one.")
         for course in courses:
+            progress = await course_progress(session, course)
             state = "closed" if course.closed_at else ("ended" if course.ended_at else "open")
-            click.echo(f"{course.code}\t{course.delivered_on}\t{state}\t{course.quiz_set.ref}\t{course.title}")
+            waves = "  ".join(f"{w.wave} {w.completed}/{w.asked}" for w in progress.waves)
+            attendance = f"/{course.expected_attendance}" if course.expected_attendance else ""
+            click.echo(
+                f"{course.code}\t{course.delivered_on}\t{state}\tenrolled {progress.enrolled}{attendance}"
+                f"\t{waves}\t{course.title}"
+            )

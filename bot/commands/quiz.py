@@ -99,3 +99,57 @@ def preview(ref: str, wave: str, course_title: str) -> None:
             if message:
                 click.echo(message)
     _show_summary(conversation.summary())
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(files: tuple[Path, ...]) -> None:
+    """Validate FILEs and store each as a new version (an unchanged file is a no-op that says so)."""
+    import asyncio
+
+    from bot.commands.common import settings_or_exit, transaction
+    from surveys.catalog import import_quiz_set
+    from surveys.clock import system_clock
+
+    quizzes = []
+    invalid = False
+    for path in files:
+        try:
+            quizzes.append(load_quiz_set(path, filename=str(path)))
+        except QuizSetInvalid as exc:
+            invalid = True
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+    if invalid:
+        # All or nothing: a half-imported batch is harder to reason about than none.
+        click.echo("Nothing imported: fix the problems above.", err=True)
+        raise SystemExit(1)
+    settings = settings_or_exit()
+
+    async def run() -> list[str]:
+        async with transaction(settings) as session:
+            return [(await import_quiz_set(session, quiz, system_clock())).describe() for quiz in quizzes]
+
+    for line in asyncio.run(run()):
+        click.echo(line)
+
+
+@cli.command("list")
+def list_command() -> None:
+    """List the stored quiz sets and their versions."""
+    import asyncio
+
+    from bot.commands.common import settings_or_exit, transaction
+    from surveys.catalog import list_quiz_sets
+
+    settings = settings_or_exit()
+
+    async def run() -> list[str]:
+        async with transaction(settings) as session:
+            return [
+                f"{v.ref}\t{v.created_at:%Y-%m-%d}\t{len(v.definition.get('items', []))} items\t{v.title}"
+                for v in await list_quiz_sets(session)
+            ]
+
+    lines = asyncio.run(run())
+    click.echo("\n".join(lines) if lines else "No quiz sets stored: `followup quiz import FILE` adds one.")

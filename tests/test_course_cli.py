@@ -1,0 +1,113 @@
+"""The officer's CLI: quiz import, course create/invite/show/end/close, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.cli import main
+from surveys.models import Course, Invite
+from surveys.quizset import bundled_quiz_set
+from surveys.tokens import hash_token
+
+pytestmark = pytest.mark.usefixtures("engine")
+
+
+@pytest.fixture
+def followup(database_url, monkeypatch):
+    """Run `followup ARGS` against the test database, off the event loop (the CLI runs its own)."""
+    monkeypatch.setenv("FOLLOWUP_DATABASE_URL", database_url)
+    monkeypatch.setenv("FOLLOWUP_BOT_USERNAME", "followup_test_bot")
+    runner = CliRunner()
+
+    async def run(*args: str):
+        return await asyncio.to_thread(runner.invoke, main, list(args), catch_exceptions=False)
+
+    return run
+
+
+async def _course(followup, code="CSE-7"):
+    result = await followup("quiz", "import", str(bundled_quiz_set("cse-core")))
+    assert result.exit_code == 0, result.output
+    result = await followup(
+        "course", "create", code, "--title", "CSE level 2", "--date", "2026-03-12",
+        "--level", "2", "--quiz", "cse-core", "--attendance", "24",
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+async def test_an_officer_creates_a_course_and_gets_a_working_deep_link(followup, sessions):
+    created = await _course(followup)
+    assert "Created course CSE-7" in created.output and "cse-core@1" in created.output
+    result = await followup("course", "invite", "CSE-7")
+    assert result.exit_code == 0
+    link = result.output.strip()
+    assert link.startswith("https://t.me/followup_test_bot?start=")
+    token = link.rsplit("=", 1)[1]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).where(Invite.token_hash == hash_token(token))) == 1
+
+
+async def test_a_duplicate_code_or_unknown_quiz_set_is_refused_and_nothing_changes(followup, sessions):
+    await _course(followup)
+    again = await followup("course", "create", "CSE-7", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core")
+    unknown = await followup("course", "create", "CSE-8", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "nope@3")
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert unknown.exit_code == 1 and "no quiz set 'nope@3'" in unknown.output
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Course)) == 1
+
+
+async def test_a_register_gives_single_use_links_a_sheet_and_qr_codes(followup, sessions, tmp_path):
+    await _course(followup)
+    register = tmp_path / "register.csv"
+    register.write_text("name,email,role,agency\nAnn,ann@x.org,teacher,education\nBob,bob@x.org,police,police\n")
+    out = tmp_path / "out"
+    result = await followup("course", "invite", "CSE-7", "--register", str(register), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "cse-7-mail-merge.csv").open(encoding="utf-8-sig")))
+    assert [r["name"] for r in rows] == ["Ann", "Bob"]
+    assert all(r["link"].startswith("https://t.me/followup_test_bot?start=") for r in rows)
+    assert (out / "cse-7-qr.png").read_bytes().startswith(b"\x89PNG")
+    assert "<svg" in (out / "cse-7-qr.svg").read_text()
+    sheet = (out / "cse-7-invite.html").read_text()
+    assert "CSE level 2" in sheet and "<svg" in sheet
+    async with sessions() as session:
+        invites = list(await session.scalars(select(Invite).where(Invite.single_use.is_(True))))
+        assert sorted(i.role for i in invites) == ["police", "teacher"]
+        # The register's names and e-mails are only in the mail-merge file.
+        for invite in invites:
+            assert "Ann" not in repr(vars(invite)) and "ann@x.org" not in repr(vars(invite))
+
+
+async def test_a_bad_register_lists_its_problems_and_makes_no_invites(followup, sessions, tmp_path):
+    await _course(followup)
+    register = tmp_path / "register.csv"
+    register.write_text("name,role,agency\nAnn,teacher,nowhere\nBob,pilot,police\n")
+    result = await followup("course", "invite", "CSE-7", "--register", str(register), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert "row 2: unknown agency 'nowhere'" in result.output and "row 3: unknown role 'pilot'" in result.output
+    assert not Path(tmp_path / "o").exists()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Invite)) == 0
+
+
+async def test_ending_closing_and_showing_a_course(followup):
+    await _course(followup)
+    ended = await followup("course", "end", "CSE-7")
+    assert ended.exit_code == 0 and "Ended CSE-7" in ended.output
+    assert (await followup("course", "end", "CSE-7")).exit_code == 1
+    shown = await followup("course", "show", "cse-7")
+    assert "Enrolled 0 of 24 attending" in shown.output and "3m:" in shown.output
+    closed = await followup("course", "close", "CSE-7")
+    assert closed.exit_code == 0
+    listed = await followup("course", "list")
+    assert "CSE-7" in listed.output and "closed" in listed.output
+    missing = await followup("course", "show", "NOPE")
+    assert missing.exit_code == 1 and "no course with code NOPE" in missing.output
