@@ -111,3 +111,14 @@ async def test_ending_closing_and_showing_a_course(followup):
     assert "CSE-7" in listed.output and "closed" in listed.output
     missing = await followup("course", "show", "NOPE")
     assert missing.exit_code == 1 and "no course with code NOPE" in missing.output
+
+
+async def test_officer_actions_from_the_cli_are_audited(followup):
+    await _course(followup)
+    await followup("course", "end", "CSE-7")
+    await followup("course", "end", "CSE-7")  # refused: nothing happened, nothing audited
+    result = await followup("audit")
+    actions = [line.split("\t")[3] for line in result.output.strip().splitlines()]
+    assert actions == ["course.end", "course.create"]
+    only = await followup("audit", "--action", "course.create")
+    assert len(only.output.strip().splitlines()) == 1

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
 from bot.identity import bot_username
+from surveys.audit import audit_key, record
 from surveys.catalog import UnknownQuizSet
 from surveys.clock import system_clock
 from surveys.courses import CourseError, create_course, get_course, list_courses, parse_waves
@@ -17,6 +20,14 @@ from surveys.invite_sheet import write_invite_files
 from surveys.invites import deep_link, issue_invite
 from surveys.progress import course_progress
 from surveys.registers import RegisterInvalid, read_register
+from surveys.settings import Settings
+
+
+async def _audit(session: AsyncSession, settings: Settings, action: str, target: str, detail: str | None = None) -> None:
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    key = audit_key(settings.secret_key.get_secret_value() if settings.secret_key else None, token)
+    await record(session, now=system_clock(), role="officer", action=action, actor_id=None, key=key,
+                 target=target, detail=detail)
 
 
 @click.group("course")
@@ -47,6 +58,7 @@ async def create_command(
                 quiz_ref=quiz_ref, now=system_clock(), zone=zone or settings.timezone,
                 waves=parse_waves(waves), expected_attendance=attendance,
             )
+            await _audit(session, settings, "course.create", course.code)
             click.echo(
                 f"Created course {course.code} ({course.title}, {course.delivered_on}, level {course.level}, "
                 f"{course.quiz_set.ref}, waves {', '.join(course.waves)})."
@@ -91,6 +103,7 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
                     agency=attendee.agency, level=attendee.level, expires_at=expires_at,
                 )
                 personal.append((attendee.echo, deep_link(username, issued.token)))
+            await _audit(session, settings, "course.invite", course.code, f"{len(personal)} personal link(s)")
             title, day = course.title, str(course.delivered_on)
     except CourseError as exc:
         fail(str(exc))
@@ -132,6 +145,7 @@ async def end_command(code: str) -> None:
             if course.ended_at is not None:
                 fail(f"{course.code} was already ended on {course.ended_at:%Y-%m-%d %H:%M} UTC")
             released = await release_post_wave(session, course, system_clock(), settings)
+            await _audit(session, settings, "course.end", course.code, f"{released} released")
     except CourseError as exc:
         fail(str(exc))
     click.echo(f"Ended {code}: {released} post-course check-in(s) go out with the next dispatch.")
@@ -149,6 +163,7 @@ async def close_command(code: str) -> None:
             if course.closed_at is not None:
                 fail(f"{course.code} is already closed")
             course.closed_at = system_clock()
+            await _audit(session, settings, "course.close", course.code)
     except CourseError as exc:
         fail(str(exc))
     click.echo(f"Closed {code}: its invite links no longer enrol anyone.")
