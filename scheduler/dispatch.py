@@ -107,10 +107,10 @@ async def claim_due(
 ) -> list[Claim]:
     """Claim up to `limit` due check-ins for `worker_id` until `now + lease`, and commit.
 
-    One statement: UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) AND <due>.
-    On PostgreSQL SKIP LOCKED lets several workers claim side by side without waiting or
-    overlapping, and the outer <due> is re-checked on the locked rows. On SQLite the statement
-    runs under the database's single write lock, so the re-check cannot race. A claim whose lease
+    PostgreSQL: SELECT … LIMIT n FOR UPDATE SKIP LOCKED, then UPDATE those rows (re-checking
+    <due>) in the same short transaction, so several workers claim side by side without waiting
+    or overlapping. SQLite: one conditional UPDATE … WHERE id IN (SELECT … LIMIT n) AND <due>,
+    which runs under the database's single write lock, so the re-check cannot race. A claim whose lease
     has run out (the worker died) is due again.
     """
     candidate = aliased(CheckIn)
@@ -120,11 +120,19 @@ async def claim_due(
         .order_by(candidate.due_at, candidate.id)
         .limit(limit)
     )
+    target: Any
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
+        # Two statements in one transaction: a LIMIT … SKIP LOCKED subquery inside UPDATE … IN
+        # may be re-run by the planner and claim more than `limit` rows.
+        target = list(await session.scalars(chosen.with_for_update(skip_locked=True)))
+        if not target:
+            await session.commit()
+            return []
+    else:
+        target = chosen.scalar_subquery()
     result = await session.execute(
         update(CheckIn)
-        .where(CheckIn.id.in_(chosen.scalar_subquery()), _due(CheckIn, now, max_reminders))
+        .where(CheckIn.id.in_(target), _due(CheckIn, now, max_reminders))
         .values(claimed_by=worker_id, claim_expires_at=now + lease)
         .returning(CheckIn.id, CheckIn.state)
         .execution_options(synchronize_session=False)
@@ -319,7 +327,7 @@ class Dispatcher:
             found = await session.execute(
                 select(QuizSetVersion.id, QuizSetVersion.definition).where(QuizSetVersion.id.in_(missing))
             )
-            self._definitions.update(dict(found.tuples().all()))
+            self._definitions.update({qid: definition for qid, definition in found})
         jobs = []
         for r in rows:
             zone = r.zone or self.settings.timezone
