@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.codebook import Codebook, CourseInfo, load_codebook, select_courses, wave_key
+from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, wave_key
 from surveys.report import data
 from surveys.report.stats import mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.settings import Settings
@@ -35,6 +35,8 @@ async def build_report(session: AsyncSession, courses: list[str] | None, setting
     selected = await select_courses(session, courses)
     codebook = await load_codebook(session, selected)
     checkins = await data.checkin_frame(session, selected, codebook)
+    if checkins.empty:
+        raise SelectionError(f"no answers yet in {', '.join(c.code for c in selected)}: nothing to report")
     item_waves = await data.item_wave_frame(session, selected)
     states = await data.checkin_state_frame(session, selected)
     enrolled = await data.enrolled_counts(session, selected)
