@@ -277,13 +277,19 @@ class Dispatcher:
         async with self.sessions() as session:
             report.expired = await expire_due(session, self.clock())
             report.cancelled = await cancel_unreachable(session, self.clock())
+        first = await self._claim_batch()
+        if not first:
+            return report  # an idle tick costs one query, no tasks
         jobs: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=self.batch)
         outcomes: asyncio.Queue[_Outcome | None] = asyncio.Queue()
         async with asyncio.TaskGroup() as group:
             recorder = group.create_task(self._record(outcomes, report))
             senders = [group.create_task(self._send(jobs, outcomes)) for _ in range(self.concurrency)]
-            while await self._claim_batch(jobs):
-                pass
+            batch = first
+            while batch:
+                for job in batch:
+                    await jobs.put(job)
+                batch = await self._claim_batch()
             # A failure above cancels the whole group; here every sender drains, then the recorder.
             for _ in senders:
                 await jobs.put(None)
@@ -292,18 +298,14 @@ class Dispatcher:
             await recorder
         return report
 
-    async def _claim_batch(self, jobs: asyncio.Queue[_Job | None]) -> bool:
-        """Claim one batch and queue it for the senders; False when nothing was due."""
+    async def _claim_batch(self) -> list[_Job]:
+        """Claim one batch and load what its messages need; empty when nothing is due."""
         async with self.sessions() as session:
             claims = await claim_due(
                 session, self.clock(), self.worker_id, self.batch, self.lease,
                 max_reminders=len(self.settings.reminder_days),
             )
-            if not claims:
-                return False
-            for job in await self._load(session, claims):
-                await jobs.put(job)
-        return True
+            return await self._load(session, claims) if claims else []
 
     async def _load(self, session: AsyncSession, claims: list[Claim]) -> list[_Job]:
         """Everything the messages need, in one query per batch (plus each quiz set once)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -59,7 +60,8 @@ async def an_enrolment(
     session: AsyncSession, course: Course, chat_id: int, now: datetime
 ) -> Enrolment:
     """A consenting practitioner with a chat link."""
-    enrolment = Enrolment(pseudonym=f"p{chat_id}", course_id=course.id, consented_at=now)
+    # Random, as in the app: a pseudonym never derives from the chat id.
+    enrolment = Enrolment(pseudonym=secrets.token_hex(6), course_id=course.id, consented_at=now)
     session.add(enrolment)
     await session.flush()
     session.add(Contact(enrolment_id=enrolment.id, chat_id=chat_id, created_at=now))
@@ -95,7 +97,7 @@ async def many_due_check_ins(
         await session.scalars(
             insert(Enrolment).returning(Enrolment.id),
             [
-                {"pseudonym": f"b{first_chat + i}", "course_id": course.id, "consented_at": created}
+                {"pseudonym": secrets.token_hex(6), "course_id": course.id, "consented_at": created}
                 for i in range(count)
             ],
         )

@@ -52,7 +52,7 @@ async def load(sessions, check_in_id) -> CheckIn:
         return await session.get_one(CheckIn, check_in_id)
 
 
-async def run_days(dispatcher, clock, days, step=timedelta(hours=1)) -> DispatchReport:
+async def run_days(dispatcher, clock, days, step=timedelta(hours=2)) -> DispatchReport:
     """Tick every `step` for `days` days, adding up the reports."""
     total = DispatchReport()
     end = clock() + timedelta(days=days)
@@ -210,7 +210,7 @@ async def test_a_transient_failure_is_retried_later_and_never_lost(sessions, dis
     assert (first.retried, stored.state, stored.attempts, stored.claimed_by) == (1, "scheduled", 1, None)
     assert stored.last_error == "server error 502" and stored.next_action_at > now
 
-    report = await run_days(dispatcher, clock, 1, step=timedelta(minutes=1))
+    report = await run_days(dispatcher, clock, 0.01, step=timedelta(minutes=1))
 
     assert (report.retried, report.sent) == (2, 1)
     stored = await load(sessions, check_in_id)
