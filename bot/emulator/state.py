@@ -37,8 +37,11 @@ class Signal:
             if remaining <= 0:
                 return None
             event = self._event
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # races with the event firing (stop() does exactly that), and the task never ends.
             try:
-                await asyncio.wait_for(event.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await event.wait()
             except TimeoutError:
                 pass
 
