@@ -15,6 +15,7 @@ _PATTERNS = {
     "z": re.compile(r"z:(\d{1,12})"),  # remind me tomorrow
     "y": re.compile(r"y:([A-Za-z0-9_-]{16,64})"),  # consent to the invite with this token
     "n": re.compile(r"n:([A-Za-z0-9_-]{16,64})"),  # decline the invite
+    "c": re.compile(r"c:(stop|erase|keep)"),  # confirm /stop or /delete (acts on the presser's own chat only)
     "x": re.compile(r"x:([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,40})"),  # admin wizard step and value
 }
 

@@ -1,0 +1,111 @@
+"""The one factory for the Telegram Application, and a context manager that runs it with long polling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
+
+from bot.handlers import register
+from bot.handlers.commands import MENU
+from bot.journey import Journey
+from bot.logging import install_redaction
+from bot.ratelimit import ChatRateLimiter
+from surveys.clock import Clock, system_clock
+from surveys.db import make_engine, make_sessionmaker
+from surveys.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[Application], Awaitable[None]]
+# Handlers keep no per-chat state in memory and the database enforces one answer per item,
+# so updates can be handled concurrently; a small bound keeps SQLite's single writer calm.
+CONCURRENT_UPDATES = 8
+
+
+def build_application(
+    settings: Settings,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    clock: Clock = system_clock,
+    on_start: Sequence[Hook] = (),
+    on_stop: Sequence[Hook] = (),
+    rate_limiter: BaseRateLimiter | None = None,
+) -> Application:
+    """Build the bot from settings: handlers, commands menu, our DB for state (no PTB persistence).
+
+    `on_start` hooks run after setMyCommands when the application starts (the scheduler's
+    dispatcher plugs in here); `on_stop` hooks run at shutdown, before the engine is disposed.
+    """
+    if settings.bot_token is None:
+        raise SettingsError("FOLLOWUP_BOT_TOKEN: the bot token is required to run the bot")
+    token = settings.bot_token.get_secret_value()
+    install_redaction(token)
+    engine: AsyncEngine | None = None
+    if sessions is None:
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+
+    async def post_init(application: Application) -> None:
+        await application.bot.set_my_commands(list(MENU))
+        for hook in on_start:
+            await hook(application)
+
+    async def post_shutdown(application: Application) -> None:
+        for hook in on_stop:
+            await hook(application)
+        if engine is not None:
+            await engine.dispose()
+
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .rate_limiter(rate_limiter or ChatRateLimiter())
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["journey"] = Journey(sessions, settings, clock)
+    application.bot_data["sessions"] = sessions
+    register(application)
+    return application
+
+
+@asynccontextmanager
+async def polling(application: Application, *, poll_timeout: float = 10.0) -> AsyncIterator[Application]:
+    """Run the application with long polling inside an already running event loop, as run_polling would.
+
+    For tests, the demo and embedding: post_init and post_shutdown run as they do under
+    run_polling, and everything is stopped in order on exit.
+    """
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        await application.start()
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        try:
+            if application.post_stop is not None:
+                await application.post_stop(application)
+        finally:
+            await application.shutdown()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)

@@ -1,0 +1,29 @@
+"""Telegram handlers, one module per flow; `register` wires them into an Application in order."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.handlers import checkin, commands, enrol, errors, fallback
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW = filters.UpdateType.MESSAGE
+
+
+def register(application: Application) -> None:
+    """Add every handler; order matters: groups and edits first, catch-alls last."""
+    application.add_handler(MessageHandler(~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE), fallback.group_refusal))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
+    application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
+    for name, callback in commands.COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
+    application.add_handler(CallbackQueryHandler(enrol.consent, pattern=r"^[yn]:"))
+    application.add_handler(CallbackQueryHandler(checkin.answer, pattern=r"^a:"))
+    application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=r"^s:"))
+    application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=r"^z:"))
+    application.add_handler(CallbackQueryHandler(commands.confirm, pattern=r"^c:"))
+    application.add_handler(CallbackQueryHandler(fallback.unknown_button))
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.COMMAND, fallback.unknown_command))
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, checkin.typed))
+    application.add_handler(MessageHandler(PRIVATE & NEW, fallback.unsupported))
+    application.add_error_handler(errors.log_error)

@@ -1,0 +1,73 @@
+"""The practitioner's commands: /help, /privacy, /status, /continue, /stop, /delete."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import BotCommand, Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import deliver, journey, pressed
+from bot.journey import Reply, Text
+from surveys.texts import render_text
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the bot does and its commands."""
+    await deliver(update, context, Reply((Text(render_text("help.txt")),)))
+
+
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy: what is stored, for how long, and who to contact."""
+    await deliver(update, context, journey(context).privacy())
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: pending check-ins and when the next one comes."""
+    await deliver(update, context, await journey(context).status(update.effective_chat.id))
+
+
+async def continue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/continue: the next unanswered item of the open check-in."""
+    await deliver(update, context, await journey(context).resume(update.effective_chat.id))
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stop: ask for confirmation before withdrawing."""
+    await deliver(update, context, await journey(context).ask_stop(update.effective_chat.id))
+
+
+async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/delete: ask for confirmation before erasing."""
+    await deliver(update, context, await journey(context).ask_delete(update.effective_chat.id))
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The confirmation buttons of /stop and /delete; they act on the pressing chat only."""
+    data = pressed(update)
+    if data is None:
+        await update.callback_query.answer()
+        return
+    await deliver(update, context, await journey(context).confirm(update.effective_chat.id, data.args[0]))
+
+
+COMMANDS: dict[str, Handler] = {
+    "help": help_command,
+    "privacy": privacy,
+    "status": status,
+    "continue": continue_command,
+    "stop": stop,
+    "delete": delete,
+}
+
+# What setMyCommands shows in the menu, in this order.
+MENU = (
+    BotCommand("continue", "Carry on with your check-in"),
+    BotCommand("status", "What's pending and when the next check-in comes"),
+    BotCommand("privacy", "What is stored and who to contact"),
+    BotCommand("stop", "Stop the check-ins"),
+    BotCommand("delete", "Stop and erase your answers"),
+    BotCommand("help", "What this bot does"),
+)

@@ -1,0 +1,411 @@
+"""The practitioner's journey: each chat event becomes one DB transaction and a Reply saying what to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import callbacks
+from scheduler.dispatch import snooze
+from scheduler.enrolment import schedule_check_ins
+from scheduler.messages import local_day, quiz_size
+from surveys.checkins import (
+    ANSWERABLE_STATES,
+    OpenCheckIn,
+    mark_started,
+    open_check_in,
+    owned_check_in,
+    pending_check_ins,
+    record_answer,
+    stored_answers,
+)
+from surveys.clock import Clock
+from surveys.courses import course_has_ended
+from surveys.engine import Conversation, Prompt, Summary, choices_of
+from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
+from surveys.invites import InviteProblem, resolve_invite
+from surveys.models import CheckIn, Course
+from surveys.quizset import QuizSet
+from surveys.render import RenderContext, render, wave_label, wave_months
+from surveys.scrub import scrub_free_text
+from surveys.settings import Settings
+from surveys.texts import render_text
+
+# Telegram lets people type 4096 characters; no answer here needs more than this, and a
+# wall of text in a check-in is more likely pasted case notes than an answer.
+MAX_TYPED = 1000
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: its label and callback data (already encoded, ≤ 64 bytes)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A plain message, optionally with rows of buttons."""
+
+    text: str
+    rows: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    """One quiz item to ask, with an optional lead (feedback, re-prompt, intro) above it."""
+
+    check_in_id: int
+    prompt: Prompt
+    lead: str = ""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A question as it looks once answered: the chosen answer and any feedback, no buttons."""
+
+    prompt: Prompt
+    answer: str
+    feedback: str | None = None
+
+
+Out = Text | Question
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot does in the chat: toast a button press, edit the pressed message, send messages."""
+
+    messages: tuple[Out, ...] = ()
+    notice: str | None = None
+    edit: Out | Answered | None = None
+    alert: bool = False
+
+
+@dataclass
+class _Step:
+    """The open check-in loaded with its quiz and the answers so far."""
+
+    found: OpenCheckIn
+    conversation: Conversation
+    quiz: QuizSet = field(repr=False)
+
+    @property
+    def check_in(self) -> CheckIn:
+        return self.found.check_in
+
+
+_QUIZZES: dict[int, QuizSet] = {}
+
+
+def _quiz(found: OpenCheckIn) -> QuizSet:
+    # Stored versions are immutable, so parsing each once per process is safe.
+    quiz = _QUIZZES.get(found.quiz_set.id)
+    if quiz is None:
+        quiz = _QUIZZES[found.quiz_set.id] = QuizSet.from_definition(found.quiz_set.definition)
+    return quiz
+
+
+def _context(course: Course, wave: str) -> RenderContext:
+    return RenderContext(course.title, wave, wave_months(wave))
+
+
+class Journey:
+    """Orchestrates enrolment, check-ins and the practitioner's commands over the store and scheduler."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    # --- enrolment ----------------------------------------------------------------------
+    async def start(self, chat_id: int, token: str | None) -> Reply:
+        """/start with or without an invite token: consent request, a clear refusal, or how to join."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            enrolled = bool(await active_enrolments(session, chat_id))
+            if not token:
+                return Reply((Text(render_text("join.txt", enrolled=enrolled)),))
+            if callbacks.parse(f"y:{token}") is None:
+                return self._invite_problem("unknown")
+            try:
+                invite = await resolve_invite(session, token, now)
+            except InviteProblem as problem:
+                return self._invite_problem(problem.reason)
+            for existing in await active_enrolments(session, chat_id):
+                if existing.course_id == invite.course_id:
+                    return await self._already(session, chat_id, invite.course, now)
+            course = invite.course
+            waves = "; ".join(f"a check-in {wave_label(w)}" for w in course.waves)
+            _, minutes = quiz_size(course.quiz_set.definition, course.waves[0])
+            text = render_text(
+                "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
+                role=bool(invite.role), retention_days=self.settings.retention_days, waves=waves, minutes=minutes,
+            )
+            rows = ((Button("Agree", callbacks.encode("y", token)), Button("No thanks", callbacks.encode("n", token))),)
+            return Reply((Text(text, rows),))
+
+    def _invite_problem(self, reason: str) -> Reply:
+        return Reply((Text(render_text("invite_problem.txt", reason=reason, contact=self.settings.evaluation_contact)),))
+
+    async def _already(self, session: AsyncSession, chat_id: int, course: Course, now: datetime) -> Reply:
+        found = await open_check_in(session, chat_id, now)
+        return Reply((Text(render_text("already_enrolled.txt", course_title=course.title, open=found is not None)),))
+
+    async def consent(self, chat_id: int, token: str) -> Reply:
+        """Agree pressed: enrol under a pseudonym, plan the waves, and start a check-in due now."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            try:
+                invite = await resolve_invite(session, token, now)
+                enrolment = await enrol(session, invite, chat_id, now)
+            except InviteProblem as problem:
+                reply = self._invite_problem(problem.reason)
+                return Reply(notice=render_text("stale_button.txt", reason="gone"), edit=reply.messages[0])
+            except AlreadyEnrolled:
+                return Reply(notice=render_text("stale_button.txt", reason="consent_done"))
+            course = invite.course
+            planned = await schedule_check_ins(session, enrolment, course, now, self.settings)
+            step = await self._open_step(session, chat_id, now)
+            starting = step is not None and step.check_in.enrolment_id == enrolment.id
+            welcome = Text(render_text("welcome.txt", course_title=course.title,
+                                       plan=self._plan_lines(planned, course, now), starts_now=starting))
+            if not starting or step is None:
+                return Reply(notice="Thank you!", edit=welcome)
+            await mark_started(session, step.check_in, now)
+            intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
+            return Reply((self._ask(step, lead=intro or ""),), notice="Thank you!", edit=welcome)
+
+    def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[str]:
+        lines = []
+        for check_in in planned:
+            if check_in.state == "missed":
+                continue
+            label = wave_label(check_in.wave)
+            if check_in.due_at <= now:
+                lines.append(f"{label[0].upper()}{label[1:]}: now")
+            elif check_in.wave == "post" and not course_has_ended(course, now):
+                lines.append(f"At the end of the course: when your trainer closes it, or on {local_day(check_in.due_at, course.zone)}")
+            else:
+                lines.append(f"{label[0].upper()}{label[1:]}: {local_day(check_in.due_at, course.zone)}")
+        return lines
+
+    async def decline(self, chat_id: int, token: str) -> Reply:
+        """No thanks pressed: store nothing."""
+        return Reply(notice="OK", edit=Text(render_text("consent_declined.txt")))
+
+    # --- the check-in -------------------------------------------------------------------
+    async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
+        quiz = _quiz(found)
+        answers = await stored_answers(session, found.check_in.id)
+        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers)
+        return _Step(found, conversation, quiz)
+
+    async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
+        found = await open_check_in(session, chat_id, now)
+        return await self._load(session, found) if found else None
+
+    def _ask(self, step: _Step, lead: str = "") -> Out:
+        prompt = step.conversation.next_prompt()
+        if prompt is None:
+            return Text(self._summary_text(step.conversation.summary(), None, lead))
+        return Question(step.check_in.id, prompt, lead)
+
+    def _summary_text(self, summary: Summary, next_due: tuple[datetime, str] | None, lead: str = "") -> str:
+        next_on = local_day(*next_due) if next_due else None
+        return render_text("summary.txt", lead=lead, scored=summary.scored, correct=summary.correct,
+                           missed=summary.missed, next_on=next_on)
+
+    async def _next_due(self, session: AsyncSession, chat_id: int, now: datetime) -> tuple[datetime, str] | None:
+        for check_in, course in await pending_check_ins(session, chat_id):
+            if check_in.due_at > now:
+                return check_in.due_at, course.zone
+        return None
+
+    async def resume(self, chat_id: int) -> Reply:
+        """/continue or a "Start now" tap without an id: ask the next unanswered item, or say what's next."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            step = await self._open_step(session, chat_id, now)
+            if step is None:
+                return Reply((await self._nothing_open(session, chat_id, now),))
+            await mark_started(session, step.check_in, now)
+            return Reply((self._ask(step),))
+
+    async def _nothing_open(self, session: AsyncSession, chat_id: int, now: datetime) -> Text:
+        enrolled = bool(await active_enrolments(session, chat_id))
+        due = await self._next_due(session, chat_id, now)
+        return Text(render_text("nothing_open.txt", enrolled=enrolled, next_on=local_day(*due) if due else None))
+
+    async def start_now(self, chat_id: int, check_in_id: int) -> Reply:
+        """"Start now" / "Carry on" under an invitation: ask this check-in's next item."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            found = await owned_check_in(session, check_in_id, chat_id)
+            problem = _closed_reason(found, now)
+            if problem or found is None:
+                return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
+            step = await self._load(session, found)
+            await mark_started(session, step.check_in, now)
+            return Reply((self._ask(step),), notice="Let's go")
+
+    async def snooze(self, chat_id: int, check_in_id: int) -> Reply:
+        """"Remind me tomorrow": the scheduler owes one more reminder, in the send window."""
+        now = self.clock()
+        async with self.sessions() as session:
+            found = await owned_check_in(session, check_in_id, chat_id)
+            problem = _closed_reason(found, now)
+            if problem or found is None:
+                await session.rollback()
+                return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
+            zone = found.course.zone
+            when = await snooze(session, check_in_id, now, self.settings)
+            text = render_text("snoozed.txt", when=local_day(when, zone) if when else None)
+            return Reply(notice=text, edit=None, messages=())
+
+    async def press_answer(self, chat_id: int, check_in_id: int, item_index: int, choice_index: int) -> Reply:
+        """An answer button: stored only if it is this chat's check-in, still open, and the current item."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            found = await owned_check_in(session, check_in_id, chat_id)
+            problem = _closed_reason(found, now)
+            if problem or found is None:
+                return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
+            step = await self._load(session, found)
+            items = step.conversation.items
+            if item_index >= len(items):
+                return Reply(notice=render_text("stale_button.txt", reason="gone"))
+            item = items[item_index]
+            if item.id in step.conversation.answers:
+                return Reply(notice=render_text("stale_button.txt", reason="answered"))
+            prompt = step.conversation.next_prompt()
+            choices = choices_of(item)
+            if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
+                return Reply(notice=render_text("stale_button.txt", reason="gone"))
+            reply = await self._take(session, step, chat_id, choices[choice_index].value, now, typed=False)
+            return reply
+
+    async def typed(self, chat_id: int, text: str) -> Reply:
+        """A typed message: the answer to the current item, or the nudge to start/continue."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            step = await self._open_step(session, chat_id, now)
+            if step is None:
+                return Reply((await self._nothing_open(session, chat_id, now),))
+            if step.check_in.state != "in_progress":
+                # Someone coming back with "hi" starts the check-in rather than answering item 1.
+                await mark_started(session, step.check_in, now)
+                return Reply((self._ask(step),))
+            if len(text) > MAX_TYPED:
+                return Reply((Text(render_text("too_long.txt", length=len(text), limit=MAX_TYPED)),))
+            return await self._take(session, step, chat_id, text, now, typed=True)
+
+    async def _take(self, session: AsyncSession, step: _Step, chat_id: int, raw: str, now: datetime, *, typed: bool) -> Reply:
+        prompt = step.conversation.next_prompt()
+        assert prompt is not None
+        outcome = step.conversation.accept(raw, item_id=prompt.item_id)
+        if outcome.recorded is None:
+            return Reply((Question(step.check_in.id, prompt, outcome.reprompt or ""),))
+        value = outcome.recorded.value
+        if prompt.kind == "text":
+            value = scrub_free_text(value)
+        stored = await record_answer(
+            session, step.check_in, item_id=prompt.item_id, value=value, score=outcome.recorded.score,
+            now=now, completes=step.conversation.done,
+        )
+        if not stored:
+            return Reply(notice=render_text("stale_button.txt", reason="answered"))
+        label = {c.value: c.label for c in prompt.choices}.get(outcome.recorded.value, value or "(skipped)")
+        if step.conversation.done:
+            following: Out = Text(self._summary_text(
+                step.conversation.summary(), await self._next_due(session, chat_id, now),
+                lead=(outcome.feedback or "") if typed else "",
+            ))
+        else:
+            following = self._ask(step, lead=(outcome.feedback or "") if typed else "")
+        if typed:
+            return Reply((following,))
+        return Reply((following,), notice="✓", edit=Answered(prompt, label, outcome.feedback))
+
+    # --- commands -----------------------------------------------------------------------
+    async def status(self, chat_id: int) -> Reply:
+        """/status: each pending check-in, open now or when it comes."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            enrolled = bool(await active_enrolments(session, chat_id))
+            items = [_status_line(c, k, now) for c, k in await pending_check_ins(session, chat_id) if c.closes_at > now]
+        return Reply((Text(render_text("status.txt", items=items, enrolled=enrolled)),))
+
+    def privacy(self) -> Reply:
+        """/privacy: what is stored, why, for how long, and who to contact."""
+        s = self.settings
+        return Reply((Text(render_text("privacy.txt", contact=s.evaluation_contact, retention_days=s.retention_days,
+                                       suppress_below=s.suppress_below)),))
+
+    async def ask_stop(self, chat_id: int) -> Reply:
+        """/stop: confirm first, offering to erase answers too."""
+        async with self.sessions() as session, session.begin():
+            enrolled = bool(await active_enrolments(session, chat_id))
+        rows = ((Button("Stop check-ins", callbacks.encode("c", "stop")),),
+                (Button("Stop and delete my answers", callbacks.encode("c", "erase")),),
+                (Button("Keep going", callbacks.encode("c", "keep")),)) if enrolled else ()
+        return Reply((Text(render_text("stop_confirm.txt", enrolled=enrolled), rows),))
+
+    async def ask_delete(self, chat_id: int) -> Reply:
+        """/delete: confirm with a button before erasing."""
+        async with self.sessions() as session, session.begin():
+            enrolled = bool(await active_enrolments(session, chat_id))
+        rows = ((Button("Delete everything", callbacks.encode("c", "erase")),),
+                (Button("Cancel", callbacks.encode("c", "keep")),)) if enrolled else ()
+        return Reply((Text(render_text("delete_confirm.txt", enrolled=enrolled), rows),))
+
+    async def confirm(self, chat_id: int, choice: str) -> Reply:
+        """A /stop or /delete confirmation: withdraw, erase, or leave things as they are."""
+        if choice == "keep":
+            return Reply(notice="OK", edit=Text(render_text("kept.txt")))
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            if choice == "erase":
+                count = await erase(session, chat_id)
+                text = render_text("stopped.txt", erased=count > 0, count=count)
+            else:
+                count = await withdraw(session, chat_id, now)
+                text = render_text("stopped.txt", erased=False, count=count)
+        return Reply(notice="Done" if count else "Nothing to do", edit=Text(text))
+
+    async def asking(self, chat_id: int) -> bool:
+        """Whether a check-in is under way in this chat (to tailor the reply to a sticker or photo)."""
+        async with self.sessions() as session, session.begin():
+            found = await open_check_in(session, chat_id, self.clock())
+            return found is not None and found.check_in.state == "in_progress"
+
+
+def _closed_reason(found: OpenCheckIn | None, now: datetime) -> str | None:
+    """Why a press on this check-in cannot count, or None when it can."""
+    if found is None:
+        return "gone"
+    check_in = found.check_in
+    if check_in.state not in ANSWERABLE_STATES or check_in.closes_at <= now:
+        return "closed"
+    if check_in.due_at > now:
+        return "not_yet"
+    return None
+
+
+def _render_intro(intro: str, context: RenderContext) -> str:
+    return render(intro, context)
+
+
+def _status_line(check_in: CheckIn, course: Course, now: datetime) -> dict[str, Any]:
+    return {
+        "course_title": course.title,
+        "wave_label": wave_label(check_in.wave),
+        "open": check_in.due_at <= now,
+        "started": check_in.state == "in_progress",
+        "closes_on": local_day(check_in.closes_at, course.zone),
+        "due_on": local_day(check_in.due_at, course.zone),
+    }

@@ -1,0 +1,95 @@
+"""Logging setup that never lets the bot token out: redaction on every record, httpx kept quiet."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+from surveys.settings import Settings
+
+REDACTED = "bot<redacted>"
+# The token's shape (numeric bot id, colon, secret) wherever it appears: URLs, reprs, errors.
+_TOKEN_SHAPE = re.compile(r"(?:bot)?\d{3,}:[A-Za-z0-9_-]{8,}")
+_secrets: set[str] = set()
+_installed = False
+
+
+def redact(text: str) -> str:
+    """The text with any bot token (by shape, and each configured one) replaced."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _TOKEN_SHAPE.sub(REDACTED, text)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    # Objects (URLs, exceptions) are rendered now so their text can be checked.
+    text = str(value)
+    cleaned = redact(text)
+    return cleaned if cleaned != text else value
+
+
+class TokenRedactor(logging.Filter):
+    """Rewrites a record's message, arguments and traceback text so no token survives."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scrub_record(record)
+        return True
+
+
+def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Redact one record in place (message, args, exception text)."""
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    elif record.msg is not None:
+        record.msg = _clean(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_clean(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _clean(v) for k, v in record.args.items()}
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    return record
+
+
+def install_redaction(*tokens: str) -> None:
+    """Redact these tokens (and anything token-shaped) from every log record made from now on.
+
+    A record factory, not only a handler filter, so handlers added later (pytest's caplog,
+    a library's own) see clean records too. httpx/httpcore log each request URL, which holds
+    the token, so they are also held at WARNING.
+    """
+    global _installed
+    _secrets.update(t for t in tokens if t)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return scrub_record(previous(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level, every handler filtered for the token."""
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    install_redaction(token)
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, TokenRedactor) for f in handler.filters):
+            handler.addFilter(TokenRedactor())
