@@ -22,7 +22,11 @@ def build_app(emu: Emulator) -> web.Application:
     from .control import add_control_routes
 
     app = web.Application(client_max_size=MAX_UPLOAD)
-    app.router.add_route("*", r"/bot{token}/{method}", lambda request: _handle(emu, request))
+
+    async def bot_api(request: web.Request) -> web.StreamResponse:
+        return await _handle(emu, request)
+
+    app.router.add_route("*", r"/bot{token}/{method}", bot_api)
     add_control_routes(app, emu)
     return app
 
