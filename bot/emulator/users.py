@@ -194,13 +194,16 @@ class SimUser(_ChatView):
         return found
 
     def _member_update(self, old: str, new: str) -> None:
-        bot = self._state.bot_user
-        new_member: dict[str, Any] = {"user": bot, "status": new}
-        if new == "kicked":
-            new_member["until_date"] = 0
+        def member(status: str) -> dict[str, Any]:
+            # ChatMemberBanned requires until_date (0 = forever).
+            out: dict[str, Any] = {"user": self._state.bot_user, "status": status}
+            if status == "kicked":
+                out["until_date"] = 0
+            return out
+
         self._state.push_update("my_chat_member", {
             "chat": self.chat.to_dict(), "from": self.profile, "date": self._state.now(),
-            "old_chat_member": {"user": bot, "status": old}, "new_chat_member": new_member,
+            "old_chat_member": member(old), "new_chat_member": member(new),
         })
 
     def block(self) -> None:
