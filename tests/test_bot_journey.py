@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.botkit import CONTACT, World, tap, world  # noqa: F401  (fixture)
+from tests.botkit import CONTACT, World, tap, world  # noqa: F401  (world is a fixture)
 
 
 async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
@@ -29,3 +29,115 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     assert answers == {"aoc": ("c", 0.0), "choice-myth": ("false", 1.0), "vb-clothes": ("1", 1.0), "se-powerless": ("4", 2.0)}
     states = {c.wave: c.state for c in await world.check_ins()}
     assert states["post"] == "completed" and states["3m"] == "scheduled"
+
+
+async def test_start_without_a_token_explains_how_to_join(world: World) -> None:
+    bob = world.emu.user(1002, "Bob")
+    await bob.command("start")
+    reply = await bob.wait_for("invite link")
+    assert not reply.buttons
+    assert await world.enrolments() == []
+
+
+async def test_a_bad_invite_gets_a_clear_reply_and_stores_nothing(world: World) -> None:
+    bob = world.emu.user(1002, "Bob")
+    await bob.command("start", "A" * 22)
+    assert "don't recognise" in (await bob.wait_for("invite link")).content
+    await bob.command("start", "not a token!")
+    assert "don't recognise" in (await bob.wait_for("invite link")).content
+    assert await world.enrolments() == []
+
+
+async def test_an_expired_invite_says_so(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from surveys.models import Invite
+
+    token = await world.course()
+    async with world.sessions() as session, session.begin():
+        await session.execute(update(Invite).values(expires_at=world.clock() - timedelta(days=1)))
+    bob = world.emu.user(1002, "Bob")
+    await bob.command("start", token)
+    assert "expired" in (await bob.wait_for("invite link")).content
+
+
+async def test_no_thanks_stores_nothing(world: World) -> None:
+    token = await world.course()
+    bob = world.emu.user(1002, "Bob")
+    await bob.command("start", token)
+    consent = await bob.wait_for("Do you agree")
+    await bob.press_button(consent, "No thanks")
+    await bob.wait_for_edit(consent, "nothing has been stored")
+    assert consent.buttons == []
+    assert await world.enrolments() == [] and await world.contacts() == []
+
+
+async def test_joining_twice_says_you_are_already_taking_part(world: World) -> None:
+    token = await world.course()
+    alice = world.emu.user(1001, "Alice")
+    await world.join(alice, token)
+    await alice.command("start", token)
+    assert "already taking part" in (await alice.wait_for("already")).content
+    assert len(await world.enrolments()) == 1
+
+
+async def test_before_the_course_ends_the_practitioner_learns_when_check_ins_come(world: World) -> None:
+    from datetime import date
+
+    token = await world.course(delivered_on=date(2026, 1, 20))
+    carol = world.emu.user(1003, "Carol")
+    await carol.command("start", token)
+    consent = await carol.wait_for("Do you agree")
+    await carol.press_button(consent, "Agree")
+    welcome = await carol.wait_for_edit(consent, "Thank you for taking part")
+    assert "when your trainer closes it" in welcome.content and "April" in welcome.content
+    assert {c.wave: c.state for c in await world.check_ins()} == {"post": "scheduled", "3m": "scheduled", "6m": "scheduled"}
+
+
+async def test_a_check_in_resumes_after_the_application_restarts(world: World) -> None:
+    token = await world.course()
+    alice = world.emu.user(1001, "Alice")
+    q1 = await world.join(alice, token)
+    await tap(alice, q1, "16", "2/4")
+    await world.stop_app()
+    await world.start_app()  # a new process: nothing in memory, state from the database
+    await alice.command("continue")
+    q2 = await alice.wait_for("2/4")
+    assert "15-year-old" in q2.content
+    # Coming back days later with any message works too.
+    world.clock.advance(__import__("datetime").timedelta(days=3))
+    await alice.send("hello again")
+    again = await alice.wait_for("2/4")
+    assert "isn't" in again.content or "True or False" in again.content
+    await tap(alice, again, "False", "3/4")
+    assert [a.item_id for a in await world.answers()] == ["aoc", "choice-myth"]
+
+
+async def test_three_month_check_in_takes_typed_answers_and_scrubs_free_text(world: World) -> None:
+    from datetime import UTC, datetime
+
+    token = await world.course()
+    alice = world.emu.user(1001, "Alice")
+    q = await world.join(alice, token)
+    for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Disagree", "check-in done")):
+        q = await tap(alice, q, label, expect)
+    world.clock.set(datetime(2026, 4, 15, 10, tzinfo=UTC))
+    await alice.command("continue")
+    await alice.wait_for("1/8")
+    steps = [("b", "2/8"), ("false", "3/8"), ("a", "4/8"), ("2", "5/8"), ("Disagree", "6/8"), ("yes", "7/8")]
+    for text, expect in steps:
+        await alice.send(text)
+        await alice.wait_for(expect)
+    await alice.send("lots")
+    assert "whole number" in (await alice.wait_for("7/8")).content
+    await alice.send("3")
+    ask = await alice.wait_for("8/8")
+    assert "don't name children, families or colleagues" in ask.content
+    await alice.send("I now call the MASH on 020 7946 0958 or jo.bloggs@example.org, SW1A 1AA")
+    done = await alice.wait_for("check-in done")
+    assert "3 of 3" in done.content and "six months" not in done.content
+    stored = {a.item_id: a.value for a in await world.answers()}
+    assert stored["cases-seen"] == "3" and stored["who-refers"] == "a"
+    assert stored["change"] == "I now call the MASH on [removed] or [removed], [removed]"
