@@ -99,14 +99,16 @@ class _Step:
         return self.found.check_in
 
 
-_QUIZZES: dict[int, QuizSet] = {}
+_QUIZZES: dict[tuple[str, str], QuizSet] = {}
 
 
 def _quiz(found: OpenCheckIn) -> QuizSet:
-    # Stored versions are immutable, so parsing each once per process is safe.
-    quiz = _QUIZZES.get(found.quiz_set.id)
+    # Stored versions are immutable, so parsing each once per process is safe. Keyed by content
+    # (checksum), not row id: ids are reused when a database is recreated.
+    key = (found.quiz_set.slug, found.quiz_set.checksum)
+    quiz = _QUIZZES.get(key)
     if quiz is None:
-        quiz = _QUIZZES[found.quiz_set.id] = QuizSet.from_definition(found.quiz_set.definition)
+        quiz = _QUIZZES[key] = QuizSet.from_definition(found.quiz_set.definition)
     return quiz
 
 

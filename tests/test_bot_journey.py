@@ -141,3 +141,51 @@ async def test_three_month_check_in_takes_typed_answers_and_scrubs_free_text(wor
     stored = {a.item_id: a.value for a in await world.answers()}
     assert stored["cases-seen"] == "3" and stored["who-refers"] == "a"
     assert stored["change"] == "I now call the MASH on [removed] or [removed], [removed]"
+
+
+async def test_the_full_cse_core_pre_course_check_in_starts_at_once_before_the_course(world: World) -> None:
+    from datetime import date
+
+    token = await world.course(delivered_on=date(2026, 1, 20), waves=("pre", "post", "3m", "6m"), full=True)
+    dan = world.emu.user(1004, "Dan")
+    question = await world.join(dan, token)
+    total = int(question.content.split("/", 1)[1].split(" ", 1)[0])
+    assert total >= 12
+    for n in range(2, total + 1):
+        question = await tap(dan, question, question.buttons[0][0], f"{n}/{total}")
+    await dan.press_button(question, question.buttons[0][0])
+    await dan.wait_for("check-in done")
+    assert len(await world.answers()) == total
+    states = {c.wave: c.state for c in await world.check_ins()}
+    assert states == {"pre": "completed", "post": "scheduled", "3m": "scheduled", "6m": "scheduled"}
+
+
+async def test_start_now_and_remind_me_tomorrow_under_an_invitation(world: World) -> None:
+    from bot.messenger import keyboard
+    from scheduler.messenger import Action, OutgoingMessage
+
+    token = await world.course(delivered_on=__import__("datetime").date(2026, 1, 20))
+    erin = world.emu.user(1005, "Erin")
+    await erin.command("start", token)
+    consent = await erin.wait_for("Do you agree")
+    await erin.press_button(consent, "Agree")
+    await erin.wait_for_edit(consent, "Thank you for taking part")
+    (post, *_) = await world.check_ins()
+    world.clock.set(post.due_at)
+    # What the dispatcher does when it sends the invitation.
+    from sqlalchemy import update
+
+    from surveys.models import CheckIn
+
+    async with world.sessions() as session, session.begin():
+        await session.execute(update(CheckIn).where(CheckIn.id == post.id).values(state="sent", sent_at=post.due_at))
+    assert world.app is not None
+    buttons = (Action("Start now", "start", post.id), Action("Remind me tomorrow", "snooze", post.id))
+    await world.app.bot.send_message(erin.id, "Your check-in is ready", reply_markup=keyboard(OutgoingMessage("x", buttons)))
+    invitation = await erin.wait_for("ready")
+    snoozed = await erin.press_button(invitation, "Remind me tomorrow")
+    assert "remind you on" in (await erin.wait_for_answer(snoozed)).text
+    await erin.press_button(invitation, "Start now")
+    await erin.wait_for("1/4")
+    (post, *_) = await world.check_ins()
+    assert post.state == "in_progress" and post.snoozed_until is not None

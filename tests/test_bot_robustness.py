@@ -153,3 +153,27 @@ async def test_realistic_flood_limits_are_respected_without_429s(sessions, datab
         finally:
             await w.stop_app()
     assert emu.stats.too_many_requests == 0
+
+
+async def test_a_double_tap_stores_one_answer(world: World) -> None:
+    alice, q1 = await _enrolled(world)
+    first = await alice.press_button(q1, "16")
+    second = await alice.press_button(q1, "13")
+    answers = [await alice.wait_for_answer(first), await alice.wait_for_answer(second)]
+    await alice.wait_for("2/4")
+    assert [(a.item_id, a.value) for a in await world.answers()] in ([("aoc", "b")], [("aoc", "a")])
+    assert any(a.text in ("You've already answered that one.", "That button is no longer active.") for a in answers)
+
+
+async def test_a_failing_send_is_logged_with_its_traceback_and_the_bot_carries_on(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = world.emu.user(1001, "Alice")
+    world.emu.inject("sendMessage", status=500, description="Internal Server Error", times=1)
+    with caplog.at_level(logging.ERROR, logger="bot.errors"):
+        await alice.command("help")
+        await alice.wait_for("something went wrong")
+    (record,) = [r for r in caplog.records if r.name == "bot.errors"]
+    assert record.exc_info is not None
+    await alice.command("help")
+    await alice.wait_for("/continue")
