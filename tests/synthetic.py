@@ -149,6 +149,14 @@ async def populate(
     return people
 
 
+async def answer_wave(session: AsyncSession, enrolment: Enrolment, quiz: QuizSet, wave: str,
+                      ability: float, rng: random.Random, due: datetime | None = None) -> None:
+    """One person answers every item of a wave through the real store (deterministic tests)."""
+    due = due or datetime.combine(enrolment.course.delivered_on, time(15, 0), tzinfo=UTC) + wave_offset(wave)
+    values = [(item, _value(item, wave, ability, rng)) for item in quiz.items_for(wave)]
+    await _store_wave(session, enrolment, wave, due, values, "completed")
+
+
 async def _store_wave(session: AsyncSession, enrolment: Enrolment, wave: str, due: datetime,
                       values: list, state: str) -> None:
     check_in = CheckIn(enrolment_id=enrolment.id, wave=wave, state="sent", due_at=due,

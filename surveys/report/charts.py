@@ -24,6 +24,12 @@ def _figure(height: float = HEIGHT) -> tuple[Figure, Any]:
     return fig, fig.add_subplot()
 
 
+def _legend(ax: Any, **kwargs: Any) -> None:
+    # Everything may be suppressed: then there is nothing to name.
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def _footnote(fig: Figure, hidden: list[str], marker: str) -> None:
     if hidden:
         fig.text(0.01, 0.005, f"Not drawn ({marker} people): {', '.join(hidden)}", fontsize=7, color="#555")
@@ -45,8 +51,7 @@ def response_chart(report: dict[str, Any]) -> Figure | None:
     ax.set_xticks(range(len(rows)), [r["wave"] for r in rows])
     ax.set_ylabel("responded (%)")
     ax.set_ylim(0, max(100, *[r[k] or 0 for r in rows for k in ("rate_attendance", "rate_enrolled")]) * 1.05)
-    if len(hidden) < len(rows):
-        ax.legend(frameon=False, fontsize=8)
+    _legend(ax, frameon=False, fontsize=8)
     _footnote(fig, hidden, report["suppressed_marker"])
     return fig
 
@@ -133,7 +138,7 @@ def retention_chart(report: dict[str, Any]) -> Figure | None:
     ax.set_xticks(range(len(waves)), waves)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% correct")
-    ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
+    _legend(ax, frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
     _footnote(fig, hidden, report["suppressed_marker"])
     return fig
 
@@ -156,7 +161,7 @@ def constructs_chart(report: dict[str, Any]) -> Figure | None:
     ax.set_xlim(-0.5, len(waves) - 0.5)
     ax.set_ylim(1, 5)
     ax.set_ylabel("mean (1–5, 95% CI)")
-    ax.legend(frameon=False, fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    _legend(ax, frameon=False, fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     _footnote(fig, hidden, report["suppressed_marker"])
     return fig
 
@@ -185,7 +190,7 @@ def practice_chart(report: dict[str, Any]) -> Figure | None:
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% answering yes")
-    ax.legend(frameon=False, fontsize=8)
+    _legend(ax, frameon=False, fontsize=8)
     _footnote(fig, hidden, report["suppressed_marker"])
     return fig
 

@@ -1,0 +1,225 @@
+"""The impact report: figures equal an independent pandas/scipy computation from the long CSV,
+suppression holds everywhere, the HTML fits a phone and an A4 page in Chromium, the PDF holds the charts."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from scipy import stats
+
+from surveys.export import export
+from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
+from surveys.report import build_report, write_report
+from surveys.settings import load_settings
+from tests.factories import a_course, an_enrolment
+from tests.synthetic import answer_wave, populate
+
+_QUIZ = load_quiz_set(bundled_quiz_set("cse-core"))
+# The comparable core, read from the quiz file itself: scored items asked at every wave of the set.
+CORE = [i.id for i in _QUIZ.items if i.scored and set(_QUIZ.waves) <= set(i.waves)]
+WAVES = ("pre", "post", "3m", "6m")
+SETTINGS = load_settings(env={}, env_file=None)
+
+
+@pytest.fixture
+async def cohort(sessions, now, tmp_path):
+    """40 synthetic practitioners on one four-wave course, its report and its long CSV export."""
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, delivered_on=date(2025, 6, 2), waves=WAVES, attendance=45)
+        await populate(session, course, 40, seed=3, now=now)
+    async with sessions() as session:
+        report = await build_report(session, None, SETTINGS)
+        await export(session, None, "csv", "long", tmp_path / "long.csv")
+    frame = pd.read_csv(tmp_path / "long.csv", dtype={"value": str})
+    return report, frame
+
+
+def _ci(x: np.ndarray) -> tuple[float, float]:
+    return stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+
+
+async def test_figures_equal_an_independent_computation(cohort):
+    report, long = cohort
+    assert report["knowledge"]["items"] == CORE and "aoc-age" in CORE
+    knowledge = (long[long["item_id"].isin(CORE)].groupby(["pseudonym", "wave"])["score"].mean() * 100).unstack()
+    for cell in report["knowledge"]["by_wave"]:
+        x = knowledge[cell["wave"]].dropna().to_numpy()
+        assert cell["n"] == len(x)
+        assert cell["mean"] == pytest.approx(x.mean())
+        assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(_ci(x))
+
+    for row in report["paired_change"]:
+        both = knowledge[[row["from"], row["to"]]].dropna()
+        d = (both[row["to"]] - both[row["from"]]).to_numpy()
+        assert row["n"] == len(d) and row["mean_diff"] == pytest.approx(d.mean())
+        with _quiet():
+            expected = stats.wilcoxon(d, zero_method="wilcox")
+        assert row["p"] == pytest.approx(expected.pvalue)
+        nz = d[d != 0]
+        ranks = stats.rankdata(np.abs(nz))
+        assert row["rank_biserial"] == pytest.approx((ranks[nz > 0].sum() - ranks[nz < 0].sum()) / ranks.sum())
+    assert [(r["from"], r["to"]) for r in report["paired_change"]] == [("pre", "post"), ("post", "3m"), ("post", "6m")]
+
+    responded = long.groupby("wave")["pseudonym"].nunique()
+    for row in report["response"]:
+        assert row["responded"] == responded[row["wave"]]
+        assert row["rate_attendance"] == pytest.approx(100 * responded[row["wave"]] / 45)
+
+    per_item = long[long["score"].notna()].groupby(["item_id", "wave"])["score"]
+    for item in report["items"]:
+        for cell in item["by_wave"]:
+            assert cell["pct_correct"] == pytest.approx(100 * per_item.get_group((item["item_id"], cell["wave"])).mean())
+    assert report["faded_most"][0]["age_of_consent"]
+
+    likert = long[long["construct"].notna() & long["score"].notna()]
+    means = likert.groupby(["construct", "wave", "pseudonym"])["score"].mean()
+    for construct in report["constructs"]:
+        for cell in construct["by_wave"]:
+            x = means.loc[(construct["construct"], cell["wave"])].to_numpy()
+            assert cell["n"] == len(x) and cell["mean"] == pytest.approx(x.mean())
+            assert cell["ci_low"] == pytest.approx(_ci(x)[0])
+
+    yes_no = long[long["item_id"].str.startswith("prac-") & long["value"].isin(["yes", "no"])]
+    for item in report["practice"]:
+        for cell in item["by_wave"]:
+            answers = yes_no[(yes_no["item_id"] == item["item_id"]) & (yes_no["wave"] == cell["wave"])]["value"]
+            assert cell["n"] == len(answers) and cell["pct_yes"] == pytest.approx(100 * (answers == "yes").mean())
+
+    # Attrition: every 6m check-in in the synthetic cohort is over (answered or expired).
+    post = knowledge["post"].dropna()
+    at_6m = set(long.loc[long["wave"] == "6m", "pseudonym"])
+    stayed, dropped = post[post.index.isin(at_6m)], post[~post.index.isin(at_6m)]
+    a = report["attrition"]
+    assert (a["stayed"]["n"], a["dropped"]["n"]) == (len(stayed), len(dropped))
+    assert a["p"] == pytest.approx(stats.mannwhitneyu(stayed, dropped, alternative="two-sided").pvalue)
+
+    roles = long.drop_duplicates("pseudonym").set_index("pseudonym")["role"]
+    by_role = knowledge.join(roles)
+    for group in report["breakdowns"]["role"]:
+        for cell in group["by_wave"]:
+            x = by_role.loc[by_role["role"] == group["group"], cell["wave"]].dropna()
+            if len(x) < 5:
+                assert cell["suppressed"] and cell["mean"] is None
+            else:
+                assert cell["n"] == len(x) and cell["mean"] == pytest.approx(x.mean())
+
+
+class _quiet:
+    """Silence scipy's normal-approximation warnings, as the report does."""
+
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore")
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+@pytest.fixture
+async def small_groups(sessions, now):
+    """Nine people answer post (4 police officers, 5 nurses); only the 4 police officers answer 3m."""
+    rng = random.Random(5)
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, code="SMALL", delivered_on=date(2025, 6, 2), attendance=9)
+        quiz = QuizSet.from_definition(course.quiz_set.definition)
+        for index in range(9):
+            enrolment = await an_enrolment(session, course, 8_880_000_000 + index, now)
+            enrolment.role = "police officer" if index < 4 else "nurse"
+            await answer_wave(session, enrolment, quiz, "post", 0.8, rng)
+            if index < 4:
+                await answer_wave(session, enrolment, quiz, "3m", 0.7, rng)
+    async with sessions() as session:
+        return await build_report(session, ["SMALL"], SETTINGS)
+
+
+async def test_a_group_of_four_is_suppressed_everywhere_and_five_is_shown(small_groups, tmp_path):
+    report = small_groups
+    roles = {g["group"]: {c["wave"]: c for c in g["by_wave"]} for g in report["breakdowns"]["role"]}
+    assert roles["police officer"]["post"] == {"wave": "post", "n": None, "mean": None, "sd": None, "ci_low": None,
+                                               "ci_high": None, "suppressed": True}
+    assert roles["nurse"]["post"]["n"] == 5 and not roles["nurse"]["post"]["suppressed"]
+    knowledge = {c["wave"]: c for c in report["knowledge"]["by_wave"]}
+    assert knowledge["3m"]["suppressed"] and knowledge["3m"]["mean"] is None
+    assert knowledge["post"]["n"] == 9
+    paired = {(p["from"], p["to"]): p for p in report["paired_change"]}
+    assert paired[("post", "3m")]["suppressed"] and paired[("post", "3m")]["p"] is None
+    assert all(c["suppressed"] for i in report["items"] for c in i["by_wave"] if c["wave"] == "3m")
+    assert all(c["suppressed"] for i in report["practice"] for c in i["by_wave"])
+    assert all(c["suppressed"] for c in (x for k in report["constructs"] for x in k["by_wave"]) if c["wave"] == "3m")
+    assert all(t["suppressed"] and t["answers"] is None for t in report["free_text"] if t["wave"] == "3m")
+    assert report["attrition"]["suppressed"]
+    response = {r["wave"]: r for r in report["response"]}
+    assert response["3m"]["suppressed"] and response["3m"]["responded"] is None
+
+    paths = write_report(report, tmp_path)
+    html = paths["html"].read_text()
+    assert 'id="knowledge-post"' in html and 'id="knowledge-3m"' not in html
+    assert not re.search(r'id="(item|construct|practice)-[^"]*-3m"', html)
+    assert 'id="paired-post-3m"' not in html and 'id="response-rate_enrolled-3m"' not in html
+    row = re.search(r"<tr><td>police officer</td>(.*?)</tr>", html).group(1)
+    assert "fewer than 5" in row and "n=" not in row
+    assert re.search(r"<tr><td>nurse</td><td>[0-9.]+ \(", html)
+    saved = json.loads(paths["json"].read_text())
+    assert saved == json.loads(json.dumps(report))
+    assert "fewer than 5" in "".join(page.extract_text() for page in PdfReader(paths["pdf"]).pages)
+
+
+async def test_unknown_course_and_empty_selection_are_clear(sessions, now):
+    from surveys.codebook import SelectionError
+
+    async with sessions() as session, session.begin():
+        await a_course(session, now, code="EMPTY")
+    async with sessions() as session:
+        with pytest.raises(SelectionError, match="no course with code NOPE"):
+            await build_report(session, ["NOPE"], SETTINGS)
+        with pytest.raises(SelectionError, match="no answers yet"):
+            await build_report(session, ["EMPTY"], SETTINGS)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PROBE = """<script>
+document.body.setAttribute("data-fits", String(document.documentElement.scrollWidth <= window.innerWidth));
+document.body.setAttribute("data-charts", String(document.querySelectorAll("figure.chart svg").length));
+document.body.setAttribute("data-tables", String(document.querySelectorAll("table").length));
+</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="chromium is not installed")
+async def test_html_renders_in_chromium_without_overflow(cohort, tmp_path):
+    report, _ = cohort
+    paths = write_report(report, tmp_path / "out")
+    probe = tmp_path / "probe.html"
+    probe.write_text(paths["html"].read_text().replace("</body>", PROBE))
+    for width in (390, 794):  # a phone, and A4 at 96 dpi
+        dom = subprocess.run(
+            [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},1200",
+             "--dump-dom", probe.as_uri()],
+            capture_output=True, text=True, timeout=120, check=True,
+        ).stdout
+        assert 'data-fits="true"' in dom, f"page overflows at {width}px"
+        assert 'data-charts="6"' in dom
+        assert int(re.search(r'data-tables="(\d+)"', dom).group(1)) >= 10
+
+
+async def test_pdf_opens_and_holds_the_charts(cohort, tmp_path):
+    report, _ = cohort
+    paths = write_report(report, tmp_path)
+    pdf = PdfReader(paths["pdf"])
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert "Knowledge score per wave" in text and "Paired change" in text
+    assert sum(len(page.images) for page in pdf.pages) == 6
