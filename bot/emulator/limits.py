@@ -44,6 +44,10 @@ class FloodLimits:
     global_burst: float = 30.0
     per_chat_rate: float = 1.0
     per_chat_burst: float = 3.0
+    # A send arriving this much before its token is due still passes: a client pacing itself at
+    # exactly the limit arrives a few ms "early" through connection jitter, and Telegram's limits
+    # are approximate. Capped below one token interval so burst+1 instant sends always trip.
+    slack: float = 0.05
     # Real monotonic time: limits guard wall-clock throughput even when message dates are simulated.
     now: Callable[[], float] = field(default=time.monotonic, repr=False)
 
@@ -70,10 +74,13 @@ class FloodControl:
         chat = self._chats.get(chat_id)
         if chat is None:
             chat = self._chats[chat_id] = TokenBucket(lim.per_chat_rate, lim.per_chat_burst, lim.now)
-        wait = max(self._global.wait_time(), chat.wait_time())
-        if wait > 0:
+        over = max(
+            self._global.wait_time() - min(lim.slack, 0.9 / lim.global_rate),
+            chat.wait_time() - min(lim.slack, 0.9 / lim.per_chat_rate),
+        )
+        if over > 0:
             # Telegram only ever answers whole seconds, and never 0.
-            return max(1, math.ceil(wait))
+            return max(1, math.ceil(max(self._global.wait_time(), chat.wait_time())))
         self._global.take()
         chat.take()
         return None
