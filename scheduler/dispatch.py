@@ -270,6 +270,11 @@ class Dispatcher:
         self.batch = batch
         self.lease = lease
         self._definitions: dict[int, dict[str, Any]] = {}
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Finish what is claimed, claim nothing more (SIGTERM): nothing is left half-recorded."""
+        self.stopping = True
 
     async def run_once(self) -> DispatchReport:
         """One pass: expire, cancel the unreachable, then send everything due until nothing is."""
@@ -289,7 +294,7 @@ class Dispatcher:
             while batch:
                 for job in batch:
                     await jobs.put(job)
-                batch = await self._claim_batch()
+                batch = [] if self.stopping else await self._claim_batch()
             # A failure above cancels the whole group; here every sender drains, then the recorder.
             for _ in senders:
                 await jobs.put(None)

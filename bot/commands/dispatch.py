@@ -1,0 +1,91 @@
+"""`followup dispatch`: send due check-ins through Telegram, once (cron) or every interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import datetime
+
+import click
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.commands.common import settings_or_exit
+from bot.messenger import TelegramMessenger
+from scheduler.dispatch import Dispatcher, DispatchReport
+from surveys.clock import Clock, FrozenClock, system_clock
+from surveys.db import make_engine, make_sessionmaker
+from surveys.settings import Settings
+
+log = logging.getLogger("bot.dispatch")
+
+
+def parse_at(value: str | None) -> datetime | None:
+    """An ISO time with a zone (a trailing Z is UTC); None stays None."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("expected an ISO time such as 2026-04-15T09:30+01:00") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time zone too, e.g. 2026-04-15T09:30Z")
+    return moment
+
+
+async def dispatch(settings: Settings, clock: Clock, *, once: bool, worker_id: str | None = None) -> DispatchReport:
+    """Run one pass (or passes every interval until SIGTERM/SIGINT) and return the summed report."""
+    if settings.bot_token is None:
+        raise click.ClickException("bad setting: FOLLOWUP_BOT_TOKEN is not set")
+    engine = make_engine(settings.database_url)
+    request = HTTPXRequest(connection_pool_size=128)
+    total = DispatchReport()
+    try:
+        async with Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url,
+                       request=request) as bot:
+            dispatcher = Dispatcher(make_sessionmaker(engine), TelegramMessenger(bot), clock, settings, worker_id)
+            stop = asyncio.Event()
+
+            def on_signal() -> None:
+                # Sends already claimed finish and are recorded; nothing new is claimed.
+                stop.set()
+                dispatcher.stop()
+
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, on_signal)
+            while True:
+                total = total + await dispatcher.run_once()
+                if once:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.dispatch_interval_seconds)
+                if stop.is_set():
+                    break
+    finally:
+        await engine.dispose()
+    return total
+
+
+@click.command("dispatch")
+@click.option("--once", is_flag=True, help="Run one pass and exit (for cron).")
+@click.option("--at", "at", metavar="ISO-TIME", default=None,
+              help="Act as if the clock read this time (rehearsals and checks); needs --once.")
+@click.option("--worker-id", default=None, help="Name this worker in claims (default: host:pid:random).")
+def cli(once: bool, at: str | None, worker_id: str | None) -> None:
+    """Send due invitations and reminders, expire closed check-ins."""
+    moment = parse_at(at)
+    if moment is not None and not once:
+        raise click.UsageError("--at needs --once: a frozen clock would never move on")
+    settings = settings_or_exit()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log carries the bot token
+    clock: Clock = FrozenClock(moment) if moment else system_clock
+    report = asyncio.run(dispatch(settings, clock, once=once, worker_id=worker_id))
+    click.echo(str(report))
+
+
+if __name__ == "__main__":
+    cli()

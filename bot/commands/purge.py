@@ -1,0 +1,37 @@
+"""`followup purge`: delete chat links and invites past retention (the daily job does it too)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import click
+
+from bot.commands.common import settings_or_exit
+from bot.commands.dispatch import parse_at
+from scheduler.retention import PurgeReport, purge
+from surveys.clock import system_clock
+from surveys.db import make_engine, make_sessionmaker
+from surveys.settings import Settings
+
+
+async def _purge(url: str, at: datetime, settings: Settings) -> PurgeReport:
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await purge(session, at, settings)
+    finally:
+        await engine.dispose()
+
+
+@click.command("purge")
+@click.option("--at", "at", metavar="ISO-TIME", default=None, help="Act as if the clock read this time.")
+def cli(at: str | None) -> None:
+    """Forget who people are once their check-ins are over; drop expired and used invites."""
+    settings = settings_or_exit()
+    moment = parse_at(at) or system_clock()
+    click.echo(str(asyncio.run(_purge(settings.database_url, moment, settings))))
+
+
+if __name__ == "__main__":
+    cli()
