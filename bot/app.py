@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
+from telegram.request import BaseRequest
 
 from bot.handlers import register
 from bot.handlers.commands import MENU
@@ -35,11 +36,14 @@ def build_application(
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
     rate_limiter: BaseRateLimiter | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
 ) -> Application:
     """Build the bot from settings: handlers, commands menu, our DB for state (no PTB persistence).
 
     `on_start` hooks run after setMyCommands when the application starts (the scheduler's
     dispatcher plugs in here); `on_stop` hooks run at shutdown, before the engine is disposed.
+    `request`/`get_updates_request` swap PTB's httpx transport (e.g. bot.request's aiohttp one).
     """
     if settings.bot_token is None:
         raise SettingsError("FOLLOWUP_BOT_TOKEN: the bot token is required to run the bot")
@@ -61,8 +65,13 @@ def build_application(
         if engine is not None:
             await engine.dispose()
 
+    builder = ApplicationBuilder()
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
     application = (
-        ApplicationBuilder()
+        builder
         .token(token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))

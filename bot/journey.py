@@ -177,28 +177,30 @@ class Journey:
             welcome = Text(render_text("welcome.txt", course_title=course.title,
                                        plan=self._plan_lines(planned, course, now), starts_now=starting))
             if not starting or step is None:
-                return Reply(notice="Thank you!", edit=welcome)
+                return Reply(notice=render_text("notice.txt", kind="consented"), edit=welcome)
             await mark_started(session, step.check_in, now)
             intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
-            return Reply((self._ask(step, lead=intro or ""),), notice="Thank you!", edit=welcome)
+            return Reply((self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome)
 
-    def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[str]:
+    def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[dict[str, Any]]:
+        """Each wave still to come: its label and whether it is now, at the course's end, or on a day."""
         lines = []
         for check_in in planned:
             if check_in.state == "missed":
                 continue
-            label = wave_label(check_in.wave)
             if check_in.due_at <= now:
-                lines.append(f"{label[0].upper()}{label[1:]}: now")
+                when = "now"
             elif check_in.wave == "post" and not course_has_ended(course, now):
-                lines.append(f"At the end of the course: when your trainer closes it, or on {local_day(check_in.due_at, course.zone)}")
+                when = "end"
             else:
-                lines.append(f"{label[0].upper()}{label[1:]}: {local_day(check_in.due_at, course.zone)}")
+                when = "on"
+            lines.append({"label": wave_label(check_in.wave), "when": when,
+                          "on": local_day(check_in.due_at, course.zone)})
         return lines
 
     async def decline(self, chat_id: int, token: str) -> Reply:
         """No thanks pressed: store nothing."""
-        return Reply(notice="OK", edit=Text(render_text("consent_declined.txt")))
+        return Reply(notice=render_text("notice.txt", kind="declined"), edit=Text(render_text("consent_declined.txt")))
 
     # --- the check-in -------------------------------------------------------------------
     async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
@@ -253,7 +255,7 @@ class Journey:
                 return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
             step = await self._load(session, found)
             await mark_started(session, step.check_in, now)
-            return Reply((self._ask(step),), notice="Let's go")
+            return Reply((self._ask(step),), notice=render_text("notice.txt", kind="starting"))
 
     async def snooze(self, chat_id: int, check_in_id: int) -> Reply:
         """"Remind me tomorrow": the scheduler owes one more reminder, in the send window."""
@@ -267,7 +269,7 @@ class Journey:
             zone = found.course.zone
             when = await snooze(session, check_in_id, now, self.settings)
             text = render_text("snoozed.txt", when=local_day(when, zone) if when else None)
-            return Reply(notice=text, edit=None, messages=())
+            return Reply(notice=text)
 
     async def press_answer(self, chat_id: int, check_in_id: int, item_index: int, choice_index: int) -> Reply:
         """An answer button: stored only if it is this chat's check-in, still open, and the current item."""
@@ -331,7 +333,7 @@ class Journey:
             following = self._ask(step, lead=(outcome.feedback or "") if typed else "")
         if typed:
             return Reply((following,))
-        return Reply((following,), notice="✓", edit=Answered(prompt, label, outcome.feedback))
+        return Reply((following,), notice=render_text("notice.txt", kind="recorded"), edit=Answered(prompt, label, outcome.feedback))
 
     # --- commands -----------------------------------------------------------------------
     async def status(self, chat_id: int) -> Reply:
@@ -368,7 +370,7 @@ class Journey:
     async def confirm(self, chat_id: int, choice: str) -> Reply:
         """A /stop or /delete confirmation: withdraw, erase, or leave things as they are."""
         if choice == "keep":
-            return Reply(notice="OK", edit=Text(render_text("kept.txt")))
+            return Reply(notice=render_text("notice.txt", kind="kept"), edit=Text(render_text("kept.txt")))
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if choice == "erase":
@@ -377,7 +379,7 @@ class Journey:
             else:
                 count = await withdraw(session, chat_id, now)
                 text = render_text("stopped.txt", erased=False, count=count)
-        return Reply(notice="Done" if count else "Nothing to do", edit=Text(text))
+        return Reply(notice=render_text("notice.txt", kind="done" if count else "nothing"), edit=Text(text))
 
     async def asking(self, chat_id: int) -> bool:
         """Whether a check-in is under way in this chat (to tailor the reply to a sticker or photo)."""

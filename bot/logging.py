@@ -30,7 +30,10 @@ def _clean(value: Any) -> Any:
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     # Objects (URLs, exceptions) are rendered now so their text can be checked.
-    text = str(value)
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
+        return "<unprintable>"
     cleaned = redact(text)
     return cleaned if cleaned != text else value
 

@@ -8,6 +8,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from surveys.texts import render_text
+
 log = logging.getLogger("bot.errors")
 
 
@@ -19,9 +21,9 @@ async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer("Sorry, something went wrong. Please try again.")
+            await update.callback_query.answer(render_text("notice.txt", kind="error"))
         else:
-            await context.bot.send_message(update.effective_chat.id, "Sorry, something went wrong on my side. Please try again in a moment.")
+            await context.bot.send_message(update.effective_chat.id, render_text("error.txt"))
     except TelegramError:
         # The apology is best effort; the original error is already logged.
         log.warning("could not tell chat about the error", exc_info=True)
