@@ -23,38 +23,32 @@ class OpenCheckIn:
     quiz_set: QuizSetVersion
 
 
-async def owned_check_in(session: AsyncSession, check_in_id: int, chat_id: int) -> OpenCheckIn | None:
-    """The check-in if it belongs to this chat's (unwithdrawn) enrolment; None otherwise.
-
-    Every button press goes through here: a forged id for someone else's check-in finds nothing.
-    """
-    row = await session.execute(
+def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
+    """Check-ins of this chat's unwithdrawn enrolments, with their course and quiz-set version."""
+    return (
         select(CheckIn, Course, QuizSetVersion)
         .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
         .join(Contact, Contact.enrolment_id == Enrolment.id)
         .join(Course, Course.id == Enrolment.course_id)
         .join(QuizSetVersion, QuizSetVersion.id == Course.quiz_set_id)
-        .where(CheckIn.id == check_in_id, Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None))
+        .where(Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None))
     )
-    found = row.first()
+
+
+async def owned_check_in(session: AsyncSession, check_in_id: int, chat_id: int) -> OpenCheckIn | None:
+    """The check-in if it belongs to this chat's (unwithdrawn) enrolment; None otherwise.
+
+    Every button press goes through here: a forged id for someone else's check-in finds nothing.
+    """
+    found = (await session.execute(_chat_check_ins(chat_id).where(CheckIn.id == check_in_id))).first()
     return OpenCheckIn(*found) if found else None
 
 
 async def open_check_in(session: AsyncSession, chat_id: int, now: datetime) -> OpenCheckIn | None:
     """The chat's check-in to answer now: started ones first, then the oldest due one."""
     rows = await session.execute(
-        select(CheckIn, Course, QuizSetVersion)
-        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
-        .join(Contact, Contact.enrolment_id == Enrolment.id)
-        .join(Course, Course.id == Enrolment.course_id)
-        .join(QuizSetVersion, QuizSetVersion.id == Course.quiz_set_id)
-        .where(
-            Contact.chat_id == chat_id,
-            Enrolment.withdrawn_at.is_(None),
-            CheckIn.state.in_(ANSWERABLE_STATES),
-            CheckIn.due_at <= now,
-            CheckIn.closes_at > now,
-        )
+        _chat_check_ins(chat_id)
+        .where(CheckIn.state.in_(ANSWERABLE_STATES), CheckIn.due_at <= now, CheckIn.closes_at > now)
         .order_by((CheckIn.state == "in_progress").desc(), CheckIn.due_at, CheckIn.id)
         .limit(1)
     )
@@ -65,14 +59,9 @@ async def open_check_in(session: AsyncSession, chat_id: int, now: datetime) -> O
 async def pending_check_ins(session: AsyncSession, chat_id: int) -> list[tuple[CheckIn, Course]]:
     """Everything not yet finished for this chat, soonest first (for /status)."""
     rows = await session.execute(
-        select(CheckIn, Course)
-        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
-        .join(Contact, Contact.enrolment_id == Enrolment.id)
-        .join(Course, Course.id == Enrolment.course_id)
-        .where(Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None), CheckIn.state.in_(ANSWERABLE_STATES))
-        .order_by(CheckIn.due_at)
+        _chat_check_ins(chat_id).where(CheckIn.state.in_(ANSWERABLE_STATES)).order_by(CheckIn.due_at)
     )
-    return [(c, k) for c, k in rows.all()]
+    return [(check_in, course) for check_in, course, _ in rows.all()]
 
 
 async def stored_answers(session: AsyncSession, check_in_id: int) -> dict[str, str]:

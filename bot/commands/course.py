@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from surveys.clock import system_clock
 from surveys.courses import CourseError, create_course, get_course, list_courses, parse_waves
 from scheduler.enrolment import release_post_wave
 from surveys.invite_sheet import write_invite_files
+from surveys.models import Course
 from surveys.invites import deep_link, issue_invite
 from surveys.progress import course_progress
 from surveys.registers import RegisterInvalid, read_register
@@ -119,17 +122,24 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
             click.echo(f"Wrote {files.mail_merge} with {len(personal)} single-use link(s).")
 
 
+@asynccontextmanager
+async def _course_transaction(code: str) -> AsyncIterator[tuple[Settings, AsyncSession, Course]]:
+    """Settings, a transaction and the course CODE; a CourseError anywhere ends the command cleanly."""
+    settings = settings_or_exit()
+    try:
+        async with transaction(settings) as session:
+            yield settings, session, await get_course(session, code)
+    except CourseError as exc:
+        fail(str(exc))
+
+
 @cli.command("show")
 @click.argument("code")
 @run_async
 async def show_command(code: str) -> None:
     """Show a course and its response rates per wave."""
-    settings = settings_or_exit()
-    try:
-        async with transaction(settings) as session:
-            progress = await course_progress(session, await get_course(session, code))
-    except CourseError as exc:
-        fail(str(exc))
+    async with _course_transaction(code) as (_, session, course):
+        progress = await course_progress(session, course)
     click.echo("\n".join(progress.lines()))
 
 
@@ -138,17 +148,12 @@ async def show_command(code: str) -> None:
 @run_async
 async def end_command(code: str) -> None:
     """The course day is over: send the post-course check-in to everyone enrolled now."""
-    settings = settings_or_exit()
-    try:
-        async with transaction(settings) as session:
-            course = await get_course(session, code)
-            if course.ended_at is not None:
-                fail(f"{course.code} was already ended on {course.ended_at:%Y-%m-%d %H:%M} UTC")
-            released = await release_post_wave(session, course, system_clock(), settings)
-            await _audit(session, settings, "course.end", course.code, f"{released} released")
-    except CourseError as exc:
-        fail(str(exc))
-    click.echo(f"Ended {code}: {released} post-course check-in(s) go out with the next dispatch.")
+    async with _course_transaction(code) as (settings, session, course):
+        if course.ended_at is not None:
+            fail(f"{course.code} was already ended on {course.ended_at:%Y-%m-%d %H:%M} UTC")
+        released = await release_post_wave(session, course, system_clock(), settings)
+        await _audit(session, settings, "course.end", course.code, f"{released} released")
+    click.echo(f"Ended {course.code}: {released} post-course check-in(s) go out with the next dispatch.")
 
 
 @cli.command("close")
@@ -156,17 +161,12 @@ async def end_command(code: str) -> None:
 @run_async
 async def close_command(code: str) -> None:
     """Take no more enrolments on this course (check-ins already planned still go out)."""
-    settings = settings_or_exit()
-    try:
-        async with transaction(settings) as session:
-            course = await get_course(session, code)
-            if course.closed_at is not None:
-                fail(f"{course.code} is already closed")
-            course.closed_at = system_clock()
-            await _audit(session, settings, "course.close", course.code)
-    except CourseError as exc:
-        fail(str(exc))
-    click.echo(f"Closed {code}: its invite links no longer enrol anyone.")
+    async with _course_transaction(code) as (settings, session, course):
+        if course.closed_at is not None:
+            fail(f"{course.code} is already closed")
+        course.closed_at = system_clock()
+        await _audit(session, settings, "course.close", course.code)
+    click.echo(f"Closed {course.code}: its invite links no longer enrol anyone.")
 
 
 @cli.command("list")
