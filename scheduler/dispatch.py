@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -144,10 +144,13 @@ async def claim_due(
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
     """Close every open check-in whose window has passed (state `expired`); returns how many."""
+    # The states as literals, not bound parameters: only then do SQLite and PostgreSQL see that the
+    # WHERE implies the partial index ix_check_in_open_closes, which keeps expiry from scanning.
+    open_states = [literal(state, literal_execute=True) for state in OPEN_STATES]
     result = await session.execute(
         update(CheckIn)
         .where(
-            CheckIn.state.in_(OPEN_STATES),
+            CheckIn.state.in_(open_states),
             CheckIn.closes_at <= now,
             or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now),
         )
@@ -374,28 +377,51 @@ class Dispatcher:
             todo = [o for o in batch if o is not None]
             if todo:
                 async with self.sessions() as session:
+                    await self._record_delivered([o for o in todo if o.error is None], session, report)
                     for outcome in todo:
-                        await self._apply(session, outcome, report)
+                        if outcome.error is not None:
+                            await self._record_failed(session, outcome, report)
                     await session.commit()
 
-    async def _apply(self, session: AsyncSession, outcome: _Outcome, report: DispatchReport) -> None:
-        """Record one send's result, only if this worker still holds the claim."""
-        job, now = outcome.job, self.clock()
+    async def _record_delivered(self, delivered: list[_Outcome], session: AsyncSession, report: DispatchReport) -> None:
+        """Delivered messages: one executemany per kind (a statement per row would cost more than the send)."""
+        now = self.clock()
+        table = CheckIn.__table__
+        mine = and_(table.c.id == bindparam("b_id"), table.c.claimed_by == bindparam("b_worker"))
+        common = {"message_id": bindparam("b_message_id"), "next_action_at": bindparam("b_next"),
+                  "snoozed_until": None, "claimed_by": None, "claim_expires_at": None, "attempts": 0,
+                  "last_error": None}
+        invitations = [o for o in delivered if o.job.claim.kind == "invitation"]
+        reminders = [o for o in delivered if o.job.claim.kind == "reminder"]
+        if invitations:
+            # Someone may have started (or been cancelled) while the message was in flight.
+            state = case((table.c.state == "scheduled", "sent"), else_=table.c.state)
+            await session.execute(
+                table.update().where(mine).values(state=state, sent_at=now, reminders_sent=0, **common),
+                [self._delivered_params(o, now) for o in invitations],
+            )
+            report.sent += len(invitations)
+        if reminders:
+            await session.execute(
+                table.update().where(mine).values(reminders_sent=bindparam("b_count"), **common),
+                [self._delivered_params(o, now) for o in reminders],
+            )
+            report.reminded += len(reminders)
+
+    def _delivered_params(self, outcome: _Outcome, now: datetime) -> dict[str, Any]:
+        after = self._after_success(outcome.job, now)
+        return {"b_id": outcome.job.claim.check_in_id, "b_worker": self.worker_id,
+                "b_message_id": outcome.message_id, "b_next": after["next_action_at"],
+                "b_count": after["reminders_sent"]}
+
+    async def _record_failed(self, session: AsyncSession, outcome: _Outcome, report: DispatchReport) -> None:
+        """Record one failed send: unreachable, failed for good, or to be retried later."""
+        job, now, error = outcome.job, self.clock(), outcome.error
+        if error is None:
+            return
         mine = and_(CheckIn.id == job.claim.check_in_id, CheckIn.claimed_by == self.worker_id)
         released = {"claimed_by": None, "claim_expires_at": None}
-        error = outcome.error
-        if error is None:
-            values = self._after_success(job, now) | released | {
-                "message_id": outcome.message_id, "attempts": 0, "last_error": None,
-            }
-            result = await session.execute(update(CheckIn).where(mine).values(**values))
-            if not result.rowcount:
-                log.warning("check-in %s: claim lost before the send was recorded", job.claim.check_in_id)
-            elif job.claim.kind == "invitation":
-                report.sent += 1
-            else:
-                report.reminded += 1
-        elif isinstance(error, Unreachable):
+        if isinstance(error, Unreachable):
             await session.execute(
                 update(Contact)
                 .where(Contact.enrolment_id == job.enrolment_id, Contact.unreachable_at.is_(None))
@@ -430,14 +456,11 @@ class Dispatcher:
         """The schedule after a delivered message: state, and when the next reminder is due."""
         if job.claim.kind == "invitation":
             times = reminder_times(now, job.zone, self.settings)
-            # Someone may have started (or been cancelled) while the message was in flight.
-            state = case((CheckIn.state == "scheduled", "sent"), else_=CheckIn.state)
-            return {"state": state, "sent_at": now, "reminders_sent": 0,
-                    "next_action_at": times[0] if times else None, "snoozed_until": None}
+            return {"reminders_sent": 0, "next_action_at": times[0] if times else None}
         count = job.reminders_sent + (0 if job.snoozed else 1)
         times = reminder_times(job.sent_at or now, job.zone, self.settings)
         following = times[count] if count < len(times) else None
         if following is not None:
             # Never two messages back to back: after a snoozed reminder wait at least a day.
             following = max(following, next_in_window(now + timedelta(days=1), job.zone, self.settings.window))
-        return {"reminders_sent": count, "next_action_at": following, "snoozed_until": None}
+        return {"reminders_sent": count, "next_action_at": following}
