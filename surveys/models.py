@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -142,6 +143,12 @@ class Enrolment(Base):
 
     course: Mapped[Course] = relationship(lazy="joined")
 
+    # Every dispatch pass looks for the withdrawn: a partial index holds only them (no scan of all).
+    __table_args__ = (
+        Index("ix_enrolment_withdrawn", "id", sqlite_where=text("withdrawn_at IS NOT NULL"),
+              postgresql_where=text("withdrawn_at IS NOT NULL")),
+    )
+
 
 class Contact(Base):
     """The only link from an enrolment to a person (a Telegram chat); deleted when no longer needed."""
@@ -156,6 +163,16 @@ class Contact(Base):
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
+    # As for withdrawals: each dispatch pass looks for blocked chats, which are few.
+    __table_args__ = (
+        Index("ix_contact_unreachable", "enrolment_id", sqlite_where=text("unreachable_at IS NOT NULL"),
+              postgresql_where=text("unreachable_at IS NOT NULL")),
+    )
+
+
+OPEN_WHERE = "state IN ('scheduled', 'sent', 'in_progress')"
+"""The open check-in states as SQL, for the partial index expiry uses."""
+
 
 class CheckIn(Base):
     """One wave for one enrolment: the durable schedule and the position in the quiz."""
@@ -168,6 +185,11 @@ class CheckIn(Base):
         Index("ix_check_in_state_due", "state", "due_at"),
         # Reminders, snoozes and retries are found by when their next action is due.
         Index("ix_check_in_state_next_action", "state", "next_action_at"),
+        # Expiry finds open check-ins past their close without a scan. Partial, so the claim (whose
+        # WHERE does not imply it) can never pick it over the two indexes above: a full
+        # (state, closes_at) index made SQLite walk every open row for each claim.
+        Index("ix_check_in_open_closes", "closes_at", sqlite_where=text(OPEN_WHERE),
+              postgresql_where=text(OPEN_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
