@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks
+from bot import callbacks, profile
 from scheduler.dispatch import snooze
 from scheduler.enrolment import schedule_check_ins
 from scheduler.messages import local_day, quiz_size
@@ -25,9 +25,17 @@ from surveys.checkins import (
 from surveys.clock import Clock
 from surveys.courses import course_has_ended
 from surveys.engine import Conversation, Prompt, Summary, choices_of
-from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
+from surveys.enrolments import (
+    AlreadyEnrolled,
+    active_enrolments,
+    awaiting_profile,
+    enrol,
+    erase,
+    set_profile,
+    withdraw,
+)
 from surveys.invites import InviteProblem, resolve_invite
-from surveys.models import CheckIn, Course
+from surveys.models import CheckIn, Course, Enrolment
 from surveys.quizset import QuizSet
 from surveys.render import RenderContext, render, wave_label, wave_months
 from surveys.scrub import scrub_free_text
@@ -146,7 +154,7 @@ class Journey:
             _, minutes = quiz_size(course.quiz_set.definition, course.waves[0])
             text = render_text(
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
-                role=bool(invite.role), retention_days=self.settings.retention_days, waves=waves, minutes=minutes,
+                retention_days=self.settings.retention_days, waves=waves, minutes=minutes,
             )
             rows = ((Button("Agree", callbacks.encode("y", token)), Button("No thanks", callbacks.encode("n", token))),)
             return Reply((Text(text, rows),))
@@ -174,13 +182,69 @@ class Journey:
             planned = await schedule_check_ins(session, enrolment, course, now, self.settings)
             step = await self._open_step(session, chat_id, now)
             starting = step is not None and step.check_in.enrolment_id == enrolment.id
-            welcome = Text(render_text("welcome.txt", course_title=course.title,
+            field = profile.missing_field(enrolment)
+            welcome = Text(render_text("welcome.txt", course_title=course.title, profile_first=field is not None,
                                        plan=self._plan_lines(planned, course, now), starts_now=starting))
+            if field is not None:
+                # A shared (room) link: role and agency come first. A check-in due now is held as
+                # started so the dispatcher sends no invitation while they answer these two.
+                if starting and step is not None:
+                    await mark_started(session, step.check_in, now)
+                return Reply((self._profile_question(enrolment, field),),
+                             notice=render_text("notice.txt", kind="consented"), edit=welcome)
             if not starting or step is None:
                 return Reply(notice=render_text("notice.txt", kind="consented"), edit=welcome)
             await mark_started(session, step.check_in, now)
             intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
             return Reply((self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome)
+
+    # --- self-enrolment profile -----------------------------------------------------------
+    def _profile_question(self, enrolment: Enrolment, field: str, *, again: bool = False) -> Text:
+        text, rows = profile.question(self.settings, enrolment, field, again=again)
+        return Text(text, tuple(tuple(Button(label, data) for label, data in row) for row in rows))
+
+    async def _profile_gate(self, session: AsyncSession, chat_id: int) -> Reply | None:
+        """The pending role/agency question, when a shared-link joiner has not answered it yet."""
+        pending = await awaiting_profile(session, chat_id)
+        field = profile.missing_field(pending) if pending else None
+        if pending is None or field is None:
+            return None
+        return Reply((self._profile_question(pending, field),))
+
+    async def press_profile(self, chat_id: int, enrolment_id: int, field: str, index: int) -> Reply:
+        """A role or agency button: stored on the pressing chat's own enrolment, then what comes next."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            pending = await awaiting_profile(session, chat_id)
+            names = profile.options(self.settings, field)
+            if pending is None or pending.id != enrolment_id or profile.missing_field(pending) != field or index >= len(names):
+                return Reply(notice=render_text("stale_button.txt", reason="gone"))
+            following = await self._take_profile(session, chat_id, pending, field, names[index], now)
+            return Reply((following,), notice=render_text("notice.txt", kind="recorded"),
+                         edit=Text(profile.answered(field, names[index])))
+
+    async def _typed_profile(self, session: AsyncSession, chat_id: int, pending: Enrolment, text: str,
+                             now: datetime) -> Reply:
+        field = profile.missing_field(pending)
+        assert field is not None
+        value = profile.match(text, profile.options(self.settings, field))
+        if value is None:
+            return Reply((self._profile_question(pending, field, again=True),))
+        return Reply((await self._take_profile(session, chat_id, pending, field, value, now),))
+
+    async def _take_profile(self, session: AsyncSession, chat_id: int, enrolment: Enrolment, field: str,
+                            value: str, now: datetime) -> Out:
+        """Store one answer; then the agency question, the first check-in item, or a thank-you."""
+        await set_profile(session, enrolment, **{profile.FIELDS[field]: value})
+        following = profile.missing_field(enrolment)
+        if following is not None:
+            return self._profile_question(enrolment, following)
+        step = await self._open_step(session, chat_id, now)
+        if step is None:
+            return Text(render_text("profile.txt", field="", done=True))
+        await mark_started(session, step.check_in, now)
+        intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
+        return self._ask(step, lead=intro or "")
 
     def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[dict[str, Any]]:
         """Each wave still to come: its label and whether it is now, at the course's end, or on a day."""
@@ -234,6 +298,8 @@ class Journey:
         """/continue or a "Start now" tap without an id: ask the next unanswered item, or say what's next."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
+            if gate := await self._profile_gate(session, chat_id):
+                return gate
             step = await self._open_step(session, chat_id, now)
             if step is None:
                 return Reply((await self._nothing_open(session, chat_id, now),))
@@ -249,6 +315,8 @@ class Journey:
         """"Start now" / "Carry on" under an invitation: ask this check-in's next item."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
+            if gate := await self._profile_gate(session, chat_id):
+                return gate
             found = await owned_check_in(session, check_in_id, chat_id)
             problem = _closed_reason(found, now)
             if problem or found is None:
@@ -297,6 +365,9 @@ class Journey:
         """A typed message: the answer to the current item, or the nudge to start/continue."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
+            pending = await awaiting_profile(session, chat_id)
+            if pending is not None:
+                return await self._typed_profile(session, chat_id, pending, text, now)
             step = await self._open_step(session, chat_id, now)
             if step is None:
                 return Reply((await self._nothing_open(session, chat_id, now),))

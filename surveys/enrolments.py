@@ -105,3 +105,25 @@ async def erase(session: AsyncSession, chat_id: int) -> int:
     await session.execute(delete(Contact).where(Contact.enrolment_id.in_(ids)))
     await session.execute(delete(Enrolment).where(Enrolment.id.in_(ids)))
     return len(ids)
+
+
+async def awaiting_profile(session: AsyncSession, chat_id: int) -> Enrolment | None:
+    """The chat's newest active enrolment still missing a self-reported role or agency, if any.
+
+    Per-attendee invites carry both from the register, so only shared-link joins end up here.
+    """
+    for enrolment in reversed(await active_enrolments(session, chat_id)):
+        if enrolment.role is None or enrolment.agency is None:
+            return enrolment
+    return None
+
+
+async def set_profile(
+    session: AsyncSession, enrolment: Enrolment, *, role: str | None = None, agency: str | None = None
+) -> None:
+    """Store a self-reported role and/or agency; a value from the register is never overwritten."""
+    if role is not None and enrolment.role is None:
+        enrolment.role = role
+    if agency is not None and enrolment.agency is None:
+        enrolment.agency = agency
+    await session.flush()

@@ -66,8 +66,13 @@ class World:
         self.app, self._running = None, None
 
     async def course(self, code: str = "CSE-1", *, delivered_on: date | None = None,
-                     waves: tuple[str, ...] = ("post", "3m", "6m"), full: bool = False) -> str:
-        """Store a quiz set and a course on it (delivered yesterday by default); return an invite token."""
+                     waves: tuple[str, ...] = ("post", "3m", "6m"), full: bool = False,
+                     profile: tuple[str, str] | None = ("teacher", "education")) -> str:
+        """Store a quiz set and a course on it (delivered yesterday by default); return an invite token.
+
+        The invite carries a role and agency as a register's would, so joining goes straight to the
+        check-in; `profile=None` makes the shared room link, whose joiners are asked both first.
+        """
         path = bundled_quiz_set("cse-core") if full else MINI
         assert path is not None
         quiz = load_quiz_set(path)
@@ -77,7 +82,8 @@ class World:
                 session, code=code, title="CSE awareness level 2", level=2, quiz_ref=quiz.slug,
                 delivered_on=delivered_on or date(2026, 1, 14), now=self.clock(), waves=waves,
             )
-            return (await issue_invite(session, course, self.clock())).token
+            role, agency = profile or (None, None)
+            return (await issue_invite(session, course, self.clock(), role=role, agency=agency)).token
 
     async def join(self, user: SimUser, token: str) -> ChatMessage:
         """Tap the invite, agree, and return the first question."""

@@ -216,6 +216,15 @@ class BotApi:
         stored = self._file(p, "photo", "photo")
         return self._send(chat, photo=stored, caption=caption, caption_entities=entities, reply_markup=markup, parse_mode=p.str("parse_mode"))
 
+    async def m_getFile(self, p: Params) -> dict[str, Any]:
+        # Files are served by the emulator's /file/bot<token>/<file_path> route.
+        file_id = p.str("file_id") or ""
+        stored = self.state.files.get(file_id)
+        if stored is None:
+            raise bad_request("invalid file_id")
+        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                "file_size": len(stored.data), "file_path": f"documents/{stored.file_id}"}
+
     async def m_sendChatAction(self, p: Params) -> bool:
         self._writable_chat(p)
         return True

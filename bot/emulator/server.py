@@ -26,7 +26,11 @@ def build_app(emu: Emulator) -> web.Application:
     async def bot_api(request: web.Request) -> web.StreamResponse:
         return await _handle(emu, request)
 
+    async def file_download(request: web.Request) -> web.StreamResponse:
+        return _download(emu, request)
+
     app.router.add_route("*", r"/bot{token}/{method}", bot_api)
+    app.router.add_get(r"/file/bot{token}/documents/{file_id}", file_download)
     add_control_routes(app, emu)
     return app
 
@@ -63,6 +67,14 @@ async def _handle(emu: Emulator, request: web.Request) -> web.StreamResponse:
     except ApiError as err:
         return _reply(emu, err.status, err.body())
     return _reply(emu, 200, {"ok": True, "result": result})
+
+
+def _download(emu: Emulator, request: web.Request) -> web.Response:
+    """A file stored by an upload (getFile's file_path), as Telegram's file server returns it."""
+    stored = emu.state.files.get(request.match_info["file_id"])
+    if request.match_info["token"] not in emu.tokens or stored is None:
+        return web.json_response(ApiError(404, "Not Found").body(), status=404)
+    return web.Response(body=stored.data, content_type="application/octet-stream")
 
 
 def _drop(request: web.Request) -> web.StreamResponse:

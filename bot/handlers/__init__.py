@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.admin import registry as admin_registry
 from bot.handlers import checkin, commands, enrol, errors, fallback
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -17,7 +18,10 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
+    # Admin commands, buttons and uploads, each behind the registry's role guard.
+    admin_registry.register(application, PRIVATE & NEW)
     application.add_handler(CallbackQueryHandler(enrol.consent, pattern=r"^[yn]:"))
+    application.add_handler(CallbackQueryHandler(enrol.profile, pattern=r"^p:"))
     application.add_handler(CallbackQueryHandler(checkin.answer, pattern=r"^a:"))
     application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=r"^s:"))
     application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=r"^z:"))

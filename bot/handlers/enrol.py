@@ -28,3 +28,14 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         reply = await journey(context).decline(chat_id, token)
     await deliver(update, context, reply)
+
+
+async def profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A role or agency button after joining by the shared course link."""
+    data = pressed(update)
+    if data is None:
+        await update.callback_query.answer()
+        return
+    enrolment_id, field, index = int(data.args[0]), data.args[1], int(data.args[2])
+    reply = await journey(context).press_profile(update.effective_chat.id, enrolment_id, field, index)
+    await deliver(update, context, reply)

@@ -1,0 +1,47 @@
+"""Self-enrolment's two questions (role, then agency) as buttons from the configured lists."""
+
+from __future__ import annotations
+
+from bot import callbacks
+from surveys.models import Enrolment
+from surveys.settings import Settings
+from surveys.texts import render_text
+
+PER_ROW = 2  # "residential care" and "children's services" fit two to a row on a phone
+FIELDS = {"r": "role", "g": "agency"}
+
+
+def options(settings: Settings, field: str) -> tuple[str, ...]:
+    """The configured names for a field ('r' roles, 'g' agencies), already lower-cased."""
+    return settings.roles if field == "r" else settings.agencies
+
+
+def missing_field(enrolment: Enrolment) -> str | None:
+    """Which question comes next: role first, then agency; None when both are known."""
+    if enrolment.role is None:
+        return "r"
+    if enrolment.agency is None:
+        return "g"
+    return None
+
+
+def match(text: str, names: tuple[str, ...]) -> str | None:
+    """The configured name typed, ignoring case and extra spaces; None for anything else."""
+    typed = " ".join(text.split()).lower()
+    return typed if typed in names else None
+
+
+Rows = list[list[tuple[str, str]]]
+
+
+def question(settings: Settings, enrolment: Enrolment, field: str, *, again: bool = False) -> tuple[str, Rows]:
+    """The role or agency question, and (label, callback data) buttons two to a row."""
+    names = options(settings, field)
+    buttons = [(name.capitalize(), callbacks.encode("p", enrolment.id, field, n)) for n, name in enumerate(names)]
+    rows = [buttons[i:i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
+    return render_text("profile.txt", field=FIELDS[field], again=again), rows
+
+
+def answered(field: str, value: str) -> str:
+    """The question once answered: what was chosen."""
+    return render_text("profile.txt", field=FIELDS[field], chosen=value.capitalize())
