@@ -211,6 +211,16 @@ async def test_no_command_is_registered_outside_the_guarded_registry(world: Worl
     assert registered == {"start", *PRACTITIONER_COMMANDS, *(c.name for c in COMMANDS)}
 
 
+async def test_a_closed_course_gets_no_new_invite(world: World) -> None:
+    await world.course("CSE-1")
+    async with world.sessions() as session, session.begin():
+        (await session.scalars(select(Course))).one().closed_at = world.clock()
+    officer = world.emu.user(OFFICER, "Olive")
+    await officer.command("invite", "CSE-1")
+    await officer.wait_for("CSE-1 is closed")
+    assert not [m for m in officer.messages if m.photo is not None]
+
+
 async def test_documents_from_practitioners_get_the_usual_polite_refusal(world: World) -> None:
     zeb = world.emu.user(PRACTITIONER, "Zebedee")
     await zeb.send_document("valid.yaml", MINI.read_bytes())
@@ -254,6 +264,9 @@ async def test_course_and_courses_show_response_rates(world: World) -> None:
     await officer.wait_for("Please add the course code")
     await officer.command("quizsets")
     assert "mini-cse@1" in (await officer.wait_for("Stored quiz sets")).content
+    await officer.command("report", "CSE-9")
+    await officer.wait_for("Working on it")
+    assert "No course with code CSE-9; /courses lists them." == (await officer.wait_for("CSE-9")).content
 
 
 def test_long_error_lists_are_split_under_telegrams_limit() -> None:

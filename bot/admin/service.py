@@ -19,7 +19,15 @@ from surveys.audit import audit_key, record
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.clock import Clock
 from surveys.codebook import SelectionError
-from surveys.courses import CODE_PATTERN, DEFAULT_WAVES, CourseError, create_course, find_course, list_courses
+from surveys.courses import (
+    CODE_PATTERN,
+    DEFAULT_WAVES,
+    CourseError,
+    course_is_closed,
+    create_course,
+    find_course,
+    list_courses,
+)
 from surveys.export import ExportError, codebook_path, export
 from surveys.invite_sheet import qr_png
 from surveys.invites import deep_link, issue_invite
@@ -194,6 +202,8 @@ class Admin:
             course = await find_course(session, code)
             if course is None:
                 return say("unknown_course", code=code)
+            if course_is_closed(course):
+                return say("closed_course", code=course.code)
             issued = await issue_invite(session, course, self.clock())
             await self._audit(session, actor, "course.invite", course.code, detail="shared link (chat)")
             link = deep_link(bot_username, issued.token)
@@ -350,10 +360,16 @@ class Admin:
         except CourseError as exc:
             if "code" in str(exc) and "already exists" in str(exc):
                 draft.code = None  # someone took the code meanwhile: ask for another
-            return AdminReply((self._ask(draft, str(exc).capitalize() + "."),))
+            return AdminReply((self._ask(draft, _sentence(str(exc))),))
         return AdminReply((Text(text),), done=True)
+
+
+def _sentence(message: str) -> str:
+    """A core error message as a sentence (capital first letter, full stop) without touching codes."""
+    message = message.rstrip(".")
+    return message[:1].upper() + message[1:] + "."
 
 
 def _chat_wording(message: str) -> str:
     """Core errors point at the CLI; in the chat the equivalent is a command."""
-    return message.replace("`followup course list` shows them", "/courses lists them").capitalize() + "."
+    return _sentence(message.replace("`followup course list` shows them", "/courses lists them"))
