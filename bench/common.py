@@ -161,6 +161,23 @@ def machine() -> dict[str, Any]:
     }
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    VmHWM, not getrusage: a child's ru_maxrss keeps the high-water mark of the parent it was forked
+    from (exec does not reset it), which would blame the benchmark's own memory on the child.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def write_results(name: str, data: dict[str, Any]) -> Path:
     """bench/results/<name>.json, with the machine and when it ran."""
     RESULTS.mkdir(exist_ok=True)
