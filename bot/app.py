@@ -16,6 +16,7 @@ from bot.handlers.commands import MENU
 from bot.journey import Journey
 from bot.logging import install_redaction
 from bot.ratelimit import ChatRateLimiter
+from bot.request import AiohttpRequest
 from surveys.clock import Clock, system_clock
 from surveys.db import make_engine, make_sessionmaker
 from surveys.settings import Settings, SettingsError
@@ -43,7 +44,8 @@ def build_application(
 
     `on_start` hooks run after setMyCommands when the application starts (the scheduler's
     dispatcher plugs in here); `on_stop` hooks run at shutdown, before the engine is disposed.
-    `request`/`get_updates_request` swap PTB's httpx transport (e.g. bot.request's aiohttp one).
+    `request`/`get_updates_request` default to bot.request's aiohttp transport: PTB's default
+    httpx stack cost several times more CPU per request (bench/README.md, conversation).
     """
     if settings.bot_token is None:
         raise SettingsError("FOLLOWUP_BOT_TOKEN: the bot token is required to run the bot")
@@ -65,13 +67,11 @@ def build_application(
         if engine is not None:
             await engine.dispose()
 
-    builder = ApplicationBuilder()
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
     application = (
-        builder
+        ApplicationBuilder()
+        .request(request or AiohttpRequest())
+        # One long poll at a time needs one connection.
+        .get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=1))
         .token(token)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))

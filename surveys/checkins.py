@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
@@ -95,19 +96,15 @@ async def record_answer(
 
     The unique (check-in, item) constraint makes a double tap harmless, even from two processes.
     """
-    try:
-        async with session.begin_nested():
-            session.add(
-                Answer(
-                    check_in_id=check_in.id,
-                    item_id=item_id,
-                    quiz_set_id=check_in.enrolment.course.quiz_set_id,
-                    value=value,
-                    score=score,
-                    answered_at=now,
-                )
-            )
-    except IntegrityError:
+    row = {"check_in_id": check_in.id, "item_id": item_id, "quiz_set_id": check_in.enrolment.course.quiz_set_id,
+           "value": value, "score": score, "answered_at": now}
+    # One INSERT ... ON CONFLICT DO NOTHING rather than a savepoint around an INSERT that may
+    # fail: three round trips became one on every answer (bench/README.md, conversation).
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    inserted = await session.execute(
+        dialect_insert(Answer).values(**row).on_conflict_do_nothing(index_elements=["check_in_id", "item_id"])
+    )
+    if inserted.rowcount == 0:
         return False
     await mark_started(session, check_in, now)
     if completes:

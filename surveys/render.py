@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 ALLOWED_PLACEHOLDERS = frozenset({"course_title", "wave", "wave_label", "months_since"})
@@ -69,9 +70,17 @@ def longest_context(waves: list[str] | tuple[str, ...]) -> RenderContext:
     return RenderContext("W" * MAX_COURSE_TITLE, wave, LONGEST_MONTHS_SINCE)
 
 
+@cache
 def _environment() -> SandboxedEnvironment:
     # autoescape off: texts go to Telegram as plain text, not HTML.
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str) -> Template:
+    # Every question is rendered on every answer: compiling its text each time cost more than
+    # the answer's database work (bench/README.md, conversation). Item texts are few and fixed.
+    return _environment().from_string(text)
 
 
 def template_problems(text: str) -> list[str]:
@@ -90,4 +99,4 @@ def template_problems(text: str) -> list[str]:
 
 def render(text: str, context: RenderContext) -> str:
     """Render one text with the context in the sandbox; raise jinja2.TemplateError if it cannot."""
-    return _environment().from_string(text).render(context.variables())
+    return _compiled(text).render(context.variables())

@@ -18,6 +18,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the package: no stat() of the file on every message.
+        auto_reload=False,
     )
 
 
