@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, wave_key
 from surveys.report import data
 from surveys.report.stats import mann_whitney, mean_ci, paired_change, percent, suppressed
+from surveys.clock import system_clock
 from surveys.settings import Settings
 
 Report = dict[str, Any]
@@ -29,8 +30,13 @@ NOT_STATED = "not stated"
 FADED_SHOWN = 5
 
 
-async def build_report(session: AsyncSession, courses: list[str] | None, settings: Settings) -> Report:
-    """Aggregate the selected courses (all when None) into the report; SelectionError if none match."""
+async def build_report(
+    session: AsyncSession, courses: list[str] | None, settings: Settings, *, now: datetime | None = None
+) -> Report:
+    """Aggregate the selected courses (all when None) into the report; SelectionError if none match.
+
+    `now` stamps the report (the injected clock; the system clock when not given).
+    """
     k = settings.suppress_below
     selected = await select_courses(session, courses)
     codebook = await load_codebook(session, selected)
@@ -49,7 +55,7 @@ async def build_report(session: AsyncSession, courses: list[str] | None, setting
     items = _retention(codebook, item_waves, waves, k)
     return {
         "title": "CSE training follow-up: impact report",
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": (now or system_clock()).astimezone(UTC).isoformat(timespec="seconds"),
         "suppress_below": k,
         "suppressed_marker": f"fewer than {k}",
         "courses": [_course(c, enrolled.get(c.id, 0), k) for c in selected],

@@ -1,0 +1,1 @@
+"""The offline demo: emulator, SQLite and simulated practitioners through a whole cycle."""

@@ -1,0 +1,110 @@
+"""How a simulated practitioner takes a check-in: find the item, decide, tap or type."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from bot.demo.personas import DIFFERENTLY, Persona
+from bot.emulator import ChatMessage, SimUser
+from surveys.engine import choices_of
+from surveys.quizset import LikertItem, QuizSet
+from surveys.render import RenderContext, render, wave_months
+
+QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
+DONE = "check-in done"
+NONSENSE = ("hmm not sure", "?", "can you repeat that", "banana")
+
+
+def is_question(message: ChatMessage) -> bool:
+    """A check-in question (or its re-prompt)."""
+    return bool(message.text and QUESTION.search(message.text))
+
+
+def is_step(message: ChatMessage) -> bool:
+    """What a practitioner waits for after answering: the next question or the summary."""
+    return bool(message.text and (QUESTION.search(message.text) or DONE in message.text))
+
+
+class Practitioner:
+    """A persona acting through a simulated Telegram user."""
+
+    def __init__(self, persona: Persona, user: SimUser, quiz: QuizSet, course_title: str, rng: random.Random) -> None:
+        self.persona = persona
+        self.user = user
+        self.quiz = quiz
+        self.rng = rng
+        self.course_title = course_title
+        self._texts: dict[str, dict[str, object]] = {}
+
+    def _items_by_text(self, wave: str) -> dict[str, object]:
+        if wave not in self._texts:
+            context = RenderContext(self.course_title, wave, wave_months(wave))
+            self._texts[wave] = {render(item.text, context).strip()[:60]: item for item in self.quiz.items_for(wave)}
+        return self._texts[wave]
+
+    def _identify(self, message: ChatMessage, wave: str):  # noqa: ANN202 - an Item
+        match = QUESTION.search(message.text or "")
+        assert match is not None
+        text = match.group(3).strip()
+        for prefix, item in self._items_by_text(wave).items():
+            if text.startswith(prefix):
+                return item
+        raise LookupError(f"no item matches {text[:60]!r}")
+
+    def _decide(self, item, wave: str) -> tuple[str | None, str]:  # noqa: ANN001
+        """(button label to tap, or None) and the text to type instead."""
+        p, rng, months = self.persona, self.rng, wave_months(wave)
+        kind = item.kind
+        if kind in ("single_choice", "true_false"):
+            options = {c.value: c.label for c in choices_of(item)}
+            right = item.correct_value
+            knows = rng.random() < p.p_correct(months, tuple(item.tags))
+            value = right if knows else rng.choice([v for v in options if v != right])
+            return (None, value) if p.types_answers and kind == "single_choice" else (options[value], value)
+        if kind == "likert":
+            assert isinstance(item, LikertItem)
+            lean = _lean(item.construct_name, p, months)
+            score = min(5, max(1, round(rng.gauss(lean, 0.7))))
+            raw = 6 - score if item.reverse else score
+            return item.labels[raw - 1], str(raw)
+        if kind == "yes_no":
+            yes = rng.random() < p.practice + 0.04 * months
+            return ("Yes" if yes else "No"), ("yes" if yes else "no")
+        if kind == "number":
+            value = str(rng.randint(item.min, item.max))
+            return None, value
+        # free text: most write something, some skip
+        if rng.random() < 0.7:
+            return None, rng.choice(DIFFERENTLY)
+        return None, "skip"
+
+    async def take(self, first: ChatMessage, wave: str, *, stop_after: int | None = None) -> bool:
+        """Answer from `first` to the summary; False if they stopped part-way (stop_after items)."""
+        message, answered = first, 0
+        while True:
+            if stop_after is not None and answered >= stop_after:
+                return False
+            item = self._identify(message, wave)
+            if self.persona.types_nonsense and self.rng.random() < 0.15:
+                await self.user.send(self.rng.choice(NONSENSE))
+                message = await self.user.wait_for(is_step, timeout=15)  # the re-prompt
+                continue
+            label, typed = self._decide(item, wave)
+            if label is not None and any(text == label for text, _ in self.user.buttons(message)):
+                await self.user.press_button(message, label)
+            else:
+                await self.user.send(typed)
+            answered += 1
+            message = await self.user.wait_for(is_step, timeout=15)
+            if DONE in (message.text or ""):
+                return True
+
+
+def _lean(construct: str, p: Persona, months: int) -> float:
+    """Where a persona sits on a construct: blaming creeps back a little as months pass."""
+    if construct in ("victim_blaming", "blaming_parents"):
+        return p.blame + 0.08 * months
+    if construct == "self_efficacy":
+        return p.efficacy - 0.05 * months
+    return p.efficacy + 0.2 - 0.03 * months  # confidence, resources
