@@ -64,7 +64,11 @@ def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[
 
 def _para(pdf: FPDF, height: float, text: str) -> None:
     # Back to the left margin on a new line after each paragraph (fpdf2 stays on the right otherwise).
-    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+    if "\n" not in text and pdf.get_string_width(text) <= pdf.epw - 2 * pdf.c_margin:
+        # One line: cell is ~10× cheaper than multi_cell, which thousands of free-text answers feel.
+        pdf.cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+    else:
+        pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def _table(pdf: FPDF, table: dict[str, Any], marker: str) -> None:
