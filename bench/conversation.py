@@ -209,6 +209,9 @@ class Target:
         assert self.process is not None
         self.process.kill()
         self.process.wait()
+        # Let the emulator read what the dead process had already sent (a last getUpdates
+        # would otherwise pass for the new process being ready).
+        await asyncio.sleep(0.3)
         hub.forget()
         await self.start(emu)
 
@@ -247,6 +250,10 @@ async def saturate(hub: Hub, starts: list[tuple[SimUser, ChatMessage]], warmup: 
 
     began = time.perf_counter()
     tasks = [asyncio.create_task(practitioner(u, m)) for u, m in starts]
+    for _ in range(600):  # the warm-up starts with the first reply (a fresh process imports lazily)
+        if done:
+            break
+        await asyncio.sleep(0.05)
     await asyncio.sleep(warmup)
     t0, cpu0, own0 = time.perf_counter(), cpu_seconds(target.pid), time.process_time()
     await asyncio.sleep(window)
