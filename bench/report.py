@@ -6,7 +6,6 @@ import asyncio
 import json
 import math
 import random
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    arguments, asyncpg_dsn, median, peak_rss_mb, postgres_available, sqlite_path, sqlite_time, temp_database, write_results,
+    arguments, asyncpg_dsn, median, peak_rss_mb, postgres_available, sqlite_bulk, sqlite_path, sqlite_time,
+    temp_database, without_indexes, write_results,
 )
 
 FULL = {"answers": 1_000_000, "enrolments": 100_000}
@@ -98,7 +98,7 @@ COLUMNS = {
 
 
 def _load_sqlite(url: str, rows: dict[str, list]) -> None:
-    db = sqlite3.connect(sqlite_path(url))
+    db = sqlite_bulk(sqlite_path(url))
     with db:
         for table, columns in COLUMNS.items():
             db.executemany(
@@ -114,8 +114,12 @@ async def _load_postgres(url: str, rows: dict[str, list]) -> None:
 
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        for table, columns in COLUMNS.items():
-            await conn.copy_records_to_table(table, columns=columns, records=rows[table])
+        async def copy() -> None:
+            for table, columns in COLUMNS.items():
+                await conn.copy_records_to_table(table, columns=columns, records=rows[table])
+
+        await without_indexes(conn, list(COLUMNS), copy)
+        for table in COLUMNS:
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         await conn.execute("VACUUM ANALYZE")
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,7 @@ from sqlalchemy import event, text
 
 from bench.common import (
     arguments, asyncpg_dsn, atimed, median, ms, postgres_available, sqlite_path, sqlite_time,
-    temp_database, write_results,
+    sqlite_bulk, temp_database, without_indexes, write_results,
 )
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
@@ -29,6 +28,8 @@ DUE = 100
 WAVES = ("post", "3m", "6m", "12m")  # four check-ins per enrolment
 GONE_EVERY = 1_000  # one enrolment in a thousand withdrawn, another blocked the bot
 GOAL = 1.5
+# `--without-0003`: drop migration 0003's indexes after loading, for the README's before/after.
+INDEXES_0003 = ("ix_check_in_open_closes", "ix_enrolment_withdrawn", "ix_contact_unreachable")
 SETTINGS = load_settings(env={}, env_file=None)
 
 CHECK_IN_COLUMNS = ("id", "enrolment_id", "wave", "state", "due_at", "closes_at", "sent_at",
@@ -81,7 +82,7 @@ async def _course(url: str) -> int:
 def _load_sqlite(url: str, course_id: int, enrolments: list, contacts: list, check_ins: list) -> None:
     # The stdlib driver with executemany in one transaction: rows, not ORM objects.
     t = sqlite_time
-    db = sqlite3.connect(sqlite_path(url))
+    db = sqlite_bulk(sqlite_path(url))
     with db:
         db.executemany(
             "INSERT INTO enrolment (id, pseudonym, course_id, consented_at, withdrawn_at) VALUES (?, ?, ?, ?, ?)",
@@ -103,12 +104,15 @@ async def _load_postgres(url: str, course_id: int, enrolments: list, contacts: l
     # COPY: the fastest way rows get into PostgreSQL.
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        await conn.copy_records_to_table(
-            "enrolment", columns=("id", "pseudonym", "course_id", "consented_at", "withdrawn_at"),
-            records=[(e, p, course_id, c, w) for e, p, c, w in enrolments])
-        await conn.copy_records_to_table(
-            "contact", columns=("id", "enrolment_id", "chat_id", "unreachable_at", "created_at"), records=contacts)
-        await conn.copy_records_to_table("check_in", columns=CHECK_IN_COLUMNS, records=check_ins)
+        async def copy() -> None:
+            await conn.copy_records_to_table(
+                "enrolment", columns=("id", "pseudonym", "course_id", "consented_at", "withdrawn_at"),
+                records=[(e, p, course_id, c, w) for e, p, c, w in enrolments])
+            await conn.copy_records_to_table(
+                "contact", columns=("id", "enrolment_id", "chat_id", "unreachable_at", "created_at"), records=contacts)
+            await conn.copy_records_to_table("check_in", columns=CHECK_IN_COLUMNS, records=check_ins)
+
+        await without_indexes(conn, ["enrolment", "contact", "check_in"], copy)
         for table in ("enrolment", "contact", "check_in"):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         await conn.execute("VACUUM ANALYZE")
@@ -173,7 +177,7 @@ async def _explain(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
             transaction = driver.transaction()
             await transaction.start()
             for statement, parameters in statements:
-                rows = await driver.fetch("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, *parameters)
+                rows = await driver.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, *parameters)
                 plans.append("\n".join(r[0] for r in rows))
             await transaction.rollback()
         else:
@@ -209,7 +213,15 @@ async def _measure(url: str, check_ins: list, due: list[int], runs: int) -> dict
         await engine.dispose()
 
 
-def run(backends: list[str], runs: int) -> dict[str, Any]:
+async def _drop_0003(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        for name in INDEXES_0003:
+            await conn.execute(text(f"DROP INDEX {name}"))
+    await engine.dispose()
+
+
+def run(backends: list[str], runs: int, without_0003: bool = False) -> dict[str, Any]:
     """Both sizes on each backend: load, pass times, the slowest statements and the claim's plan."""
     out: dict[str, Any] = {b: {} for b in backends}
     for size in SIZES:
@@ -223,6 +235,8 @@ def run(backends: list[str], runs: int) -> dict[str, Any]:
                 else:
                     asyncio.run(_load_postgres(url, course_id, enrolments, contacts, check_ins))
                 load_s = time.perf_counter() - start
+                if without_0003:
+                    asyncio.run(_drop_0003(url))
                 result = asyncio.run(_measure(url, check_ins, due, runs))
             result["load_s"] = round(load_s, 2)
             out[backend][str(size)] = result
@@ -238,17 +252,21 @@ def run(backends: list[str], runs: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the tick benchmark and print its figures, the ratio last."""
-    args = arguments(argv, __doc__ or "")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    without_0003 = "--without-0003" in argv
+    args = arguments([a for a in argv if a != "--without-0003"], __doc__ or "")
     backends = list(args.backends)
     if "postgresql" in backends and (why := postgres_available()):
         print(f"  PostgreSQL skipped: {why}")
         backends.remove("postgresql")
     print(f"tick: one dispatcher pass, {DUE} due, {SIZES[0]:,} vs {SIZES[1]:,} stored; median of {args.runs}")
-    results = run(backends, args.runs)
+    if without_0003:
+        print("  without migration 0003's indexes (the 'before' figure)")
+    results = run(backends, args.runs, without_0003)
     for b in backends:
         print(f"  {b:10s} ratio (1M/1k): {results[b]['ratio']:.2f}")
     worst = max(results[b]["ratio"] for b in backends)
-    write_results("tick", {"goal": f"ratio <= {GOAL}", "due": DUE, "sizes": SIZES, "runs": args.runs,
+    write_results("tick-without-0003" if without_0003 else "tick", {"without_0003": without_0003, "goal": f"ratio <= {GOAL}", "due": DUE, "sizes": SIZES, "runs": args.runs,
                            "quick": args.quick, "backends": results, "ratio": worst})
     print(f"tick ratio (1M/1k): {worst:.2f} (goal ≤ {GOAL}; worst of {', '.join(backends)})")
     return 0

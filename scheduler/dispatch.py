@@ -91,8 +91,10 @@ def _due(ci: Any, now: datetime, max_reminders: int) -> ColumnElement[bool]:
                 or_(ci.reminders_sent < max_reminders, ci.snoozed_until.is_not(None)),
             ),
         ),
-        exists().where(Enrolment.id == ci.enrolment_id, Enrolment.withdrawn_at.is_(None)),
-        exists().where(Contact.enrolment_id == ci.enrolment_id, Contact.unreachable_at.is_(None)),
+        # OFFSET 0 keeps each EXISTS a per-candidate index probe: flattened into a semi-join,
+        # PostgreSQL hash-joined every stored contact for 100 due rows (tick benchmark, 1M rows).
+        exists(select(1).where(Enrolment.id == ci.enrolment_id, Enrolment.withdrawn_at.is_(None)).offset(0)),
+        exists(select(1).where(Contact.enrolment_id == ci.enrolment_id, Contact.unreachable_at.is_(None)).offset(0)),
     )
 
 
