@@ -151,6 +151,7 @@ class BotApi:
     def _edited(self, chat: Chat, msg: ChatMessage) -> dict[str, Any]:
         msg.edit_date = self.state.now()
         self.state.stats.edits_by_chat[chat.id] += 1
+        chat.changed.fire()
         self.state.changed.fire()
         return msg.to_dict()
 
@@ -275,6 +276,7 @@ class BotApi:
         if msg is None:
             raise bad_request("message to delete not found")
         msg.deleted = True
+        chat.changed.fire()
         self.state.changed.fire()
         return True
 

@@ -172,6 +172,9 @@ class Chat:
     blocked: bool = False
     messages: list[ChatMessage] = field(default_factory=list)
     next_message_id: int = 1
+    # Per-chat wake-ups: a waiter re-checks only when its own chat changes, not on every message
+    # to anyone (with hundreds of simulated users that scan was most of the emulator's CPU).
+    changed: Signal = field(default_factory=Signal, repr=False, compare=False)
 
     @property
     def chat_instance(self) -> str:
@@ -299,6 +302,7 @@ class State:
         msg = ChatMessage(chat=chat, message_id=chat.next_message_id, sender=sender, date=self.now(), **fields)
         chat.next_message_id += 1
         chat.messages.append(msg)
+        chat.changed.fire()
         self.changed.fire()
         return msg
 

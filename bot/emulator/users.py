@@ -60,7 +60,7 @@ class _ChatView:
         def check() -> ChatMessage | None:
             return next((m for m in self.messages if m.message_id not in self._seen and pred(m)), None)
 
-        found = await self._state.changed.wait_until(check, timeout)
+        found = await self.chat.changed.wait_until(check, timeout)
         if found is None:
             raise TimeoutError(f"chat {self.chat.id}: no new bot message matching {match!r} within {timeout}s; received: {self.messages!r}")
         self._seen.add(found.message_id)
@@ -75,7 +75,7 @@ class _ChatView:
             changed = (len(message.history), message.edit_date, message.reply_markup) != stamp
             return message if changed and pred(message) else None
 
-        found = await self._state.changed.wait_until(check, timeout)
+        found = await self.chat.changed.wait_until(check, timeout)
         if found is None:
             raise TimeoutError(f"message {message.message_id} was not edited to match {match!r} within {timeout}s; it is {message!r}")
         return found
