@@ -8,6 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -31,6 +32,15 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
         [[InlineKeyboardButton(a.label, callback_data=encode(_CALLBACK_KIND[a.kind], a.check_in_id))]
          for a in message.actions]
     )
+
+
+def _request(chat_id: int, message: OutgoingMessage) -> dict[str, Any]:
+    """The sendMessage parameters, keyboard included, as plain JSON-ready values."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": message.text}
+    markup = keyboard(message)
+    if markup is not None:
+        params["reply_markup"] = markup.to_dict()
+    return params
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -87,15 +97,18 @@ class TelegramMessenger:
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> int:
         """Send one message; returns Telegram's message id or raises DeliveryError / Unreachable."""
-        markup = keyboard(message)
+        params = _request(chat_id, message)
         failure = "no attempt made"
         for attempt in range(self.retries + 1):
             await self._flood_pause()
             # Per chat first, so a busy chat never holds one of the overall slots while it waits.
             async with self._chat_limiter(chat_id), self._overall:
                 try:
-                    sent = await self.bot.send_message(chat_id, message.text, reply_markup=markup)
-                    return sent.message_id
+                    # The raw result: building PTB's Message object would cost more CPU than the
+                    # request itself, and only its id is needed. Bot API method names are
+                    # case-insensitive; "SendMessage" keeps PTB from warning that send_message exists.
+                    sent = await self.bot.do_api_request("SendMessage", params)
+                    return int(sent["message_id"])
                 except RetryAfter as exc:
                     wait = _seconds(exc.retry_after)
                     self.flood_waits += 1

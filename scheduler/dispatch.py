@@ -123,7 +123,7 @@ async def claim_due(
         .limit(limit)
     )
     target: Any
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Two statements in one transaction: a LIMIT … SKIP LOCKED subquery inside UPDATE … IN
         # may be re-run by the planner and claim more than `limit` rows.
         target = list(await session.scalars(chosen.with_for_update(skip_locked=True)))
@@ -241,7 +241,7 @@ class _Job:
     reminders_sent: int
     snoozed: bool
     attempts: int
-    message: OutgoingMessage
+    message: OutgoingMessage | None  # None: building it failed, recorded as a permanent failure
 
 
 @dataclass(frozen=True)
@@ -348,7 +348,13 @@ class Dispatcher:
                 r.id, r.wave, r.title, zone, r.closes_at, r.state == "in_progress", questions, minutes
             )
             kind = kinds[r.id]
-            text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
+            text: OutgoingMessage | None
+            try:
+                text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
+            except Exception:
+                # One bad row (a broken template, an odd wave) must not stall everyone behind it.
+                log.exception("check-in %s: could not build its message", r.id)
+                text = None
             jobs.append(_Job(
                 Claim(r.id, kind), r.chat_id, r.enrolment_id, ZoneInfo(zone), r.sent_at,
                 r.reminders_sent, r.snoozed_until is not None, r.attempts, text,
@@ -358,6 +364,9 @@ class Dispatcher:
     async def _send(self, jobs: asyncio.Queue[_Job | None], outcomes: asyncio.Queue[_Outcome | None]) -> None:
         """A sender: one message at a time, so `concurrency` senders bound what is in flight."""
         while (job := await jobs.get()) is not None:
+            if job.message is None:
+                await outcomes.put(_Outcome(job, error=DeliveryError("could not build the message", permanent=True)))
+                continue
             try:
                 message_id = await self.messenger.send(job.chat_id, job.message)
             except DeliveryError as exc:

@@ -33,8 +33,7 @@ async def schedule_check_ins(
             for p in plan
         ]
         # ON CONFLICT DO NOTHING keeps this idempotent even when two taps race.
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         stmt = insert(CheckIn).values(rows).on_conflict_do_nothing(
             index_elements=["enrolment_id", "wave"]
         )

@@ -64,5 +64,7 @@ def start_periodic(dispatcher: Dispatcher, interval: float, scheduler: AsyncIOSc
         coalesce=True,
         misfire_grace_time=None,
         replace_existing=True,
-        next_run_time=datetime.now().astimezone(),  # first pass at start-up, not one interval later
+        # First pass at start-up, not one interval later. APScheduler runs on the wall clock,
+        # whatever clock the dispatcher was given.
+        next_run_time=datetime.now().astimezone(),
     )

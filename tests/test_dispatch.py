@@ -371,3 +371,18 @@ async def test_two_dispatchers_send_each_of_2000_check_ins_exactly_once(database
         message_ids = set((await session.scalars(select(CheckIn.message_id))).all())
     assert states == {"sent"}
     assert message_ids == {s.message_id for s in messenger.sent}
+
+
+async def test_a_check_in_whose_message_cannot_be_built_fails_alone_and_others_are_still_sent(sessions, dispatcher, messenger, now):
+    async with sessions() as session:
+        course = await a_course(session, now)
+        odd = await a_check_in(session, await an_enrolment(session, course, 1, now), wave="3 months", due_at=now)
+        fine = await a_check_in(session, await an_enrolment(session, course, 2, now), due_at=now)
+        await session.commit()
+
+    report = await dispatcher.run_once()
+
+    assert (report.sent, report.failed) == (1, 1)
+    assert [s.check_in_id for s in messenger.sent] == [fine.id]
+    stored = await load(sessions, odd.id)
+    assert (stored.state, stored.last_error) == ("cancelled", "failed: could not build the message")
