@@ -14,6 +14,7 @@ from telegram.ext import Application
 from bot.app import build_application, polling
 from bot.commands.common import settings_or_exit
 from bot.logging import setup_logging
+from bot.scheduling import dispatch_hooks
 from bot.webhook import webhook
 from surveys.settings import SettingsError
 
@@ -26,11 +27,12 @@ log = logging.getLogger("bot.run")
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(1, 65535), help="Port in webhook mode.")
 @click.option("--secret", default=None, help="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token.")
 def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> None:
-    """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
+    """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM."""
     settings = settings_or_exit()
     setup_logging(settings)
     try:
-        application = build_application(settings)
+        on_start, on_stop = dispatch_hooks(settings)
+        application = build_application(settings, on_start=[on_start], on_stop=[on_stop])
     except SettingsError as exc:
         raise click.ClickException(f"bad setting: {exc}") from None
     if webhook_url:

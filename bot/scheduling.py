@@ -1,0 +1,39 @@
+"""The dispatcher inside the bot process: one APScheduler job, started and stopped with the app."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.ext import Application
+
+from bot.app import Hook
+from bot.messenger import TelegramMessenger
+from scheduler.dispatch import Dispatcher
+from scheduler.runner import start_periodic
+from surveys.clock import Clock, system_clock
+from surveys.settings import Settings
+
+
+def dispatch_hooks(settings: Settings, clock: Clock = system_clock) -> tuple[Hook, Hook]:
+    """(on_start, on_stop) hooks for build_application that run the dispatcher every interval.
+
+    The job holds nothing durable: every schedule lives in the database, so a restart (or a
+    second process running `followup dispatch`) picks up exactly where this one stopped.
+    """
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def start(application: Application) -> None:
+        dispatcher = Dispatcher(application.bot_data["sessions"], TelegramMessenger(application.bot), clock, settings)
+        application.bot_data["dispatcher"] = dispatcher
+        start_periodic(dispatcher, settings.dispatch_interval_seconds, scheduler)
+        scheduler.start()
+
+    async def stop(application: Application) -> None:
+        dispatcher = application.bot_data.get("dispatcher")
+        if dispatcher is not None:
+            dispatcher.stop()  # finish what is claimed, claim nothing more
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    return start, stop
