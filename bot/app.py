@@ -88,16 +88,34 @@ def build_application(
 
 
 @asynccontextmanager
+async def initialized(application: Application) -> AsyncIterator[Application]:
+    """initialize + post_init on entry; post_stop, shutdown and post_shutdown on exit, in PTB's order.
+
+    The lifecycle run_polling/run_webhook would give, for code that runs inside its own loop.
+    """
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        yield application
+    finally:
+        try:
+            if application.post_stop is not None:
+                await application.post_stop(application)
+        finally:
+            await application.shutdown()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+
+
+@asynccontextmanager
 async def polling(application: Application, *, poll_timeout: float = 10.0) -> AsyncIterator[Application]:
     """Run the application with long polling inside an already running event loop, as run_polling would.
 
     For tests, the demo and embedding: post_init and post_shutdown run as they do under
     run_polling, and everything is stopped in order on exit.
     """
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
+    async with initialized(application):
         await application.updater.start_polling(
             poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
@@ -110,11 +128,3 @@ async def polling(application: Application, *, poll_timeout: float = 10.0) -> As
                 await application.updater.stop()
             if application.running:
                 await application.stop()
-    finally:
-        try:
-            if application.post_stop is not None:
-                await application.post_stop(application)
-        finally:
-            await application.shutdown()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)

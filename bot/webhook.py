@@ -17,6 +17,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.app import initialized
+
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -53,10 +55,7 @@ async def webhook(
     """Run the application in webhook mode: serve, setWebhook, process; deleteWebhook on exit."""
     path = urlparse(webhook_url).path or "/"
     runner = web.AppRunner(webhook_app(application, path, secret), access_log=None)
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
+    async with initialized(application):
         await runner.setup()
         await web.TCPSite(runner, listen, port).start()
         await application.start()
@@ -68,11 +67,3 @@ async def webhook(
             await application.bot.delete_webhook()
             await application.stop()
             await runner.cleanup()
-    finally:
-        try:
-            if application.post_stop is not None:
-                await application.post_stop(application)
-        finally:
-            await application.shutdown()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)
