@@ -18,6 +18,7 @@ from surveys.quizset import (
 from surveys.quizset.models import Item
 from surveys.render import RenderContext, render
 from surveys.scoring import construct_means, item_score, knowledge_percent
+from surveys.texts import label, render_text
 
 SKIP = "skip"
 # A skipped optional text item is stored as the empty string, so resuming knows it was asked.
@@ -112,32 +113,32 @@ def choices_of(item: Item) -> tuple[Choice, ...]:
     if isinstance(item, SingleChoiceItem):
         return tuple(Choice(o.value, o.label) for o in item.options)
     if isinstance(item, TrueFalseItem):
-        return (Choice("true", "True"), Choice("false", "False"))
+        return (Choice("true", label("answer.true")), Choice("false", label("answer.false")))
     if isinstance(item, LikertItem):
         return tuple(Choice(str(n), label) for n, label in enumerate(item.labels, start=1))
     if isinstance(item, YesNoItem):
-        return (Choice("yes", "Yes"), Choice("no", "No"))
+        return (Choice("yes", label("answer.yes")), Choice("no", label("answer.no")))
     if isinstance(item, TextItem) and not item.required:
-        return (Choice(SKIP, "Skip"),)
+        return (Choice(SKIP, label("answer.skip")),)
     return ()
 
 
 def hint_for(item: Item) -> str:
-    """One line saying how to answer, e.g. "Type a whole number from 0 to 100"."""
+    """One line saying how to answer, e.g. "Type a whole number from 0 to 100" (hint.txt)."""
     if isinstance(item, SingleChoiceItem):
-        return "Tap a button or type " + ", ".join(o.value for o in item.options)
-    if isinstance(item, (TrueFalseItem,)):
-        return "Tap a button or type true or false"
-    if isinstance(item, YesNoItem):
-        return "Tap a button or type yes or no"
+        return render_text("hint.txt", kind=item.kind, values=[o.value for o in item.options])
     if isinstance(item, LikertItem):
-        return f"Tap a button or type a number from 1 ({item.labels[0]}) to 5 ({item.labels[4]})"
+        return render_text("hint.txt", kind=item.kind, first=item.labels[0], last=item.labels[4])
     if isinstance(item, NumberItem):
-        unit = f" ({item.unit})" if item.unit else ""
-        return f"Type a whole number from {item.min} to {item.max}{unit}"
-    assert isinstance(item, TextItem)
-    skip = ", or type skip" if not item.required else ""
-    return f"Type your answer in up to {item.max_length} characters{skip}. Please don't name children or colleagues"
+        return render_text("hint.txt", kind=item.kind, min=item.min, max=item.max, unit=item.unit)
+    if isinstance(item, TextItem):
+        return render_text("hint.txt", kind=item.kind, max_length=item.max_length, optional=not item.required)
+    assert isinstance(item, (TrueFalseItem, YesNoItem))
+    return render_text("hint.txt", kind=item.kind)
+
+
+def _reprompt(kind: str, **context: object) -> str:
+    return render_text("reprompt.txt", kind=kind, **context)
 
 
 def _match_single_choice(item: SingleChoiceItem, raw: str) -> str | None:
@@ -209,10 +210,10 @@ class Conversation:
         """Take a typed answer or a button value for the current item; record it or say what is expected."""
         current = self._current()
         if current is None:
-            return Outcome(None, reprompt="This check-in is already finished — thank you.")
+            return Outcome(None, reprompt=_reprompt("finished"))
         _, item = current
         if item_id is not None and item_id != item.id:
-            return Outcome(None, reprompt=f"That button belongs to another question. {hint_for(item)}.")
+            return Outcome(None, reprompt=_reprompt("other_button", hint=hint_for(item)))
         value, problem = self._interpret(item, raw)
         if value is None:
             return Outcome(None, reprompt=problem)
@@ -225,32 +226,30 @@ class Conversation:
 
     def _interpret(self, item: Item, raw: str) -> tuple[str | None, str]:
         """The stored value for a raw answer, or None and a re-prompt listing what is accepted."""
+        # The re-prompt is rendered only when the answer is refused: most answers are fine.
         token = _token(raw)
         if isinstance(item, SingleChoiceItem):
-            listed = ", ".join(f"{o.value}) {o.label}" for o in item.options)
-            return _match_single_choice(item, raw), f"Sorry, that isn't one of the choices. Tap a button or type: {listed}."
-        if isinstance(item, TrueFalseItem):
-            value = "true" if token in _AFFIRMATIVE else "false" if token in _NEGATIVE else None
-            return value, "Please tap True or False, or type true or false."
-        if isinstance(item, YesNoItem):
-            value = "yes" if token in _AFFIRMATIVE else "no" if token in _NEGATIVE else None
-            return value, "Please tap Yes or No, or type yes or no."
+            value = _match_single_choice(item, raw)
+            return value, "" if value is not None else _reprompt(item.kind, options=item.options)
+        if isinstance(item, (TrueFalseItem, YesNoItem)):
+            yes, no = ("true", "false") if isinstance(item, TrueFalseItem) else ("yes", "no")
+            value = yes if token in _AFFIRMATIVE else no if token in _NEGATIVE else None
+            return value, "" if value is not None else _reprompt(item.kind)
         if isinstance(item, LikertItem):
-            scale = ", ".join(f"{n} {label}" for n, label in enumerate(item.labels, start=1))
-            return _match_likert(item, raw), f"Please tap a button or type a number from 1 to 5 ({scale})."
+            value = _match_likert(item, raw)
+            return value, "" if value is not None else _reprompt(item.kind, labels=item.labels)
         if isinstance(item, NumberItem):
             return self._interpret_number(item, raw)
         assert isinstance(item, TextItem)
         return self._interpret_text(item, raw)
 
     def _interpret_number(self, item: NumberItem, raw: str) -> tuple[str | None, str]:
-        expected = f"Please type a whole number from {item.min} to {item.max}, like {item.min}."
         match = _NUMBER.fullmatch(raw.strip().casefold())
         if not match:
-            return None, expected
+            return None, _reprompt(item.kind, outside=None, min=item.min, max=item.max)
         number = int(match.group(1))
         if not item.min <= number <= item.max:
-            return None, f"{number} is outside the range. {expected}"
+            return None, _reprompt(item.kind, outside=number, min=item.min, max=item.max)
         return str(number), ""
 
     def _interpret_text(self, item: TextItem, raw: str) -> tuple[str | None, str]:
@@ -258,21 +257,18 @@ class Conversation:
         if _token(text) == SKIP:
             if not item.required:
                 return SKIPPED_VALUE, ""
-            return None, "This question needs an answer, in a few words."
+            return None, _reprompt("text_required")
         if not text:
-            return None, f"Please type your answer (up to {item.max_length} characters)."
+            return None, _reprompt("text_empty", max_length=item.max_length)
         if len(text) > item.max_length:
-            return None, f"That's {len(text)} characters; please keep it to {item.max_length} or fewer."
+            return None, _reprompt("text_too_long", length=len(text), max_length=item.max_length)
         return text, ""
 
     def _feedback(self, item: Item, correct: bool) -> str | None:
         if not self.quiz.feedback:
             return None
-        explanation = self._explanation(item)
-        if correct:
-            return f"Correct — {explanation}" if explanation else "Correct."
-        answer = f"Not quite: the answer is {self._label(item, item.correct_value or '')}."
-        return f"{answer} {explanation}" if explanation else answer
+        return render_text("feedback.txt", correct=correct, explanation=self._explanation(item) or "",
+                           answer=self._label(item, item.correct_value or ""))
 
     def _explanation(self, item: Item) -> str | None:
         explanation = getattr(item, "explanation", None)
