@@ -40,7 +40,7 @@ from surveys.quizset import QuizSet
 from surveys.render import RenderContext, render, wave_label, wave_months
 from surveys.scrub import scrub_free_text
 from surveys.settings import Settings
-from surveys.texts import render_text
+from surveys.texts import label, render_text
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
 # wall of text in a check-in is more likely pasted case notes than an answer.
@@ -156,7 +156,8 @@ class Journey:
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
                 retention_days=self.settings.retention_days, waves=waves, minutes=minutes,
             )
-            rows = ((Button("Agree", callbacks.encode("y", token)), Button("No thanks", callbacks.encode("n", token))),)
+            rows = ((Button(label("consent.agree"), callbacks.encode("y", token)),
+                     Button(label("consent.decline"), callbacks.encode("n", token))),)
             return Reply((Text(text, rows),))
 
     def _invite_problem(self, reason: str) -> Reply:
@@ -394,7 +395,7 @@ class Journey:
         )
         if not stored:
             return Reply(notice=render_text("stale_button.txt", reason="answered"))
-        label = {c.value: c.label for c in prompt.choices}.get(outcome.recorded.value, value or "(skipped)")
+        shown = {c.value: c.label for c in prompt.choices}.get(outcome.recorded.value, value or label("answer.skipped"))
         if step.conversation.done:
             following: Out = Text(self._summary_text(
                 step.conversation.summary(), await self._next_due(session, chat_id, now),
@@ -404,7 +405,7 @@ class Journey:
             following = self._ask(step, lead=(outcome.feedback or "") if typed else "")
         if typed:
             return Reply((following,))
-        return Reply((following,), notice=render_text("notice.txt", kind="recorded"), edit=Answered(prompt, label, outcome.feedback))
+        return Reply((following,), notice=render_text("notice.txt", kind="recorded"), edit=Answered(prompt, shown, outcome.feedback))
 
     # --- commands -----------------------------------------------------------------------
     async def status(self, chat_id: int) -> Reply:
@@ -425,17 +426,17 @@ class Journey:
         """/stop: confirm first, offering to erase answers too."""
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
-        rows = ((Button("Stop check-ins", callbacks.encode("c", "stop")),),
-                (Button("Stop and delete my answers", callbacks.encode("c", "erase")),),
-                (Button("Keep going", callbacks.encode("c", "keep")),)) if enrolled else ()
+        rows = ((Button(label("stop.stop"), callbacks.encode("c", "stop")),),
+                (Button(label("stop.erase"), callbacks.encode("c", "erase")),),
+                (Button(label("stop.keep"), callbacks.encode("c", "keep")),)) if enrolled else ()
         return Reply((Text(render_text("stop_confirm.txt", enrolled=enrolled), rows),))
 
     async def ask_delete(self, chat_id: int) -> Reply:
         """/delete: confirm with a button before erasing."""
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
-        rows = ((Button("Delete everything", callbacks.encode("c", "erase")),),
-                (Button("Cancel", callbacks.encode("c", "keep")),)) if enrolled else ()
+        rows = ((Button(label("delete.erase"), callbacks.encode("c", "erase")),),
+                (Button(label("delete.keep"), callbacks.encode("c", "keep")),)) if enrolled else ()
         return Reply((Text(render_text("delete_confirm.txt", enrolled=enrolled), rows),))
 
     async def confirm(self, chat_id: int, choice: str) -> Reply:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from scheduler.messenger import Action, OutgoingMessage
 from scheduler.plan import wave_offset
 from surveys.render import wave_label
-from surveys.texts import render_text
+from surveys.texts import label, render_text
 
 
 @dataclass(frozen=True)
@@ -60,20 +60,20 @@ def invitation(info: CheckInInfo) -> OutgoingMessage:
     return OutgoingMessage(
         render_text("invitation.txt", **_context(info)),
         (
-            Action("Start now", "start", info.check_in_id),
-            Action("Remind me tomorrow", "snooze", info.check_in_id),
+            Action(label("checkin.start"), "start", info.check_in_id),
+            Action(label("checkin.snooze"), "snooze", info.check_in_id),
         ),
     )
 
 
 def reminder(info: CheckInInfo) -> OutgoingMessage:
     """A reminder for a check-in not finished yet, with [Start now|Carry on] [Remind me tomorrow]."""
-    label = "Carry on" if info.in_progress else "Start now"
+    start = label("checkin.carry_on") if info.in_progress else label("checkin.start")
     return OutgoingMessage(
         render_text("reminder.txt", **_context(info)),
         (
-            Action(label, "start", info.check_in_id),
-            Action("Remind me tomorrow", "snooze", info.check_in_id),
+            Action(start, "start", info.check_in_id),
+            Action(label("checkin.snooze"), "snooze", info.check_in_id),
         ),
     )
 

@@ -36,7 +36,7 @@ from surveys.progress import course_progress
 from surveys.quizset import QuizSetInvalid, load_quiz_set
 from surveys.report import build_report, write_report
 from surveys.settings import Settings
-from surveys.texts import render_text
+from surveys.texts import label, render_text
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 MAX_UPLOAD = 512 * 1024  # a quiz set is a few KB; anything this big is not one
@@ -218,8 +218,8 @@ class Admin:
                 return say("unknown_course", code=code)
             if course.ended_at is not None:
                 return say("already_ended", code=course.code, on=f"{course.ended_at:%Y-%m-%d %H:%M}")
-            rows = ((Button(f"End {course.code} now", callbacks.encode("x", "end", course.code)),
-                     Button("Not yet", callbacks.encode("x", "keep", course.code))),)
+            rows = ((Button(label("admin.end", code=course.code), callbacks.encode("x", "end", course.code)),
+                     Button(label("admin.not_yet"), callbacks.encode("x", "keep", course.code))),)
             return AdminReply((Text(render_text("admin.txt", kind="end_confirm", code=course.code), rows),))
 
     async def end(self, actor: Actor, code: str) -> AdminReply:
@@ -291,8 +291,8 @@ class Admin:
             buttons = [Button(str(n), callbacks.encode("x", "level", n)) for n in LEVELS]
             rows = (tuple(buttons[:3]), tuple(buttons[3:]))
         elif step == "date":
-            rows = ((Button("Today", callbacks.encode("x", "date", "today")),
-                     Button("Tomorrow", callbacks.encode("x", "date", "tomorrow"))),)
+            rows = ((Button(label("admin.today"), callbacks.encode("x", "date", "today")),
+                     Button(label("admin.tomorrow"), callbacks.encode("x", "date", "tomorrow"))),)
         return Text(_step_text(step, problem), rows)
 
     def _today(self) -> datetime:
@@ -310,16 +310,17 @@ class Admin:
                     draft.quiz_ref = (await find_quiz_set(session, value)).ref
                 except UnknownQuizSet:
                     return AdminReply(notice=render_text("admin.txt", kind="stale"))
-            label, shown = "Quiz set", draft.quiz_ref
+            name, shown = label("admin.quiz_set"), draft.quiz_ref
         elif step == "level" and value.isdigit() and int(value) in LEVELS:
             draft.level = int(value)
-            label, shown = "Level", value
+            name, shown = label("admin.level"), value
         elif step == "date" and (day := day_from_button(value, self._today().date())):
             draft.delivered_on = day
-            label, shown = "Date", f"{day:%A} {day.isoformat()}"
+            name, shown = label("admin.date"), f"{day:%A} {day.isoformat()}"
         else:
             return AdminReply(notice=render_text("admin.txt", kind="stale"))
-        return AdminReply((self._ask(draft),), notice="✓", edit=Text(_step_text("chosen", label=label, value=shown)))
+        return AdminReply((self._ask(draft),), notice=label("admin.picked"),
+                          edit=Text(_step_text("chosen", label=name, value=shown)))
 
     async def wizard_text(self, actor: Actor, draft: NewCourse, text: str) -> AdminReply:
         """Typed text during the wizard: a date, the code, or the title; anything else re-asks."""
@@ -327,20 +328,20 @@ class Admin:
         if step == "date":
             day = day_from_text(text)
             if day is None:
-                return AdminReply((self._ask(draft, "Please type the date as YYYY-MM-DD, e.g. 2026-03-12."),))
+                return AdminReply((self._ask(draft, _step_text("bad_date")),))
             draft.delivered_on = day
             return AdminReply((self._ask(draft),))
         if step == "code":
             async with self.sessions() as session, session.begin():
                 taken = await find_course(session, text) is not None if CODE_PATTERN.match(text) else False
             if not CODE_PATTERN.match(text) or taken:
-                problem = f"{text} is already used by another course." if taken else "That isn't a course code."
+                problem = _step_text("code_taken", code=text) if taken else _step_text("bad_code")
                 return AdminReply((self._ask(draft, problem),))
             draft.code = text
             return AdminReply((self._ask(draft),))
         if step == "title":
             return await self._create(actor, draft, text)
-        return AdminReply((self._ask(draft, "Please tap one of the buttons."),))
+        return AdminReply((self._ask(draft, _step_text("tap_button")),))
 
     async def _create(self, actor: Actor, draft: NewCourse, title: str) -> AdminReply:
         assert draft.quiz_ref and draft.level and draft.delivered_on and draft.code

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.handlers.common import deliver, journey, pressed
 from bot.journey import Reply, Text
-from surveys.texts import render_text
+from surveys.texts import label, render_text
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -62,12 +62,5 @@ COMMANDS: dict[str, Handler] = {
     "delete": delete,
 }
 
-# What setMyCommands shows in the menu, in this order.
-MENU = (
-    BotCommand("continue", "Carry on with your check-in"),
-    BotCommand("status", "What's pending and when the next check-in comes"),
-    BotCommand("privacy", "What is stored and who to contact"),
-    BotCommand("stop", "Stop the check-ins"),
-    BotCommand("delete", "Stop and erase your answers"),
-    BotCommand("help", "What this bot does"),
-)
+# What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
+MENU = tuple(BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help"))
