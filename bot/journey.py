@@ -150,7 +150,7 @@ class Journey:
                 if existing.course_id == invite.course_id:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
-            waves = "; ".join(f"a check-in {wave_label(w)}" for w in course.waves)
+            waves = [wave_label(w) for w in course.waves]
             _, minutes = quiz_size(course.quiz_set.definition, course.waves[0])
             text = render_text(
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
