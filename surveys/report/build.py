@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, wave_key
+from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses, wave_key
 from surveys.report import data
 from surveys.report.stats import mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.clock import system_clock
@@ -40,16 +41,15 @@ async def build_report(
     k = settings.suppress_below
     selected = await select_courses(session, courses)
     codebook = await load_codebook(session, selected)
-    checkins = await data.checkin_frame(session, selected, codebook)
+    read = await data.report_data(session, selected, codebook, all_courses=not courses)
+    frames = _frames(read, selected, codebook)
+    checkins = frames.checkins
     if checkins.empty:
         raise SelectionError(f"no answers yet in {', '.join(c.code for c in selected)}: nothing to report")
-    item_waves = await data.item_wave_frame(session, selected)
-    states = await data.checkin_state_frame(session, selected)
-    enrolled = await data.enrolled_counts(session, selected)
-    free_text = await data.free_text_frame(session, selected, codebook)
-    waves = sorted({w for c in selected for w in c.waves}, key=wave_key)
+    item_waves, states, enrolled, free_text = frames.item_waves, frames.states, frames.enrolled, frames.free_text
+    waves = read.waves
     baseline, last = _attrition_waves(waves)
-    last_states = await data.last_wave_states(session, selected, last) if last else pd.DataFrame()
+    last_states = frames.wave_states(last) if last else pd.DataFrame()
 
     knowledge = _by_wave(checkins, "knowledge_core_pct", waves, k)
     items = _retention(codebook, item_waves, waves, k)
@@ -78,6 +78,154 @@ async def build_report(
         "free_text": _free_text(codebook, free_text, waves, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
     }
+
+
+@dataclass
+class _Frames:
+    """The tables build_report reduces to figures, each made from report_data's arrays with numpy."""
+
+    checkins: pd.DataFrame  # one row per answered check-in (as data.checkin_frame, without pseudonyms)
+    item_waves: pd.DataFrame  # item_id, wave, n, score_sum, yes, yes_no
+    states: pd.DataFrame  # wave, state, n
+    enrolled: dict[int, int]
+    free_text: pd.DataFrame  # item_id, wave, enrolment_id, value
+    _read: data.ReportData
+
+    def wave_states(self, wave: str) -> pd.DataFrame:
+        """Enrolment id and check-in state at one wave (for the attrition comparison)."""
+        c = self._read.checkins
+        mine = c[c["wave"] == self._read.waves.index(wave)]
+        states = np.array(self._read.states + ["other"], dtype=object)
+        return pd.DataFrame({"enrolment_id": mine["enrolment_id"].to_numpy(),
+                             "state": states[mine["state"].to_numpy()]})
+
+
+def _item_table(codebook: Codebook, read: data.ReportData, answers: pd.DataFrame) -> tuple[np.ndarray, list[ItemInfo | None]]:
+    """Each answer's codebook entry (by quiz-set version and item id) as an index; -1 when none."""
+    sets = sorted(codebook.quiz_sets)
+    n_items = len(read.item_ids)
+    table: list[ItemInfo | None] = [None] * (len(sets) * n_items)
+    position = {item_id: i for i, item_id in enumerate(read.item_ids)}
+    for info in codebook.items:
+        table[sets.index(info.quiz_set_id) * n_items + position[info.id]] = info
+    qs = answers["quiz_set_id"].to_numpy()
+    qs_pos = np.searchsorted(np.asarray(sets, dtype="int64"), qs)
+    known = (qs_pos < len(sets)) & (np.asarray(sets, dtype="int64")[np.minimum(qs_pos, len(sets) - 1)] == qs)
+    item = answers["item"].to_numpy()
+    key = np.where(known & (item >= 0), qs_pos * n_items + item, -1)
+    return key, table
+
+
+def _per_key(table: list[ItemInfo | None], test: Any) -> np.ndarray:
+    # One slot per codebook entry, plus a last one (index -1) for answers outside the codebook.
+    return np.array([bool(info is not None and test(info)) for info in table] + [False])
+
+
+def _sum_ratio(pos: np.ndarray, n: int, mask: np.ndarray, score: np.ndarray, has: np.ndarray,
+               count_all: bool) -> np.ndarray:
+    """Per check-in: sum of stored scores / answers (NaN when no score is stored), as SQL's SUM/COUNT."""
+    total = np.bincount(pos, weights=np.where(mask & has, score, 0.0), minlength=n)
+    stored = np.bincount(pos[mask & has], minlength=n)
+    counted = np.bincount(pos[mask], minlength=n) if count_all else stored
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((stored > 0) & (counted > 0), total / np.where(counted > 0, counted, 1), np.nan)
+
+
+def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook) -> _Frames:
+    ans, chk, enr = read.answers, read.checkins, read.enrolments
+    chk = chk.sort_values("id", kind="stable")
+    ci_ids = chk["id"].to_numpy()
+    pos = np.searchsorted(ci_ids, ans["check_in_id"].to_numpy())
+    ok = (pos < len(ci_ids)) & (ci_ids[np.minimum(pos, len(ci_ids) - 1)] == ans["check_in_id"].to_numpy())
+    if not ok.all():  # answers of check-ins outside the selection (cannot happen with the filtered read)
+        ans, pos = ans[ok], pos[ok]
+    n_ci = len(ci_ids)
+    key, table = _item_table(codebook, read, ans)
+    score = ans["score"].to_numpy(dtype="float64")
+    has = ans["has_score"].to_numpy()
+    scored = _per_key(table, lambda i: i.scored)[key]
+    core_ids = {(i.quiz_set_id, i.id) for i in codebook.core_knowledge()}
+    core = _per_key(table, lambda i: (i.quiz_set_id, i.id) in core_ids)[key]
+
+    n_answers = np.bincount(pos, minlength=n_ci)
+    answered = n_answers > 0
+    columns: dict[str, Any] = {
+        "check_in_id": ci_ids,
+        "n_answers": n_answers,
+        # As SUM(CASE …)/COUNT: a skipped (unscored) answer to a scored item counts as not correct.
+        "knowledge_pct": _sum_ratio(pos, n_ci, scored, score, has, count_all=True) * 100.0,
+        "knowledge_core_pct": _sum_ratio(pos, n_ci, core, score, has, count_all=True) * 100.0,
+    }
+    for construct in codebook.constructs:
+        mask = _per_key(table, lambda i, c=construct: i.kind == "likert" and i.construct == c)[key]
+        columns[construct] = _sum_ratio(pos, n_ci, mask, score, has, count_all=False)
+    frame = pd.DataFrame(columns)
+    frame["enrolment_id"] = chk["enrolment_id"].to_numpy()
+    wave_codes = chk["wave"].to_numpy()
+    frame["wave"] = np.array(read.waves + [""], dtype=object)[wave_codes]
+    frame["state"] = np.array(read.states + ["other"], dtype=object)[chk["state"].to_numpy()]
+    frame = frame[answered]
+
+    enr = enr.sort_values("id", kind="stable")
+    e_ids = enr["id"].to_numpy()
+    e_pos = np.searchsorted(e_ids, frame["enrolment_id"].to_numpy())
+    code_of = {c.id: c.code for c in courses}
+    course_ids = enr["course_id"].to_numpy()[e_pos]
+    frame["course"] = pd.Series(course_ids).map(code_of).to_numpy()
+    for column in ("role", "agency", "level"):
+        frame[column] = enr[column].to_numpy()[e_pos]
+    frame = frame.sort_values(["course", "enrolment_id", "wave"], kind="stable").reset_index(drop=True)
+
+    # Per (item id, wave): every answer counts in n, as the report always did (all quiz-set versions).
+    n_waves = len(read.waves)
+    a_wave = wave_codes[pos]
+    item = ans["item"].to_numpy()
+    keep = (item >= 0) & (a_wave >= 0)
+    cell = item[keep] * n_waves + a_wave[keep]
+    size = len(read.item_ids) * n_waves
+    yn = ans["yn"].to_numpy()[keep]
+    counts = np.bincount(cell, minlength=size)
+    sums = np.bincount(cell, weights=np.where(has[keep], score[keep], 0.0), minlength=size)
+    yes = np.bincount(cell, weights=(yn == 2), minlength=size)
+    yes_no = np.bincount(cell, weights=(yn > 0), minlength=size)
+    present = np.nonzero(counts)[0]
+    item_waves = pd.DataFrame({
+        "item_id": np.array(read.item_ids, dtype=object)[present // n_waves],
+        "wave": np.array(read.waves, dtype=object)[present % n_waves],
+        "n": counts[present], "score_sum": sums[present],
+        "yes": yes[present].astype("int64"), "yes_no": yes_no[present].astype("int64"),
+    })
+
+    state_codes = chk["state"].to_numpy()
+    n_states = len(read.states) + 1
+    known_wave = wave_codes >= 0
+    by = np.bincount(wave_codes[known_wave] * n_states + state_codes[known_wave] % n_states,
+                     minlength=n_waves * n_states)
+    present = np.nonzero(by)[0]
+    states = pd.DataFrame({
+        "wave": np.array(read.waves, dtype=object)[present // n_states],
+        "state": np.array(read.states + ["other"], dtype=object)[present % n_states],
+        "n": by[present],
+    })
+    enrolled = {int(c): int(n) for c, n in zip(*np.unique(enr["course_id"].to_numpy(), return_counts=True))}
+
+    text = read.free_text
+    if len(text):
+        t_key, _ = _item_table(codebook, read, text)
+        is_text = _per_key(table, lambda i: i.kind == "text")[t_key]
+        t_pos = np.searchsorted(ci_ids, text["check_in_id"].to_numpy())
+        t_pos = np.minimum(t_pos, len(ci_ids) - 1)
+        inside = (ci_ids[t_pos] == text["check_in_id"].to_numpy()) & is_text
+        t_pos = t_pos[inside]
+        free_text = pd.DataFrame({
+            "item_id": np.array(read.item_ids, dtype=object)[text["item"].to_numpy()[inside]],
+            "wave": np.array(read.waves + [""], dtype=object)[wave_codes[t_pos]],
+            "enrolment_id": chk["enrolment_id"].to_numpy()[t_pos],
+            "value": text["value"].to_numpy()[inside],
+        })
+    else:
+        free_text = pd.DataFrame(columns=["item_id", "wave", "enrolment_id", "value"])
+    return _Frames(frame, item_waves, states, enrolled, free_text, read)
 
 
 def _course(course: CourseInfo, enrolled: int, k: int) -> dict[str, Any]:
@@ -224,34 +372,45 @@ def _attrition(
 
 
 def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) -> list[dict[str, Any]]:
-    groups = checkins[column].astype("object").where(checkins[column].notna(), NOT_STATED).astype(str)
+    values = checkins[column].to_numpy(dtype=object)
+    groups = np.array([NOT_STATED if v is None or v != v else str(v) for v in values], dtype=object)
+    codes, names = pd.factorize(groups)
+    wave = checkins["wave"].to_numpy(dtype=object)
+    score = checkins["knowledge_core_pct"].to_numpy(dtype="float64")
+    at = {w: wave == w for w in waves}
     out = []
-    for group in sorted(set(groups)):
-        mine = checkins[groups == group]
+    for group in sorted(names):
+        mine = codes == names.get_loc(group) if hasattr(names, "get_loc") else codes == list(names).index(group)
         out.append({
             "group": group,
-            "by_wave": [
-                {"wave": w, **mean_ci(mine.loc[mine["wave"] == w, "knowledge_core_pct"].to_numpy(dtype="float64"), k)}
-                for w in waves
-            ],
+            "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k)} for w in waves],
         })
     return out
 
 
 def _free_text(codebook: Codebook, frame: pd.DataFrame, waves: list[str], k: int) -> list[dict[str, Any]]:
+    """Per text item and wave: identical answers grouped with how many gave them, most frequent first
+    (then alphabetically), never in an order that could be lined up with people or times."""
+    groups = dict(tuple(frame.groupby(["item_id", "wave"], sort=False))) if len(frame) else {}
     out = []
     for item_id in codebook.item_ids():
         item = codebook.first(item_id)
         if item.kind != "text":
             continue
         for wave in [w for w in waves if w in item.waves]:
-            mine = frame[(frame["item_id"] == item_id) & (frame["wave"] == wave)] if len(frame) else frame
-            people = int(mine["enrolment_id"].nunique()) if len(mine) else 0
+            mine = groups.get((item_id, wave))
+            people = int(mine["enrolment_id"].nunique()) if mine is not None else 0
             shown = people >= k
+            answers = None
+            if shown:
+                counted = mine["value"].astype(str).value_counts(sort=False)
+                answers = [{"text": text, "count": int(n)}
+                           for text, n in sorted(counted.items(), key=lambda tn: (-tn[1], tn[0]))]
             out.append({
                 "item_id": item_id, "text": item.text, "wave": wave,
                 "n": people if shown else None,
-                "answers": [str(v) for v in mine["value"]] if shown else None,
+                "answers_total": int(len(mine)) if shown else None,
+                "answers": answers,
                 "suppressed": not shown,
             })
     return out

@@ -11,6 +11,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+PDF_LIST_LIMIT = 200  # free-text answers listed per question and wave in the PDF (the most frequent)
 FONT = "DejaVu"  # ships with matplotlib, and covers – → ★ which the core PDF fonts do not
 
 
@@ -53,8 +54,14 @@ def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[
             pdf.set_font(FONT, "B", 9)
             _para(pdf, 5, lst["title"])
             pdf.set_font(FONT, "", 8)
-            for item in lst["items"]:
+            items = lst["items"]
+            shown = items[:PDF_LIST_LIMIT] if lst.get("long") else items
+            for item in shown:
                 _para(pdf, 4.5, f"• {item}")
+            if len(shown) < len(items):
+                pdf.set_font(FONT, "I", 8)
+                _para(pdf, 4.5, f"… and {len(items) - len(shown):,} more different answers: the full list "
+                                "is in report.html and report.json (and every answer in the export).")
         pdf.set_font(FONT, "I", 7.5)
         for note in part.get("notes") or []:
             _para(pdf, 4, note)

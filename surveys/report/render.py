@@ -18,10 +18,10 @@ def _environment() -> Environment:
                        autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
 
 
-def render_html(report: dict[str, Any], charts_svg: dict[str, str]) -> str:
+def render_html(report: dict[str, Any], charts_svg: dict[str, str], parts: list[dict[str, Any]] | None = None) -> str:
     """The report as one HTML page with nothing to fetch (works offline)."""
     template = _environment().get_template("report.html.j2")
-    return template.render(report=report, sections=sections(report), charts=charts_svg,
+    return template.render(report=report, sections=parts if parts is not None else sections(report), charts=charts_svg,
                            marker=report["suppressed_marker"])
 
 
@@ -31,6 +31,11 @@ def write_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     paths = {kind: out_dir / f"report.{kind}" for kind in ("json", "html", "pdf")}
     paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
     charts = figures(report)
-    paths["html"].write_text(render_html(report, {n: svg(f) for n, f in charts.items()}), encoding="utf-8")
-    write_pdf(report, sections(report), {n: png(f) for n, f in charts.items()}, paths["pdf"])
+    charts_svg = {n: svg(f) for n, f in charts.items()}
+    for fig in charts.values():
+        # Laid out by the SVG draw already: the PNG draw reuses it (constrained layout is most of a draw).
+        fig.set_layout_engine("none")
+    parts = sections(report)
+    paths["html"].write_text(render_html(report, charts_svg, parts), encoding="utf-8")
+    write_pdf(report, parts, {n: png(f) for n, f in charts.items()}, paths["pdf"])
     return paths

@@ -115,11 +115,14 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         }]})
 
     lists = [{"title": f"{t['item_id']} at {t['wave']}: {t['text']}",
-              "items": t["answers"] if not t["suppressed"] else [f"Withheld: answers from {m} people."]}
+              "items": [_answer(a) for a in t["answers"]] if not t["suppressed"]
+              else [f"Withheld: answers from {m} people."],
+              "long": not t["suppressed"]}
              for t in report["free_text"]]
     out.append({"id": "free-text", "title": "Free-text answers", "lists": lists,
-                "notes": ["Scrubbed of names, phone numbers and e-mail addresses when stored; listed "
-                          "alphabetically, not by person."]})
+                "notes": ["Scrubbed of names, phone numbers and e-mail addresses when stored. Identical "
+                          "answers are listed once with how many gave them (×n), most frequent first, then "
+                          "alphabetically: never by person or time."]})
 
     meth = report["methods"]
     feedback = "; ".join(f"{ref}: {'shown' if shown else 'not shown'}" for ref, shown in meth["feedback_shown"].items())
@@ -130,6 +133,10 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         *meth["notes"],
     ]})
     return out
+
+
+def _answer(answer: dict[str, Any]) -> str:
+    return answer["text"] if answer["count"] == 1 else f"{answer['text']} (×{answer['count']})"
 
 
 def _group(cell: dict[str, Any], marker: str) -> list[str]:
