@@ -1,4 +1,4 @@
-"""Logging setup that never lets the bot token out: redaction on every record, httpx kept quiet."""
+"""Logging that keeps the promise: no token, and no practitioner's name or chat id, in any record."""
 
 from __future__ import annotations
 
@@ -14,6 +14,16 @@ REDACTED = "bot<redacted>"
 _TOKEN_SHAPE = re.compile(r"(?:bot)?\d{3,}:[A-Za-z0-9_-]{8,}")
 _secrets: set[str] = set()
 _installed = False
+WITHHELD = "<withheld: may name a person>"
+# python-telegram-bot's DEBUG records that print whole updates or API parameters — names,
+# usernames, chat ids. Their first argument (the endpoint) is harmless and kept.
+_PERSONAL_PTB_RECORDS = {
+    "Processing update %s": 0,
+    "Dropping pending update: %s": 0,
+    "Webhook received data: %s": 0,
+    "Calling Bot API endpoint `%s` with parameters `%s`": 1,
+    "Call to Bot API endpoint `%s` finished with return value `%s`": 1,
+}
 
 
 def redact(text: str) -> str:
@@ -47,7 +57,10 @@ class TokenRedactor(logging.Filter):
 
 
 def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
-    """Redact one record in place (message, args, exception text)."""
+    """Redact one record in place (message, args, exception text; PTB's update dumps withheld)."""
+    keep = _PERSONAL_PTB_RECORDS.get(record.msg) if isinstance(record.msg, str) else None
+    if keep is not None and isinstance(record.args, tuple):
+        record.args = tuple(a if i < keep else WITHHELD for i, a in enumerate(record.args))
     if isinstance(record.msg, str):
         record.msg = redact(record.msg)
     elif record.msg is not None:
@@ -68,12 +81,14 @@ def install_redaction(*tokens: str) -> None:
 
     A record factory, not only a handler filter, so handlers added later (pytest's caplog,
     a library's own) see clean records too. httpx/httpcore log each request URL, which holds
-    the token, so they are also held at WARNING.
+    the token, so they are also held at WARNING; aiosqlite's statement log at INFO.
     """
     global _installed
     _secrets.update(t for t in tokens if t)
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters (chat ids among them) at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     if _installed:
         return
     previous = logging.getLogRecordFactory()

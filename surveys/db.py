@@ -13,6 +13,8 @@ from surveys.settings import async_database_url
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; on SQLite turn on foreign keys, WAL and a busy timeout."""
     url = async_database_url(url)
+    # Statement parameters (chat ids among them) stay out of error messages and engine logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         # One connection per process: SQLite has one writer, and concurrent handlers on

@@ -116,14 +116,16 @@ async def test_no_chat_id_username_or_name_is_stored_with_answers_or_enrolments(
     assert [c.chat_id for c in contacts] == [424242]  # the one, deletable link
 
 
-async def test_the_token_never_reaches_the_logs_even_at_debug(world: World, caplog: pytest.LogCaptureFixture) -> None:
+async def test_neither_the_token_nor_who_the_person_is_reaches_the_logs_even_at_debug(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "telegram", "bot", "surveys", "scheduler"):
         caplog.set_level(logging.DEBUG, logger=name)
     # A restart inside the capture, so start-up logging (getMe, setMyCommands…) is included.
     await world.stop_app()
     await world.start_app()
-    alice, q = await _enrolled(world)
+    alice, q = await _enrolled(world, 5550123, "Marguerite")
     for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Disagree", "check-in done")):
         q = await tap(alice, q, label, expect)
     await alice.send_sticker()
@@ -133,6 +135,8 @@ async def test_the_token_never_reaches_the_logs_even_at_debug(world: World, capl
     assert len(caplog.records) > 20
     secret = TOKEN.split(":", 1)[1]
     assert TOKEN not in text and secret not in text
+    for who in ("5550123", "Marguerite", "marguerite_tg"):
+        assert who not in text, f"{who!r} reached the logs"
 
 
 async def test_realistic_flood_limits_are_respected_without_429s(sessions, database_url) -> None:  # noqa: ANN001
