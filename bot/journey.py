@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, profile
-from scheduler.dispatch import snooze
+from scheduler.dispatch import reminder_times, snooze
 from scheduler.enrolment import schedule_check_ins
 from scheduler.messages import local_day, quiz_size
 from surveys.checkins import (
@@ -190,12 +191,12 @@ class Journey:
                 # A shared (room) link: role and agency come first. A check-in due now is held as
                 # started so the dispatcher sends no invitation while they answer these two.
                 if starting and step is not None:
-                    await mark_started(session, step.check_in, now)
+                    await self._start(session, step, now)
                 return Reply((self._profile_question(enrolment, field),),
                              notice=render_text("notice.txt", kind="consented"), edit=welcome)
             if not starting or step is None:
                 return Reply(notice=render_text("notice.txt", kind="consented"), edit=welcome)
-            await mark_started(session, step.check_in, now)
+            await self._start(session, step, now)
             intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
             return Reply((self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome)
 
@@ -243,7 +244,7 @@ class Journey:
         step = await self._open_step(session, chat_id, now)
         if step is None:
             return Text(render_text("profile.txt", field="", done=True))
-        await mark_started(session, step.check_in, now)
+        await self._start(session, step, now)
         intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
         return self._ask(step, lead=intro or "")
 
@@ -304,7 +305,7 @@ class Journey:
             step = await self._open_step(session, chat_id, now)
             if step is None:
                 return Reply((await self._nothing_open(session, chat_id, now),))
-            await mark_started(session, step.check_in, now)
+            await self._start(session, step, now)
             return Reply((self._ask(step),))
 
     async def _nothing_open(self, session: AsyncSession, chat_id: int, now: datetime) -> Text:
@@ -323,7 +324,7 @@ class Journey:
             if problem or found is None:
                 return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
             step = await self._load(session, found)
-            await mark_started(session, step.check_in, now)
+            await self._start(session, step, now)
             return Reply((self._ask(step),), notice=render_text("notice.txt", kind="starting"))
 
     async def snooze(self, chat_id: int, check_in_id: int) -> Reply:
@@ -339,6 +340,11 @@ class Journey:
             when = await snooze(session, check_in_id, now, self.settings)
             text = render_text("snoozed.txt", when=local_day(when, zone) if when else None)
             return Reply(notice=text)
+
+    async def _start(self, session: AsyncSession, step: _Step, now: datetime) -> None:
+        """Mark the check-in started and plan its first reminder (the dispatcher's rule)."""
+        times = reminder_times(now, ZoneInfo(step.found.course.zone), self.settings)
+        await mark_started(session, step.check_in, now, remind_at=times[0] if times else None)
 
     async def press_answer(self, chat_id: int, check_in_id: int, item_index: int, choice_index: int) -> Reply:
         """An answer button: stored only if it is this chat's check-in, still open, and the current item."""
@@ -374,7 +380,7 @@ class Journey:
                 return Reply((await self._nothing_open(session, chat_id, now),))
             if step.check_in.state != "in_progress":
                 # Someone coming back with "hi" starts the check-in rather than answering item 1.
-                await mark_started(session, step.check_in, now)
+                await self._start(session, step, now)
                 return Reply((self._ask(step),))
             if len(text) > MAX_TYPED:
                 return Reply((Text(render_text("too_long.txt", length=len(text), limit=MAX_TYPED)),))

@@ -73,13 +73,22 @@ async def stored_answers(session: AsyncSession, check_in_id: int) -> dict[str, s
     return {item_id: value for item_id, value in rows.all()}
 
 
-async def mark_started(session: AsyncSession, check_in: CheckIn, now: datetime) -> None:
-    """The practitioner has begun: in progress, and no more invitations for it."""
+async def mark_started(
+    session: AsyncSession, check_in: CheckIn, now: datetime, *, remind_at: datetime | None = None
+) -> None:
+    """The practitioner has begun: in progress, and no more invitations for it.
+
+    `remind_at` is when to nudge them if they stop part-way; a check-in started without an
+    invitation (at consent, or by typing) has no reminder planned yet, and without one the
+    dispatcher would never remind it.
+    """
     if check_in.state in ("scheduled", "sent"):
         check_in.state = "in_progress"
         check_in.started_at = check_in.started_at or now
         check_in.sent_at = check_in.sent_at or now
-        await session.flush()
+    if remind_at is not None and check_in.next_action_at is None and check_in.reminders_sent == 0:
+        check_in.next_action_at = remind_at
+    await session.flush()
 
 
 async def record_answer(

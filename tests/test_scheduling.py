@@ -12,7 +12,7 @@ from bot.ratelimit import ChatRateLimiter
 from bot.scheduling import dispatch_hooks
 from scheduler.enrolment import release_post_wave
 from surveys.courses import get_course
-from tests.botkit import TOKEN, USERNAME, World, tap
+from tests.botkit import TOKEN, USERNAME, World, tap, world  # noqa: F401 - fixture
 
 
 async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_ends_the_course(
@@ -42,3 +42,26 @@ async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_end
     # Exactly one invitation for the post-course check-in, however many ticks ran meanwhile.
     invitations = [m for m in sam.messages if any(t == "Start now" for t, _ in m.buttons)]
     assert len(invitations) == 1
+
+
+async def test_a_check_in_started_at_consent_and_left_half_done_gets_a_reminder(world) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler.dispatch import Dispatcher
+    from tests.recording_messenger import RecordingMessenger
+
+    token = await world.course()  # delivered yesterday: the post-course check-in starts at consent
+    alex = world.emu.user(3001, "Alex")
+    first = await world.join(alex, token)
+    await tap(alex, first, "16", "2/")  # one answer, then they put the phone down
+    messenger = RecordingMessenger()
+    dispatcher = Dispatcher(world.sessions, messenger, world.clock, world.settings, "test")
+    await dispatcher.run_once()
+    assert messenger.sent == []  # nothing is due yet: no invitation for a check-in already under way
+    [check_in] = [c for c in await world.check_ins() if c.wave == "post"]
+    # Planned like an invitation's: reminder_days after starting, moved into the send window
+    # (three days after Thursday 10:00 is a Sunday, so Monday 09:30 London).
+    assert check_in.next_action_at == datetime(2026, 1, 19, 9, 30, tzinfo=UTC)
+    world.clock.set(check_in.next_action_at + timedelta(minutes=1))
+    report = await dispatcher.run_once()
+    assert report.reminded == 1 and [s.chat_id for s in messenger.sent] == [3001]
