@@ -88,3 +88,26 @@ async def test_followup_run_carries_a_practitioner_to_a_completed_check_in(sqlit
         assert TOKEN.split(":")[1].encode() not in err and b"getUpdates" in err
     finally:
         await engine.dispose()
+
+
+async def test_webhook_mode_without_a_secret_still_refuses_forged_posts(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
+        world = World(emu, sessions, database_url)
+        token = await world.course()
+        app = build_application(world.settings, sessions=sessions, clock=world.clock,
+                                rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/telegram/hook"
+        async with webhook(app, webhook_url=url, port=port):
+            generated = emu.webhook.secret_token
+            assert generated and len(generated) >= 32
+            alice = emu.user(1002, "Alice")
+            await world.join(alice, token)  # real pushes carry the generated secret and work
+            forged = {"update_id": 99, "message": {"message_id": 1, "date": 0, "text": "/export CSE-1",
+                                                   "chat": {"id": 6, "type": "private"},
+                                                   "from": {"id": 6, "is_bot": False, "first_name": "Eve"}}}
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json=forged) as response:
+                    assert response.status == 403
