@@ -173,7 +173,7 @@ class Journey:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             try:
-                invite = await resolve_invite(session, token, now)
+                invite = await resolve_invite(session, token, now, for_update=True)
                 enrolment = await enrol(session, invite, chat_id, now)
             except InviteProblem as problem:
                 reply = self._invite_problem(problem.reason)

@@ -50,7 +50,9 @@ async def enrol(
     await session.flush()
     session.add(Contact(enrolment_id=enrolment.id, chat_id=chat_id, created_at=now))
     if invite.single_use:
-        invite.used_at = now
+        # The day only: with the exact time, the invite (whose token the mail-merge file pairs
+        # with a name) could be matched to this enrolment's consent time, and so to its answers.
+        invite.used_at = now.replace(hour=0, minute=0, second=0, microsecond=0)
     await session.flush()
     return enrolment
 

@@ -58,9 +58,14 @@ async def issue_invite(
     return IssuedInvite(invite, token)
 
 
-async def resolve_invite(session: AsyncSession, token: str, now: datetime) -> Invite:
-    """The usable invite for `token`; InviteProblem says why it is not usable."""
-    invite = await session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)))
+async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, for_update: bool = False) -> Invite:
+    """The usable invite for `token`; InviteProblem says why it is not usable.
+
+    `for_update` locks the invite row (PostgreSQL) so two taps on "Agree" run one after the
+    other and the second sees the first one's enrolment; SQLite serialises writers anyway.
+    """
+    query = select(Invite).where(Invite.token_hash == hash_token(token))
+    invite = await session.scalar(query.with_for_update(of=Invite) if for_update else query)
     if invite is None or invite.revoked_at is not None:
         raise InviteProblem("unknown")
     if invite.expires_at is not None and invite.expires_at <= now:

@@ -177,3 +177,35 @@ async def test_stored_times_come_back_timezone_aware_in_utc(sessions, now):
     async with sessions() as session:
         again = await session.get(QuizSetVersion, version.id)
         assert again.created_at == now and again.created_at.utcoffset() == timedelta(0)
+
+
+async def test_two_simultaneous_agree_taps_enrol_the_chat_once(sessions, now):
+    import asyncio
+
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        token = (await issue_invite(session, course, now)).token
+
+    async def agree() -> str:
+        async with sessions() as session, session.begin():
+            invite = await resolve_invite(session, token, now, for_update=True)
+            await asyncio.sleep(0.05)  # widen the race window: both taps are inside their transaction
+            try:
+                await enrol(session, invite, 4242, now)
+            except AlreadyEnrolled:
+                return "already"
+            return "enrolled"
+
+    outcomes = await asyncio.gather(agree(), agree())
+    assert sorted(outcomes) == ["already", "enrolled"]
+    async with sessions() as session:
+        assert len(await active_enrolments(session, 4242)) == 1
+
+
+async def test_a_used_single_use_invite_keeps_only_the_day_it_was_used(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        issued = await issue_invite(session, course, now, single_use=True, role="teacher", agency="education")
+        enrolment = await enrol(session, issued.invite, 77, now)
+        assert issued.invite.used_at.date() == now.date()
+        assert issued.invite.used_at != enrolment.consented_at
