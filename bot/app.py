@@ -43,7 +43,8 @@ def build_application(
     """Build the bot from settings: handlers, commands menu, our DB for state (no PTB persistence).
 
     `on_start` hooks run after setMyCommands when the application starts (the scheduler's
-    dispatcher plugs in here); `on_stop` hooks run at shutdown, before the engine is disposed.
+    dispatcher plugs in here); `on_stop` hooks run once updates have stopped, while the bot can
+    still send and before the engine is disposed.
     `request`/`get_updates_request` default to bot.request's aiohttp transport: PTB's default
     httpx stack cost several times more CPU per request (bench/README.md, conversation).
     """
@@ -61,9 +62,12 @@ def build_application(
         for hook in on_start:
             await hook(application)
 
-    async def post_shutdown(application: Application) -> None:
+    async def post_stop(application: Application) -> None:
+        # After updates stop, before the bot's HTTP session closes: hooks can still send.
         for hook in on_stop:
             await hook(application)
+
+    async def post_shutdown(application: Application) -> None:
         if engine is not None:
             await engine.dispose()
 
@@ -78,6 +82,7 @@ def build_application(
         .rate_limiter(rate_limiter or ChatRateLimiter())
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )

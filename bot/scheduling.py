@@ -26,14 +26,20 @@ def dispatch_hooks(settings: Settings, clock: Clock = system_clock) -> tuple[Hoo
     async def start(application: Application) -> None:
         dispatcher = Dispatcher(application.bot_data["sessions"], TelegramMessenger(application.bot), clock, settings)
         application.bot_data["dispatcher"] = dispatcher
-        start_periodic(dispatcher, settings.dispatch_interval_seconds, scheduler)
+        job = start_periodic(dispatcher, settings.dispatch_interval_seconds, scheduler)
+        application.bot_data["ticker"] = job.args[0]
         scheduler.start()
 
     async def stop(application: Application) -> None:
+        # Runs before the bot's HTTP session closes: a pass under way finishes its sends and
+        # records them, so nothing delivered is left claimed (and sent again after the lease).
         dispatcher = application.bot_data.get("dispatcher")
         if dispatcher is not None:
             dispatcher.stop()  # finish what is claimed, claim nothing more
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        ticker = application.bot_data.get("ticker")
+        if ticker is not None:
+            await ticker.drained()
 
     return start, stop

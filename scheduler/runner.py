@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from apscheduler.job import Job
@@ -27,9 +28,19 @@ class Ticker:
 
     dispatcher: Dispatcher
     last_purge: datetime | None = None
+    _busy: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def drained(self) -> None:
+        """Return once no tick is running (call after dispatcher.stop() at shutdown)."""
+        async with self._busy:
+            pass
 
     async def tick(self) -> tuple[DispatchReport, PurgeReport | None]:
         """Dispatch once; purge if due. Errors are logged, never stop the schedule."""
+        async with self._busy:
+            return await self._tick()
+
+    async def _tick(self) -> tuple[DispatchReport, PurgeReport | None]:
         report = await self.dispatcher.run_once()
         if report != DispatchReport():
             log.info("%s", report)

@@ -65,3 +65,31 @@ async def test_a_check_in_started_at_consent_and_left_half_done_gets_a_reminder(
     world.clock.set(check_in.next_action_at + timedelta(minutes=1))
     report = await dispatcher.run_once()
     assert report.reminded == 1 and [s.chat_id for s in messenger.sent] == [3001]
+
+
+async def test_stopping_waits_for_a_dispatch_pass_under_way_to_record_what_it_sent(now) -> None:  # noqa: ANN001
+    import asyncio
+
+    from scheduler.dispatch import DispatchReport
+    from scheduler.runner import Ticker
+
+    class SlowDispatcher:
+        """A pass that takes a while; `recorded` is set only at its very end."""
+
+        recorded = False
+
+        def clock(self):  # noqa: ANN202
+            return now
+
+        async def run_once(self) -> DispatchReport:
+            await asyncio.sleep(0.2)
+            self.recorded = True
+            return DispatchReport()
+
+    dispatcher = SlowDispatcher()
+    ticker = Ticker(dispatcher, last_purge=now)  # type: ignore[arg-type]
+    running = asyncio.create_task(ticker.tick())
+    await asyncio.sleep(0.01)
+    await ticker.drained()
+    assert dispatcher.recorded
+    await running
