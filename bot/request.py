@@ -17,6 +17,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.logging import redact
+
 
 def _seconds(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
@@ -92,7 +94,9 @@ class AiohttpRequest(BaseRequest):
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            # Some aiohttp errors quote the URL, which holds the token; this text can end up in a
+            # log or in a check-in's last_error.
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {redact(str(err))}") from err
 
 
 def _multipart(fields: dict[str, str] | None, files: dict[str, Any]) -> aiohttp.FormData:

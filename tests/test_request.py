@@ -70,3 +70,15 @@ async def test_a_slow_answer_is_a_timeout_and_a_dropped_connection_a_network_err
         await bot.send_message(10, "dropped")
     assert not isinstance(caught.value, TimedOut)
     assert (await bot.send_message(10, "fine")).text == "fine"
+
+
+async def test_a_transport_error_never_carries_the_token_in_its_message():
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        # A URL aiohttp refuses to parse: its error quotes the URL, token and all.
+        with pytest.raises(NetworkError) as caught:
+            await request.do_request(f"http://[broken/bot{TOKEN}/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert TOKEN not in str(caught.value) and TOKEN.split(":")[1] not in str(caught.value)

@@ -12,6 +12,7 @@ import click
 from telegram import Bot
 
 from bot.commands.common import settings_or_exit
+from bot.logging import setup_logging
 from bot.messenger import TelegramMessenger
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
@@ -82,7 +83,7 @@ def cli(once: bool, at: str | None, worker_id: str | None) -> None:
     if moment is not None and not once:
         raise click.UsageError("--at needs --once: a frozen clock would never move on")
     settings = settings_or_exit()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log carries the bot token
+    setup_logging(settings)  # the token redactor on every record, as in `followup run`
     clock: Clock = FrozenClock(moment) if moment else system_clock
     report = asyncio.run(dispatch(settings, clock, once=once, worker_id=worker_id))
     click.echo(str(report))
