@@ -30,3 +30,8 @@ def test_contact_details_are_replaced(text: str, scrubbed: str) -> None:
 )
 def test_ordinary_numbers_and_words_are_kept(text: str) -> None:
     assert scrub_free_text(text) == text
+
+
+def test_telegram_handles_and_profile_links_are_removed_but_ordinary_at_signs_stay():
+    text = "Ask @jo_smith99 or see t.me/jsmith and https://telegram.me/another; meet @ 3pm, 5 @ £2"
+    assert scrub_free_text(text) == "Ask [removed] or see [removed] and [removed] meet @ 3pm, 5 @ £2"
