@@ -17,7 +17,7 @@ _PATTERNS = {
     "n": re.compile(r"n:([A-Za-z0-9_-]{16,64})"),  # decline the invite
     "c": re.compile(r"c:(stop|erase|keep)"),  # confirm /stop or /delete (acts on the presser's own chat only)
     "p": re.compile(r"p:(\d{1,12}):([rg]):(\d{1,2})"),  # self-enrolment profile: enrolment, role/agency, choice index
-    "x": re.compile(r"x:([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})"),  # a 40-char slug + "@version" fits  # admin wizard step and value
+    "x": re.compile(r"x:([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})"),  # admin wizard step and value (a 40-char slug + "@version" fits)
 }
 
 
