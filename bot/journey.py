@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, profile
@@ -36,7 +37,7 @@ from surveys.enrolments import (
     withdraw,
 )
 from surveys.invites import InviteProblem, resolve_invite
-from surveys.models import CheckIn, Course, Enrolment
+from surveys.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.quizset import QuizSet
 from surveys.render import RenderContext, render, wave_label, wave_months
 from surveys.scrub import scrub_free_text
@@ -111,13 +112,17 @@ class _Step:
 _QUIZZES: dict[tuple[str, str], QuizSet] = {}
 
 
-def _quiz(found: OpenCheckIn) -> QuizSet:
+async def _quiz(session: AsyncSession, found: OpenCheckIn) -> QuizSet:
     # Stored versions are immutable, so parsing each once per process is safe. Keyed by content
-    # (checksum), not row id: ids are reused when a database is recreated.
+    # (checksum), not row id: ids are reused when a database is recreated. The definition is
+    # not loaded with the check-in (see surveys.checkins), only here on a miss.
     key = (found.quiz_set.slug, found.quiz_set.checksum)
     quiz = _QUIZZES.get(key)
     if quiz is None:
-        quiz = _QUIZZES[key] = QuizSet.from_definition(found.quiz_set.definition)
+        definition = await session.scalar(
+            select(QuizSetVersion.definition).where(QuizSetVersion.id == found.quiz_set.id)
+        )
+        quiz = _QUIZZES[key] = QuizSet.from_definition(definition)
     return quiz
 
 
@@ -270,7 +275,7 @@ class Journey:
 
     # --- the check-in -------------------------------------------------------------------
     async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
-        quiz = _quiz(found)
+        quiz = await _quiz(session, found)
         answers = await stored_answers(session, found.check_in.id)
         conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers)
         return _Step(found, conversation, quiz)
@@ -397,7 +402,7 @@ class Journey:
             value = scrub_free_text(value)
         stored = await record_answer(
             session, step.check_in, item_id=prompt.item_id, value=value, score=outcome.recorded.score,
-            now=now, completes=step.conversation.done,
+            now=now, completes=step.conversation.done, quiz_set_id=step.found.course.quiz_set_id,
         )
         if not stored:
             return Reply(notice=render_text("stale_button.txt", reason="answered"))

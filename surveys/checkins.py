@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer, lazyload
 
 from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
@@ -33,6 +34,9 @@ def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
         .join(Course, Course.id == Enrolment.course_id)
         .join(QuizSetVersion, QuizSetVersion.id == Course.quiz_set_id)
         .where(Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None))
+        # On every button press: skip the models' eager joins (Course and the quiz set are
+        # selected here already) and the quiz definition (JSON), which callers cache by checksum.
+        .options(lazyload(CheckIn.enrolment), lazyload(Course.quiz_set), defer(QuizSetVersion.definition))
     )
 
 
@@ -100,12 +104,16 @@ async def record_answer(
     score: float | None,
     now: datetime,
     completes: bool,
+    quiz_set_id: int | None = None,
 ) -> bool:
     """Store one answer (and complete the check-in if it was the last); False if already answered.
 
     The unique (check-in, item) constraint makes a double tap harmless, even from two processes.
+    `quiz_set_id` saves loading the check-in's enrolment and course when the caller has it.
     """
-    row = {"check_in_id": check_in.id, "item_id": item_id, "quiz_set_id": check_in.enrolment.course.quiz_set_id,
+    if quiz_set_id is None:
+        quiz_set_id = check_in.enrolment.course.quiz_set_id
+    row = {"check_in_id": check_in.id, "item_id": item_id, "quiz_set_id": quiz_set_id,
            "value": value, "score": score, "answered_at": now}
     # One INSERT ... ON CONFLICT DO NOTHING rather than a savepoint around an INSERT that may
     # fail: three round trips became one on every answer (bench/README.md, conversation).
