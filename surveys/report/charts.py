@@ -11,7 +11,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, ever: the report is made on servers and in CI
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 
 WIDTH, HEIGHT = 7.2, 3.4
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#833c0b")
@@ -226,8 +228,20 @@ def svg(fig: Figure) -> str:
     return re.sub(r'(<svg[^>]*?)\s(?:width|height)="[^"]*"\s(?:width|height)="[^"]*"', r"\1", text, count=1)
 
 
+def raster(fig: Figure, dpi: int = 150) -> Image.Image:
+    """The chart as an opaque RGB image, for the PDF.
+
+    Drawn straight into Agg's buffer: no PNG is encoded, and fpdf2 (which decodes any PNG and
+    recompresses it) gets RGB without an alpha channel to split into a soft mask.
+    """
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(dpi)
+    canvas.draw()
+    return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+
+
 def png(fig: Figure, dpi: int = 150) -> bytes:
-    """The chart as PNG, for the PDF."""
+    """The chart as PNG."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    raster(fig, dpi).save(buffer, format="png")
     return buffer.getvalue()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 PDF_LIST_LIMIT = 200  # free-text answers listed per question and wave in the PDF (the most frequent)
@@ -23,8 +21,8 @@ class _Pdf(FPDF):
         self.cell(0, 6, f"followup impact report · page {self.page_no()}", align="C")
 
 
-def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[str, bytes], out: Path) -> None:
-    """Write the PDF: title, then each section's chart (PNG), tables and notes."""
+def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[str, Any], out: Path) -> None:
+    """Write the PDF: title, then each section's chart (raster), tables and notes."""
     pdf = _Pdf(format="A4")
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(True, margin=15)
@@ -46,8 +44,8 @@ def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[
         _para(pdf, 7, part["title"])
         pdf.set_text_color(0)
         chart = charts.get(part.get("chart") or "")
-        if chart:
-            pdf.image(io.BytesIO(chart), w=pdf.epw)
+        if chart is not None:
+            pdf.image(chart, w=pdf.epw)
         for table in part.get("tables") or []:
             _table(pdf, table, marker)
         for lst in part.get("lists") or []:
@@ -78,14 +76,68 @@ def _para(pdf: FPDF, height: float, text: str) -> None:
         pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
+HEADING_FILL = (238, 243, 248)
+MARKER_COLOUR = (138, 75, 0)
+TABLE_FONT_SIZE, LINE_HEIGHT, PADDING = 7, 4, 1
+
+
 def _table(pdf: FPDF, table: dict[str, Any], marker: str) -> None:
-    pdf.set_font(FONT, "", 7)
-    headings = FontFace(emphasis="BOLD", fill_color=(238, 243, 248))
-    with pdf.table(headings_style=headings, line_height=4, padding=1, first_row_as_headings=True) as grid:
-        grid.row([str(h) for h in table["headers"]])
-        for row in table["rows"]:
-            cells = grid.row()
-            for value in row:
-                style = FontFace(emphasis="ITALICS", color=(138, 75, 0)) if value == marker else None
-                cells.cell(str(value), style=style)
+    """A grid of equal-width columns: bold shaded headings (repeated after a page break), the
+    suppressed marker in orange italics, text left-aligned, vertically centred and wrapped only when it must be.
+
+    Drawn with rect + cell: fpdf2's table() lays out every cell through multi_cell's line
+    breaker (~1.4 ms a cell); here a cell that fits on one line costs one width lookup.
+    """
+    headers = [str(h) for h in table["headers"]]
+    width = pdf.epw / len(headers)
+    inner = width - 2 * PADDING
+    heading = _row(pdf, headers, "B", inner)
+    rows = [_row(pdf, [str(v) for v in row], None, inner, marker) for row in table["rows"]]
+    # Never leave the headings alone at the foot of a page.
+    if pdf.will_page_break(heading[0] + (rows[0][0] if rows else 0)):
+        pdf.add_page()
+    _draw_row(pdf, heading, width, fill=True)
+    for row in rows:
+        if pdf.will_page_break(row[0]):
+            pdf.add_page()
+            _draw_row(pdf, heading, width, fill=True)
+        _draw_row(pdf, row, width, fill=False)
+    pdf.set_font(FONT, "", TABLE_FONT_SIZE)
+    pdf.set_text_color(0)
+    pdf.set_x(pdf.l_margin)
     pdf.ln(2)
+
+
+def _row(pdf: FPDF, values: list[str], style: str | None, inner: float,
+         marker: str | None = None) -> tuple[float, list[tuple[str, list[str]]]]:
+    """(height, [(font style, lines)]) of one table row."""
+    cells = []
+    for value in values:
+        font = style if style is not None else ("I" if value == marker else "")
+        pdf.set_font(FONT, font, TABLE_FONT_SIZE)
+        if "\n" not in value and pdf.get_string_width(value) <= inner:
+            lines = [value]
+        else:
+            lines = pdf.multi_cell(inner, LINE_HEIGHT, value, dry_run=True, output="LINES", padding=0)
+        cells.append((font, lines))
+    return max(len(lines) for _, lines in cells) * LINE_HEIGHT + 2 * PADDING, cells
+
+
+def _draw_row(pdf: FPDF, row: tuple[float, list[tuple[str, list[str]]]], width: float, fill: bool) -> None:
+    height, cells = row
+    y = pdf.y
+    if fill:
+        pdf.set_fill_color(*HEADING_FILL)
+    for n, (font, lines) in enumerate(cells):
+        x = pdf.l_margin + n * width
+        pdf.rect(x, y, width, height, style="DF" if fill else "D")
+        pdf.set_font(FONT, font, TABLE_FONT_SIZE)
+        if font == "I" and not fill:
+            pdf.set_text_color(*MARKER_COLOUR)
+        else:
+            pdf.set_text_color(0)
+        top = y + (height - len(lines) * LINE_HEIGHT) / 2
+        for k, line in enumerate(lines):
+            pdf.set_xy(x + PADDING, top + k * LINE_HEIGHT)
+            pdf.cell(width - 2 * PADDING, LINE_HEIGHT, line)
+    pdf.set_xy(pdf.l_margin, y + height)

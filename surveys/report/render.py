@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from surveys.report.charts import figures, png, svg
+from surveys.report.charts import figures, raster, svg
 from surveys.report.pdf import write_pdf
 from surveys.report.tables import sections
 
@@ -37,5 +37,5 @@ def write_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         fig.set_layout_engine("none")
     parts = sections(report)
     paths["html"].write_text(render_html(report, charts_svg, parts), encoding="utf-8")
-    write_pdf(report, parts, {n: png(f) for n, f in charts.items()}, paths["pdf"])
+    write_pdf(report, parts, {n: raster(f) for n, f in charts.items()}, paths["pdf"])
     return paths
