@@ -18,7 +18,7 @@ from bot.logging import install_redaction
 from bot.ratelimit import ChatRateLimiter
 from bot.request import AiohttpRequest
 from surveys.clock import Clock, system_clock
-from surveys.db import make_engine, make_sessionmaker
+from surveys.db import make_engine, make_sessionmaker, warm_pool
 from surveys.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ def build_application(
 
     async def post_init(application: Application) -> None:
         await application.bot.set_my_commands(list(MENU))
+        if engine is not None:
+            # One connection per concurrent handler, opened before the first update arrives.
+            await warm_pool(engine, CONCURRENT_UPDATES)
         for hook in on_start:
             await hook(application)
 
