@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from bench.common import arguments, median, postgres_available, temp_database, write_results
 from bot.emulator import ChatMessage, Emulator, SimUser
@@ -122,6 +122,12 @@ async def reset(url: str, quiz: QuizSet, check_ins: list[int], now: datetime) ->
                     for n, cid in enumerate(check_ins) for item in items[:start_item(n)]]
             if rows:
                 await session.execute(insert(Answer), rows)
+        if engine.dialect.name == "postgresql":
+            # A bulk-loaded database has no planner statistics (this server runs without
+            # autovacuum); a deployment's autovacuum keeps them. Without them the next-due
+            # query scans every enrolment and dominates the tail.
+            async with engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
 
