@@ -10,6 +10,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.error import TelegramError
 
 from surveys.db import make_engine, make_sessionmaker
 from surveys.settings import Settings, SettingsError, load_settings
@@ -50,3 +52,19 @@ async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
 def fail(message: str, **kwargs: Any) -> None:
     """Stop with exit 1 and a friendly message (no traceback)."""
     raise click.ClickException(message.format(**kwargs) if kwargs else message)
+
+
+async def bot_username(settings: Settings) -> str:
+    """FOLLOWUP_BOT_USERNAME if set, else getMe; a clear error when neither can answer."""
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.bot_token is None:
+        raise click.ClickException(
+            "set FOLLOWUP_BOT_USERNAME (or FOLLOWUP_BOT_TOKEN, to ask Telegram) to build invite links"
+        )
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as exc:
+        raise click.ClickException(f"could not ask Telegram for the bot's username: {exc}") from None

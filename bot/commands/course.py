@@ -11,8 +11,7 @@ import click
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands.common import fail, run_async, settings_or_exit, transaction
-from bot.identity import bot_username
+from bot.commands.common import bot_username, fail, run_async, settings_or_exit, transaction
 from surveys.audit import audit_key, record
 from surveys.catalog import UnknownQuizSet
 from surveys.clock import system_clock
