@@ -149,22 +149,38 @@ def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook
 
     n_answers = np.bincount(pos, minlength=n_ci)
     answered = n_answers > 0
+    # Per-check-in sums over the answered check-ins only (most check-ins are never answered):
+    # `at` numbers them 0..n-1 in id order.
+    at = (np.cumsum(answered) - 1)[pos]
+    n_at = int(answered.sum())
     columns: dict[str, Any] = {
-        "check_in_id": ci_ids,
-        "n_answers": n_answers,
+        "check_in_id": ci_ids[answered],
+        "n_answers": n_answers[answered],
         # As SUM(CASE …)/COUNT: a skipped (unscored) answer to a scored item counts as not correct.
-        "knowledge_pct": _sum_ratio(pos, n_ci, scored, score, has, count_all=True) * 100.0,
-        "knowledge_core_pct": _sum_ratio(pos, n_ci, core, score, has, count_all=True) * 100.0,
+        "knowledge_pct": _sum_ratio(at, n_at, scored, score, has, count_all=True) * 100.0,
+        "knowledge_core_pct": _sum_ratio(at, n_at, core, score, has, count_all=True) * 100.0,
     }
-    for construct in codebook.constructs:
-        mask = _per_key(table, lambda i, c=construct: i.kind == "likert" and i.construct == c)[key]
-        columns[construct] = _sum_ratio(pos, n_ci, mask, score, has, count_all=False)
+    # Every construct at once: an answer counts towards at most one, so one (check-in, construct) key.
+    constructs = list(codebook.constructs)
+    width = max(len(constructs), 1)
+    of_key = np.array([constructs.index(i.construct) if i is not None and i.kind == "likert"
+                       and i.construct in constructs else -1 for i in table] + [-1])
+    which = of_key[key]
+    stored = (which >= 0) & has
+    cells = at[stored] * width + which[stored]
+    totals = np.bincount(cells, weights=score[stored], minlength=n_at * width).reshape(n_at, width)
+    counts = np.bincount(cells, minlength=n_at * width).reshape(n_at, width)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = totals / counts  # 0/0 → NaN: nothing of that construct answered
+    for c, construct in enumerate(constructs):
+        columns[construct] = means[:, c]
     frame = pd.DataFrame(columns)
-    frame["enrolment_id"] = chk["enrolment_id"].to_numpy()
+    frame["enrolment_id"] = chk["enrolment_id"].to_numpy()[answered]
     wave_codes = chk["wave"].to_numpy()
-    frame["wave"] = np.array(read.waves + [""], dtype=object)[wave_codes]
-    frame["state"] = np.array(read.states + ["other"], dtype=object)[chk["state"].to_numpy()]
-    frame = frame[answered]
+    # Categorical: the report compares waves dozens of times, and codes compare much faster than strings.
+    frame["wave"] = pd.Categorical.from_codes(np.where(wave_codes >= 0, wave_codes, len(read.waves))[answered],
+                                              categories=read.waves + [""])
+    frame["state"] = np.array(read.states + ["other"], dtype=object)[chk["state"].to_numpy()[answered]]
 
     enr = enr.sort_values("id", kind="stable")
     e_ids = enr["id"].to_numpy()
@@ -285,7 +301,8 @@ def paired_pairs(waves: list[str]) -> list[tuple[str, str]]:
 
 
 def _paired(checkins: pd.DataFrame, waves: list[str], k: int) -> list[dict[str, Any]]:
-    scores = checkins.pivot_table(index="enrolment_id", columns="wave", values="knowledge_core_pct", aggfunc="first")
+    scores = checkins.pivot_table(index="enrolment_id", columns="wave", values="knowledge_core_pct", aggfunc="first",
+                                  observed=True)
     out = []
     for before, after in paired_pairs(waves):
         if before in scores and after in scores:
@@ -372,15 +389,15 @@ def _attrition(
 
 
 def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) -> list[dict[str, Any]]:
-    values = checkins[column].to_numpy(dtype=object)
-    groups = np.array([NOT_STATED if v is None or v != v else str(v) for v in values], dtype=object)
-    codes, names = pd.factorize(groups)
-    wave = checkins["wave"].to_numpy(dtype=object)
+    # Factorised first: the few distinct values are named once, not every row.
+    codes, uniques = pd.factorize(checkins[column].to_numpy(dtype=object), use_na_sentinel=True)
+    named = np.array([str(v) for v in uniques] + [NOT_STATED], dtype=object)[codes]  # -1 (missing) → last
+    wave = checkins["wave"]
     score = checkins["knowledge_core_pct"].to_numpy(dtype="float64")
-    at = {w: wave == w for w in waves}
+    at = {w: (wave == w).to_numpy() for w in waves}
     out = []
-    for group in sorted(names):
-        mine = codes == names.get_loc(group) if hasattr(names, "get_loc") else codes == list(names).index(group)
+    for group in sorted(set(named)):
+        mine = named == group
         out.append({
             "group": group,
             "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k)} for w in waves],

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
@@ -94,15 +98,20 @@ def _ratio(total: pd.Series, n: pd.Series) -> pd.Series:
 
 # --- The report's one pass over the answers -------------------------------------------------------
 #
-# The report used to join the answers to check-ins and enrolments four times (one GROUP BY per table).
-# Measured at 1,000,000 answers: SQLite spends ~0.2 µs a row scanning but ~0.5 µs a row handing rows
-# to Python, and a GROUP BY with one CASE per category (knowledge, core, each construct) cost 1.3 s,
-# more than fetching the rows. So the answers are read once, as three numbers a row (check-in, an item
-# code with the yes/no answer and whether a score is stored, the score), without joins, and every
-# table is reduced with numpy; PostgreSQL hands the same rows over as COPY … CSV, parsed by pandas'
-# C reader (0.45 s for 1M rows, against 1.2 s for asyncpg records).
+# Measured at 1,000,000 answers (bench/README.md, report): SQLite scans a row in ~0.1 µs but handing
+# it to Python as a tuple costs ~0.5 µs, and a GROUP BY per check-in with a CASE per category cost
+# more than fetching every row. So each column the report needs is aggregated into ONE value inside
+# the database — group_concat on SQLite (a comma-separated string numpy parses in C), array_agg on
+# PostgreSQL (asyncpg decodes it in C) — and every table is then reduced with numpy. On SQLite the
+# whole scan runs inside one sqlite3_step, outside the GIL. Each answer travels as one integer
+# packing its item, quiz-set slot, yes/no and score; check-ins and their states come from covering
+# indexes, so the wide check_in rows are never read.
 
 WAVE_CODE_OTHER = -1
+STATES = ["scheduled", "sent", "in_progress", "completed", "expired", "missed", "cancelled"]
+# A stored score s in 0..6 travels as s + 1 (item_score gives 0, 1 or 1-5), no score as 0, any other
+# score as ODD_SCORE, which makes the read fetch the scores as they are stored.
+SCORE_CODES, ODD_SCORE = 16, 15
 
 
 @dataclass
@@ -130,37 +139,73 @@ def _code(column: str, values: list[str]) -> str:
     return f"CASE {column} " + " ".join(f"WHEN {_lit(v)} THEN {i}" for i, v in enumerate(values)) + " END"
 
 
-async def _driver(session: AsyncSession) -> tuple[str, Any]:
+@dataclass(frozen=True)
+class _Reader:
+    """One database connection's driver, for the report's raw aggregate reads."""
+
+    dialect: str
+    driver: Any
+
+    async def fetch(self, sql: str) -> list[Any]:
+        return await (self.driver.fetch(sql) if self.dialect == "postgresql" else self.driver.execute_fetchall(sql))
+
+
+@asynccontextmanager
+async def _readers(session: AsyncSession, n: int) -> AsyncIterator[list[_Reader]]:
+    """The session's connection and up to n - 1 more to the same database, so reads run side by side.
+
+    On SQLite a read is one sqlite3_step outside the GIL and on PostgreSQL a server process: two
+    reads at once use both cores. Each statement sees its own snapshot either way (pysqlite opens no
+    transaction for a SELECT; PostgreSQL reads at READ COMMITTED), so nothing is lost by splitting.
+    A database only one connection can see (SQLite in memory) gets the session's connection n times.
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    return connection.dialect.name, raw.driver_connection
+    own = _Reader(connection.dialect.name, raw.driver_connection)
+    async with AsyncExitStack() as stack:
+        readers = [own]
+        path = connection.engine.url.database if own.dialect == "sqlite" else None
+        for _ in range(n - 1):
+            if own.dialect == "postgresql":
+                extra = await stack.enter_async_context(connection.engine.connect())
+                readers.append(_Reader(own.dialect, (await extra.get_raw_connection()).driver_connection))
+            elif path and path != ":memory:" and not path.startswith("file:"):
+                db = await aiosqlite.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+                stack.push_async_callback(db.close)
+                readers.append(_Reader(own.dialect, db))
+            else:
+                readers.append(own)
+        yield readers
 
 
-async def _numbers(session: AsyncSession, sql: str, columns: list[str]) -> pd.DataFrame:
-    """An all-numeric query (no NULLs) as int64/float64 columns, without a Python object per value."""
-    dialect, driver = await _driver(session)
-    if dialect == "postgresql":
-        buffer = io.BytesIO()
-        await driver.copy_from_query(sql, output=buffer, format="csv")
-        buffer.seek(0)
-        if not buffer.getbuffer().nbytes:
-            return pd.DataFrame({c: np.array([], dtype="float64") for c in columns})
-        return pd.read_csv(buffer, header=None, names=columns, engine="c")
-    rows = await driver.execute_fetchall(sql)
-    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype="float64", count=len(rows) * len(columns))
-    del rows
-    table = flat.reshape(-1, len(columns))
-    return pd.DataFrame({c: table[:, i] for i, c in enumerate(columns)})
+async def _arrays(reader: _Reader, exprs: dict[str, str], source: str, dtype: str = "int64",
+                  group: str | None = None) -> list[tuple[Any, dict[str, np.ndarray]]]:
+    """Each expression (never NULL) over the rows of `source` as one numpy array, per `group` value.
 
-
-async def _rows(session: AsyncSession, sql: str) -> list[tuple[Any, ...]]:
-    dialect, driver = await _driver(session)
-    rows = await (driver.fetch(sql) if dialect == "postgresql" else driver.execute_fetchall(sql))
-    return [tuple(r) for r in rows]
-
-
-async def _records(session: AsyncSession, sql: str, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(await _rows(session, sql), columns=columns)
+    One aggregate per column in the database, so no Python object is made per row. Without
+    `group` the list has one entry, keyed None.
+    """
+    postgres = reader.dialect == "postgresql"
+    aggregate = ("array_agg(({})::bigint)" if dtype == "int64" else "array_agg(({}))") if postgres else "group_concat(({}))"
+    keys = len(group.split(",")) if group else 0
+    sql = (f"SELECT {group + ', ' if group else ''}count(*), " + ", ".join(aggregate.format(e) for e in exprs.values())
+           + f" FROM {source}" + (f" GROUP BY {group}" if group else ""))
+    out = []
+    for row in await reader.fetch(sql):
+        key, n, values = tuple(row[:keys]) if group else None, row[keys], row[keys + 1:]
+        arrays = {}
+        for name, value in zip(exprs, values):
+            if value is None:
+                array = np.array([], dtype=dtype)
+            elif isinstance(value, str):
+                array = np.fromstring(value, dtype=dtype, sep=",")
+            else:
+                array = np.asarray(value, dtype=dtype)
+            if len(array) != n:  # a NULL slipped through (group_concat skips them): never guess
+                raise RuntimeError(f"report read: {name} gave {len(array)} values for {n} rows")
+            arrays[name] = array
+        out.append((key, arrays))
+    return out or ([] if group else [(None, {name: np.array([], dtype=dtype) for name in exprs})])
 
 
 def _course_filter(courses: list[CourseInfo], all_courses: bool) -> str:
@@ -168,6 +213,75 @@ def _course_filter(courses: list[CourseInfo], all_courses: bool) -> str:
         return ""
     ids = ", ".join(str(int(c.id)) for c in courses) or "NULL"
     return f" WHERE e.course_id IN ({ids})"
+
+
+async def _answers(reader: _Reader, codebook: Codebook, item_ids: list[str], source: str) -> pd.DataFrame:
+    """One packed integer per answer of `source`, unpacked with numpy: check-in, item, quiz-set, yes/no, score."""
+    # ((item index × slots + quiz-set slot) × 4 + yes/no (2 yes, 1 no, 0 other)) × 8 + score code.
+    # An item or quiz set outside the codebook gets the last index.
+    sets = sorted(codebook.quiz_sets)
+    slots = len(sets) + 1
+    yes_no = "CASE a.value WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END"
+    item = f"COALESCE({_code('a.item_id', item_ids)}, {len(item_ids)})"
+    quiz_set = "0"
+    if len(sets) > 1:
+        quiz_set = f"COALESCE({_code('a.quiz_set_id', [str(q) for q in sets]).replace(chr(39), '')}, {len(sets)})"
+    score = (f"CASE WHEN a.score IS NULL THEN 0 WHEN a.score IN (0, 1, 2, 3, 4, 5, 6) "
+             f"THEN CAST(a.score AS INTEGER) + 1 ELSE {ODD_SCORE} END")
+    exprs = {"check_in_id": "a.check_in_id",
+             "packed": f"((({item}) * {slots} + ({quiz_set})) * 4 + {yes_no}) * {SCORE_CODES} + {score}"}
+    (_, got), = await _arrays(reader, exprs, source)
+    packed = got["packed"]
+    code = packed % SCORE_CODES
+    answers = pd.DataFrame({"check_in_id": got["check_in_id"], "has_score": code > 0,
+                            "score": np.maximum(code - 1, 0).astype("float64")})
+    if (code == ODD_SCORE).any():  # scores the packing cannot carry: read them as they are stored
+        (_, exact), = await _arrays(reader, {"score": "COALESCE(a.score, 0)"}, source, dtype="float64")
+        answers["score"] = exact["score"]
+    rest = packed // SCORE_CODES
+    answers["yn"] = rest % 4
+    slot = (rest // 4) % slots
+    item_code = (rest // 4) // slots
+    answers["item"] = np.where(item_code < len(item_ids), item_code, -1)
+    answers["quiz_set_id"] = np.array(sets + [-1], dtype="int64")[slot]
+    return answers
+
+
+async def _checkins(reader: _Reader, waves: list[str], from_checkins: str) -> pd.DataFrame:
+    """Id, enrolment, wave code and state code of every check-in, from two covering indexes."""
+    (_, got), = await _arrays(reader, {
+        "id": "c.id", "enrolment_id": "c.enrolment_id",
+        "wave": f"COALESCE({_code('c.wave', waves)}, {WAVE_CODE_OTHER})"}, from_checkins)
+    # The state alone, through ix_check_in_state_* (state + id): matched to the rows above by id.
+    (_, by_state), = await _arrays(reader, {
+        "id": "c.id", "state": f"COALESCE({_code('c.state', STATES)}, {len(STATES)})"}, from_checkins)
+    order = np.argsort(by_state["id"], kind="stable")
+    where = np.searchsorted(by_state["id"], got["id"], sorter=order)
+    got["state"] = by_state["state"][order[where]] if len(order) else by_state["state"]
+    return pd.DataFrame(got)
+
+
+async def _enrolments(reader: _Reader, courses: list[CourseInfo], where: str) -> pd.DataFrame:
+    """Id, course, role, agency and level of every enrolment: grouped by who they are, ids aggregated."""
+    level_of = {c.id: c.level for c in courses}
+    ids, course_ids, roles, agencies, levels = [], [], [], [], []
+    for (role, agency, level, course_id), got in await _arrays(
+            reader, {"id": "e.id"}, f"enrolment e{where}", group="e.role, e.agency, e.level, e.course_id"):
+        n = len(got["id"])
+        ids.append(got["id"])
+        course_ids.append(np.full(n, course_id, dtype="int64"))
+        # Level: the enrolment's own, else its course's (kept as Python ints: a column of ints and
+        # NULLs would turn into floats, and "2.0" into a breakdown group).
+        roles.append([role] * n), agencies.append([agency] * n)
+        levels.append([level if level is not None else level_of.get(course_id)] * n)
+    flat = itertools.chain.from_iterable
+    return pd.DataFrame({
+        "id": np.concatenate(ids) if ids else np.array([], dtype="int64"),
+        "course_id": np.concatenate(course_ids) if ids else np.array([], dtype="int64"),
+        "role": pd.Series(list(flat(roles)), dtype="object"),
+        "agency": pd.Series(list(flat(agencies)), dtype="object"),
+        "level": pd.Series(list(flat(levels)), dtype="object"),
+    })
 
 
 async def report_data(
@@ -179,63 +293,31 @@ async def report_data(
     """
     item_ids = codebook.item_ids()
     waves = sorted({w for c in courses for w in c.waves}, key=wave_key)
-    states = ["scheduled", "sent", "in_progress", "completed", "expired", "missed", "cancelled"]
     where = _course_filter(courses, all_courses)
     checkin_ids = "" if all_courses else (
-        f" WHERE a.check_in_id IN (SELECT c.id FROM check_in c JOIN enrolment e ON e.id = c.enrolment_id{where})")
-    # What an answer is, packed into one integer (each column costs SQLite ~0.1 µs a row, Python a
-    # float each): ((item index × slots) + quiz-set slot) × 8 + yes/no (2 yes, 1 no, 0 other) × 2 +
-    # whether a score is stored. An item or quiz set outside the codebook gets the last index.
-    sets = sorted(codebook.quiz_sets)
-    yes_no = "CASE a.value WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END"
-    item = f"COALESCE({_code('a.item_id', item_ids)}, {len(item_ids)})"  # len(item_ids): not in the codebook
-    quiz_set = _code("a.quiz_set_id", [str(q) for q in sets]).replace("'", "") if len(sets) > 1 else "0"
-    if len(sets) > 1:
-        quiz_set = f"COALESCE({quiz_set}, {len(sets)})"
-    slots = len(sets) + 1
-    packed = (f"(({item}) * {slots} + ({quiz_set})) * 8 + ({yes_no}) * 2 "
-              "+ (CASE WHEN a.score IS NULL THEN 0 ELSE 1 END)")
-    answers = await _numbers(
-        session, f"SELECT a.check_in_id, {packed}, COALESCE(a.score, 0) FROM answer a{checkin_ids}",
-        ["check_in_id", "packed", "score"],
-    )
-    packed_codes = answers.pop("packed").to_numpy().astype("int64")
-    answers["check_in_id"] = answers["check_in_id"].astype("int64")
-    answers["has_score"] = (packed_codes % 2).astype(bool)
-    answers["yn"] = (packed_codes // 2) % 4
-    slot = (packed_codes // 8) % slots
-    item_code = (packed_codes // 8) // slots
-    answers["item"] = np.where(item_code < len(item_ids), item_code, -1)
-    set_ids = np.array(sets + [-1], dtype="int64")
-    answers["quiz_set_id"] = set_ids[slot]
-    from_checkins = "FROM check_in c" if all_courses else f"FROM check_in c JOIN enrolment e ON e.id = c.enrolment_id{where}"
-    checkins = await _numbers(
-        session,
-        f"SELECT c.id, c.enrolment_id, COALESCE({_code('c.wave', waves)}, {WAVE_CODE_OTHER}), "
-        f"COALESCE({_code('c.state', states)}, {len(states)}) {from_checkins}",
-        ["id", "enrolment_id", "wave", "state"],
-    )
-    checkins = checkins.astype("int64")
-    # Level: the enrolment's own, else its course's (kept as Python ints: a column of ints and
-    # NULLs would turn into floats, and "2.0" into a breakdown group).
-    level_of = {c.id: c.level for c in courses}
-    rows = await _rows(session, f"SELECT e.id, e.course_id, e.role, e.agency, e.level FROM enrolment e{where}")
-    enrolments = pd.DataFrame({
-        "id": np.fromiter((r[0] for r in rows), dtype="int64", count=len(rows)),
-        "course_id": np.fromiter((r[1] for r in rows), dtype="int64", count=len(rows)),
-        "role": pd.Series([r[2] for r in rows], dtype="object"),
-        "agency": pd.Series([r[3] for r in rows], dtype="object"),
-        "level": pd.Series([r[4] if r[4] is not None else level_of.get(r[1]) for r in rows], dtype="object"),
-    })
+        f" AND a.check_in_id IN (SELECT c.id FROM check_in c JOIN enrolment e ON e.id = c.enrolment_id{where})")
+    from_checkins = "check_in c" if all_courses else f"check_in c JOIN enrolment e ON e.id = c.enrolment_id{where}"
     text_ids = sorted({i.id for i in codebook.where(kind="text")})
-    free_text = pd.DataFrame(columns=["check_in_id", "item", "quiz_set_id", "value"])
-    if text_ids:
-        free_text = await _records(
-            session,
-            f"SELECT a.check_in_id, COALESCE({_code('a.item_id', item_ids)}, -1), a.quiz_set_id, a.value FROM answer a "
-            f"WHERE a.item_id IN ({', '.join(map(_lit, text_ids))}) AND a.value <> ''"
-            + (checkin_ids.replace(" WHERE", " AND") if checkin_ids else ""),
-            ["check_in_id", "item", "quiz_set_id", "value"],
-        )
-    return ReportData(answers, checkins, enrolments, free_text, item_ids, waves, states)
+    free_text_sql = (
+        f"SELECT a.check_in_id, COALESCE({_code('a.item_id', item_ids)}, -1), a.quiz_set_id, a.value FROM answer a "
+        f"WHERE a.item_id IN ({', '.join(map(_lit, text_ids))}) AND a.value <> ''{checkin_ids}")
 
+    async def the_rest(reader: _Reader) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        checkins = await _checkins(reader, waves, from_checkins)
+        enrolments = await _enrolments(reader, courses, where)
+        free_text = pd.DataFrame(columns=["check_in_id", "item", "quiz_set_id", "value"])
+        if text_ids:
+            free_text = pd.DataFrame.from_records([tuple(r) for r in await reader.fetch(free_text_sql)],
+                                                  columns=["check_in_id", "item", "quiz_set_id", "value"])
+        return checkins, enrolments, free_text
+
+    async with _readers(session, 3) as (first, second, third):
+        # The answers in two halves by id, each on its own connection, beside the other reads.
+        low, high = (await first.fetch("SELECT min(id), max(id) FROM answer"))[0]
+        middle = ((low or 0) + (high or 0)) // 2
+        halves = [f"answer a WHERE a.id <= {middle}{checkin_ids}", f"answer a WHERE a.id > {middle}{checkin_ids}"]
+        part_one, part_two, (checkins, enrolments, free_text) = await asyncio.gather(
+            _answers(first, codebook, item_ids, halves[0]), _answers(second, codebook, item_ids, halves[1]),
+            the_rest(third))
+    answers = pd.concat([part_one, part_two], ignore_index=True)
+    return ReportData(answers, checkins, enrolments, free_text, item_ids, waves, list(STATES))

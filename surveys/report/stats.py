@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 CONFIDENCE = 0.95
 
@@ -44,8 +44,11 @@ def mean_ci(values: Iterable[float], k: int) -> dict[str, Any]:
     low = high = sd = float("nan")
     if n >= 2:
         sd = float(np.std(x, ddof=1))
-        sem = float(stats.sem(x))
-        low, high = (mean, mean) if sem == 0 else stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=sem)
+        sem = sd / math.sqrt(n)
+        # The t quantile as scipy.stats.t.interval computes it, without its ~1 ms of argument handling
+        # per call (the report takes ~80 intervals).
+        half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * sem
+        low, high = (mean, mean) if sem == 0 else (mean - half, mean + half)
     return suppressed(n, k, {"mean": mean, "sd": sd, "ci_low": low, "ci_high": high})
 
 
