@@ -3,6 +3,7 @@ suppression holds everywhere, the HTML fits a phone and an A4 page in Chromium, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -17,9 +18,11 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 from scipy import stats
+from sqlalchemy import update
 
 from surveys.export import export
 from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
+from surveys.models import Answer
 from surveys.report import build_report, write_report
 from surveys.settings import load_settings
 from tests.factories import a_course, an_enrolment
@@ -223,3 +226,43 @@ async def test_pdf_opens_and_holds_the_charts(cohort, tmp_path):
     text = "".join(page.extract_text() for page in pdf.pages)
     assert "Knowledge score per wave" in text and "Paired change" in text
     assert sum(len(page.images) for page in pdf.pages) == 6
+
+
+def _pdf_text_and_images(path) -> tuple[str, int]:
+    pdf = PdfReader(path)
+    return "".join(page.extract_text() for page in pdf.pages), sum(len(page.images) for page in pdf.pages)
+
+
+async def test_a_score_the_fast_read_cannot_carry_is_read_as_stored(sessions, now, tmp_path):
+    # Scores are whole numbers 0-5 as the bot stores them; one edited by hand (2.5) must still count exactly.
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, delivered_on=date(2025, 6, 2), waves=WAVES, attendance=45)
+        await populate(session, course, 20, seed=4, now=now)
+        likert = [i.id for i in _QUIZ.items if i.kind == "likert" and i.construct_name == "victim_blaming"]
+        await session.execute(update(Answer).where(Answer.item_id == likert[0], Answer.score.is_not(None))
+                              .values(score=Answer.score - 0.5))
+    async with sessions() as session:
+        report = await build_report(session, None, SETTINGS)
+        await export(session, None, "csv", "long", tmp_path / "long.csv")
+    long = pd.read_csv(tmp_path / "long.csv", dtype={"value": str})
+    assert (long["score"] % 1 == 0.5).any()
+    rows = long[(long["construct"] == "victim_blaming") & long["score"].notna()]
+    expected = rows.groupby(["wave", "pseudonym"])["score"].mean().groupby(level="wave").mean()
+    cells = next(c for c in report["constructs"] if c["construct"] == "victim_blaming")["by_wave"]
+    assert {c["wave"]: pytest.approx(c["mean"]) for c in cells} == expected.to_dict()
+
+
+async def test_followup_report_writes_the_three_files(database_url, cohort, tmp_path):
+    from click.testing import CliRunner
+
+    from bot.commands.report import cli as report_cli
+
+    env = {"FOLLOWUP_DATABASE_URL": database_url}
+    # The command runs its own event loop, so it runs in a thread beside the test's loop.
+    done = await asyncio.to_thread(CliRunner().invoke, report_cli, ["--out", str(tmp_path / "out")], env=env)
+    assert done.exit_code == 0, done.output
+    assert _pdf_text_and_images(tmp_path / "out" / "report.pdf")[1] == 6
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["knowledge"]["by_wave"]
+    bad = await asyncio.to_thread(CliRunner().invoke, report_cli, ["--course", "NOPE", "--out", str(tmp_path / "x")],
+                                  env=env)
+    assert bad.exit_code == 1 and "no course with code NOPE" in bad.output

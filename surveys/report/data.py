@@ -109,9 +109,10 @@ def _ratio(total: pd.Series, n: pd.Series) -> pd.Series:
 
 WAVE_CODE_OTHER = -1
 STATES = ["scheduled", "sent", "in_progress", "completed", "expired", "missed", "cancelled"]
-# A stored score s in 0..6 travels as s + 1 (item_score gives 0, 1 or 1-5), no score as 0, any other
-# score as ODD_SCORE, which makes the read fetch the scores as they are stored.
-SCORE_CODES, ODD_SCORE = 16, 15
+# What an answer's value gave, as one code: a stored score s in 0..6 as s + 1 (item_score gives 0, 1
+# or 1-5); without a score (yes/no, number and text items), YES, NO or 0; any other score ODD_SCORE,
+# which makes the read fetch the scores as they are stored.
+SCORE_CODES, YES, NO, ODD_SCORE = 16, 9, 10, 15
 
 
 @dataclass
@@ -217,31 +218,32 @@ def _course_filter(courses: list[CourseInfo], all_courses: bool) -> str:
 
 async def _answers(reader: _Reader, codebook: Codebook, item_ids: list[str], source: str) -> pd.DataFrame:
     """One packed integer per answer of `source`, unpacked with numpy: check-in, item, quiz-set, yes/no, score."""
-    # ((item index × slots + quiz-set slot) × 4 + yes/no (2 yes, 1 no, 0 other)) × 8 + score code.
+    # (item index × slots + quiz-set slot) × SCORE_CODES + the value's code.
     # An item or quiz set outside the codebook gets the last index.
     sets = sorted(codebook.quiz_sets)
     slots = len(sets) + 1
-    yes_no = "CASE a.value WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END"
     item = f"COALESCE({_code('a.item_id', item_ids)}, {len(item_ids)})"
     quiz_set = "0"
     if len(sets) > 1:
         quiz_set = f"COALESCE({_code('a.quiz_set_id', [str(q) for q in sets]).replace(chr(39), '')}, {len(sets)})"
-    score = (f"CASE WHEN a.score IS NULL THEN 0 WHEN a.score IN (0, 1, 2, 3, 4, 5, 6) "
-             f"THEN CAST(a.score AS INTEGER) + 1 ELSE {ODD_SCORE} END")
+    # The value is compared only where no score is stored: yes/no items are never scored.
+    value = (f"CASE WHEN a.score IS NULL THEN (CASE a.value WHEN 'yes' THEN {YES} WHEN 'no' THEN {NO} ELSE 0 END) "
+             f"WHEN a.score IN (0, 1, 2, 3, 4, 5, 6) THEN CAST(a.score AS INTEGER) + 1 ELSE {ODD_SCORE} END")
     exprs = {"check_in_id": "a.check_in_id",
-             "packed": f"((({item}) * {slots} + ({quiz_set})) * 4 + {yes_no}) * {SCORE_CODES} + {score}"}
+             "packed": f"(({item}) * {slots} + ({quiz_set})) * {SCORE_CODES} + {value}"}
     (_, got), = await _arrays(reader, exprs, source)
     packed = got["packed"]
     code = packed % SCORE_CODES
-    answers = pd.DataFrame({"check_in_id": got["check_in_id"], "has_score": code > 0,
-                            "score": np.maximum(code - 1, 0).astype("float64")})
+    answers = pd.DataFrame({"check_in_id": got["check_in_id"],
+                            "has_score": ((code > 0) & (code <= 7)) | (code == ODD_SCORE),
+                            "score": np.where(code <= 7, np.maximum(code - 1, 0), 0).astype("float64"),
+                            "yn": np.select([code == YES, code == NO], [2, 1], 0)})
     if (code == ODD_SCORE).any():  # scores the packing cannot carry: read them as they are stored
         (_, exact), = await _arrays(reader, {"score": "COALESCE(a.score, 0)"}, source, dtype="float64")
         answers["score"] = exact["score"]
     rest = packed // SCORE_CODES
-    answers["yn"] = rest % 4
-    slot = (rest // 4) % slots
-    item_code = (rest // 4) // slots
+    slot = rest % slots
+    item_code = rest // slots
     answers["item"] = np.where(item_code < len(item_ids), item_code, -1)
     answers["quiz_set_id"] = np.array(sets + [-1], dtype="int64")[slot]
     return answers
