@@ -218,11 +218,14 @@ def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: 
         "answers": exported, "load_s": round(load_s, 2), "export_csv_s": round(export_s, 2),
         "ours_s": ours_s, "ours_build_s": median([o["build_s"] for o in ours]),
         "ours_write_s": median([o["write_s"] for o in ours]), "pandas_s": ref_s, "ratio": ours_s / ref_s,
+        # The tables alone (what the pandas script computes; it draws no chart and writes no file).
+        "build_ratio": median([o["build_s"] for o in ours]) / ref_s,
         "ours_max_rss_mb": max(o["max_rss_mb"] for o in ours), "pandas_max_rss_mb": max(r["max_rss_mb"] for r in ref),
         "runs": {"ours": ours, "pandas": ref}, "agreement": agreement,
     }
     print(f"  {backend:10s} {exported:,} answers: ours {ours_s:.2f} s (build {result['ours_build_s']:.2f} + write "
-          f"{result['ours_write_s']:.2f}), pandas {ref_s:.2f} s, ratio {result['ratio']:.2f}; peak RSS ours "
+          f"{result['ours_write_s']:.2f}), pandas {ref_s:.2f} s, ratio {result['ratio']:.2f} (tables alone "
+          f"{result['build_ratio']:.2f}); peak RSS ours "
           f"{result['ours_max_rss_mb']:.0f} MB, pandas {result['pandas_max_rss_mb']:.0f} MB; "
           f"{agreement['figures_compared'] - len(agreement['disagree'])}/{agreement['figures_compared']} figures agree "
           f"(load {load_s:.1f} s, CSV export {export_s:.1f} s, not timed)", flush=True)
@@ -258,10 +261,12 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
             results[backend] = run_backend(backend, generated, (attendance,), args.runs, Path(tmp))
     worst = max(results[b]["ratio"] for b in backends)
+    worst_build = max(results[b]["build_ratio"] for b in backends)
     rss = max(results[b]["ours_max_rss_mb"] for b in backends)
     write_results("report", {"goals": GOALS, "size": size, "runs": args.runs, "quick": args.quick,
-                             "backends": results, "ratio": worst, "ours_max_rss_mb": rss})
-    print(f"report ratio (ours/pandas): {worst:.2f} (goal ≤ {GOALS['ratio']}; peak RSS {rss:.0f} MB, goal ≤ "
+                             "backends": results, "ratio": worst, "build_ratio": worst_build, "ours_max_rss_mb": rss})
+    print(f"report ratio (ours/pandas): {worst:.2f} with charts, HTML and PDF, {worst_build:.2f} for the tables alone "
+          f"(goal ≤ {GOALS['ratio']}; peak RSS {rss:.0f} MB, goal ≤ "
           f"{GOALS['max_rss_mb']} MB; worst of {', '.join(backends)})")
     return 0
 
