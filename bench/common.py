@@ -25,15 +25,15 @@ POSTGRES_SERVER = os.environ.get("FOLLOWUP_BENCH_POSTGRES_URL", "postgresql://po
 BACKENDS = ("sqlite", "postgresql")
 
 
-def arguments(argv: list[str] | None, description: str) -> argparse.Namespace:
+def arguments(argv: list[str] | None, description: str, quick_runs: int = 3) -> argparse.Namespace:
     """The options every benchmark takes: --quick, --runs, --backends."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="fewer runs (and smaller data where stated)")
-    parser.add_argument("--runs", type=int, default=None, help="timed runs per figure (default 3, as in --quick)")
+    parser.add_argument("--runs", type=int, default=None, help="timed runs per figure (default 3; --quick: fewer where stated)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgresql")
     args = parser.parse_args(argv)
     # Medians of 3 keep `make bench` under ten minutes; --runs 5 for steadier figures.
-    args.runs = args.runs or 3
+    args.runs = args.runs or (quick_runs if args.quick else 3)
     args.backends = [b for b in args.backends.split(",") if b]
     return args
 
