@@ -31,7 +31,7 @@ from sqlalchemy import delete, insert, select, text, update
 from bench.common import arguments, median, postgres_available, temp_database, write_results
 from bot.emulator import ChatMessage, Emulator, SimUser
 from bot.journey import Question
-from bot.keyboards import render as render_out
+from bot.keyboards import render_plain as render_out
 from surveys.catalog import import_quiz_set
 from surveys.courses import create_course
 from surveys.db import make_engine, make_sessionmaker
@@ -340,7 +340,7 @@ class Ours:
         for n, check_in in enumerate(self.check_ins):
             user = hub.emu.user(FIRST_CHAT + n)
             text, markup = render_out(Question(check_in, self.prompts[start_item(n)]))
-            starts.append((user, hub.seed(user, text, markup.to_dict() if markup else {})))
+            starts.append((user, hub.seed(user, text, markup or {})))
         return starts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from bot import callbacks, profile
 from scheduler.dispatch import reminder_times, snooze
 from scheduler.enrolment import schedule_check_ins
 from scheduler.messages import local_day, quiz_size
+from surveys.answering import Pressed, pressed_check_in, record_press
 from surveys.checkins import (
     ANSWERABLE_STATES,
     OpenCheckIn,
@@ -84,6 +86,8 @@ class Answered:
 
 
 Out = Text | Question
+# Stores one accepted answer (item id, value, score, completes): False if it was already answered.
+_Store = Callable[[str, str, "float | None", bool], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -112,15 +116,15 @@ class _Step:
 _QUIZZES: dict[tuple[str, str], QuizSet] = {}
 
 
-async def _quiz(session: AsyncSession, found: OpenCheckIn) -> QuizSet:
+async def _quiz(session: AsyncSession, quiz_set_id: int, slug: str, checksum: str) -> QuizSet:
     # Stored versions are immutable, so parsing each once per process is safe. Keyed by content
     # (checksum), not row id: ids are reused when a database is recreated. The definition is
     # not loaded with the check-in (see surveys.checkins), only here on a miss.
-    key = (found.quiz_set.slug, found.quiz_set.checksum)
+    key = (slug, checksum)
     quiz = _QUIZZES.get(key)
     if quiz is None:
         definition = await session.scalar(
-            select(QuizSetVersion.definition).where(QuizSetVersion.id == found.quiz_set.id)
+            select(QuizSetVersion.definition).where(QuizSetVersion.id == quiz_set_id)
         )
         quiz = _QUIZZES[key] = QuizSet.from_definition(definition)
     return quiz
@@ -275,7 +279,7 @@ class Journey:
 
     # --- the check-in -------------------------------------------------------------------
     async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
-        quiz = await _quiz(session, found)
+        quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
         conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers)
         return _Step(found, conversation, quiz)
@@ -285,10 +289,13 @@ class Journey:
         return await self._load(session, found) if found else None
 
     def _ask(self, step: _Step, lead: str = "") -> Out:
-        prompt = step.conversation.next_prompt()
+        return self._next(step.conversation, step.check_in.id, lead)
+
+    def _next(self, conversation: Conversation, check_in_id: int, lead: str = "") -> Out:
+        prompt = conversation.next_prompt()
         if prompt is None:
-            return Text(self._summary_text(step.conversation.summary(), None, lead))
-        return Question(step.check_in.id, prompt, lead)
+            return Text(self._summary_text(conversation.summary(), None, lead))
+        return Question(check_in_id, prompt, lead)
 
     def _summary_text(self, summary: Summary, next_due: tuple[datetime, str] | None, lead: str = "") -> str:
         next_on = local_day(*next_due) if next_due else None
@@ -355,23 +362,33 @@ class Journey:
         """An answer button: stored only if it is this chat's check-in, still open, and the current item."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            found = await owned_check_in(session, check_in_id, chat_id)
+            # The busiest path: Core statements on the session's connection (surveys.answering),
+            # one read for the check-in and its answers, one insert (bench/README.md, conversation).
+            conn = await session.connection()
+            found = await pressed_check_in(conn, check_in_id, chat_id)
             problem = _closed_reason(found, now)
             if problem or found is None:
                 return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
-            step = await self._load(session, found)
-            items = step.conversation.items
+            quiz = await _quiz(session, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
+            conversation = Conversation(quiz, found.wave, RenderContext(found.course_title, found.wave,
+                                                                        wave_months(found.wave)), found.answers)
+            items = conversation.items
             if item_index >= len(items):
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
             item = items[item_index]
-            if item.id in step.conversation.answers:
+            if item.id in found.answers:
                 return Reply(notice=render_text("stale_button.txt", reason="answered"))
-            prompt = step.conversation.next_prompt()
+            prompt = conversation.next_prompt()
             choices = choices_of(item)
             if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
-            reply = await self._take(session, step, chat_id, choices[choice_index].value, now, typed=False)
-            return reply
+
+            async def store(item_id: str, value: str, score: float | None, completes: bool) -> bool:
+                return await record_press(conn, found, item_id=item_id, value=value, score=score, now=now,
+                                          completes=completes)
+
+            return await self._take(session, conversation, found.id, chat_id, choices[choice_index].value, now,
+                                    typed=False, store=store, prompt=prompt)
 
     async def typed(self, chat_id: int, text: str) -> Reply:
         """A typed message: the answer to the current item, or the nudge to start/continue."""
@@ -389,31 +406,38 @@ class Journey:
                 return Reply((self._ask(step),))
             if len(text) > MAX_TYPED:
                 return Reply((Text(render_text("too_long.txt", length=len(text), limit=MAX_TYPED)),))
-            return await self._take(session, step, chat_id, text, now, typed=True)
+            return await self._take(session, step.conversation, step.check_in.id, chat_id, text, now, typed=True,
+                                    store=self._recorder(session, step, now))
 
-    async def _take(self, session: AsyncSession, step: _Step, chat_id: int, raw: str, now: datetime, *, typed: bool) -> Reply:
-        prompt = step.conversation.next_prompt()
+    def _recorder(self, session: AsyncSession, step: _Step, now: datetime) -> _Store:
+        """Store an answer to the loaded (ORM) check-in, as the typed path does."""
+
+        async def store(item_id: str, value: str, score: float | None, completes: bool) -> bool:
+            return await record_answer(session, step.check_in, item_id=item_id, value=value, score=score, now=now,
+                                       completes=completes, quiz_set_id=step.found.course.quiz_set_id)
+
+        return store
+
+    async def _take(self, session: AsyncSession, conversation: Conversation, check_in_id: int, chat_id: int,
+                    raw: str, now: datetime, *, typed: bool, store: _Store, prompt: Prompt | None = None) -> Reply:
+        prompt = prompt or conversation.next_prompt()
         assert prompt is not None
-        outcome = step.conversation.accept(raw, item_id=prompt.item_id)
+        outcome = conversation.accept(raw, item_id=prompt.item_id)
         if outcome.recorded is None:
-            return Reply((Question(step.check_in.id, prompt, outcome.reprompt or ""),))
+            return Reply((Question(check_in_id, prompt, outcome.reprompt or ""),))
         value = outcome.recorded.value
         if prompt.kind == "text":
             value = scrub_free_text(value)
-        stored = await record_answer(
-            session, step.check_in, item_id=prompt.item_id, value=value, score=outcome.recorded.score,
-            now=now, completes=step.conversation.done, quiz_set_id=step.found.course.quiz_set_id,
-        )
-        if not stored:
+        if not await store(prompt.item_id, value, outcome.recorded.score, conversation.done):
             return Reply(notice=render_text("stale_button.txt", reason="answered"))
         shown = {c.value: c.label for c in prompt.choices}.get(outcome.recorded.value, value or label("answer.skipped"))
-        if step.conversation.done:
+        if conversation.done:
             following: Out = Text(self._summary_text(
-                step.conversation.summary(), await self._next_due(session, chat_id, now),
+                conversation.summary(), await self._next_due(session, chat_id, now),
                 lead=(outcome.feedback or "") if typed else "",
             ))
         else:
-            following = self._ask(step, lead=(outcome.feedback or "") if typed else "")
+            following = self._next(conversation, check_in_id, lead=(outcome.feedback or "") if typed else "")
         if typed:
             return Reply((following,))
         return Reply((following,), notice=render_text("notice.txt", kind="recorded"), edit=Answered(prompt, shown, outcome.feedback))
@@ -471,11 +495,11 @@ class Journey:
             return found is not None and found.check_in.state == "in_progress"
 
 
-def _closed_reason(found: OpenCheckIn | None, now: datetime) -> str | None:
+def _closed_reason(found: OpenCheckIn | Pressed | None, now: datetime) -> str | None:
     """Why a press on this check-in cannot count, or None when it can."""
     if found is None:
         return "gone"
-    check_in = found.check_in
+    check_in = found.check_in if isinstance(found, OpenCheckIn) else found
     if check_in.state not in ANSWERABLE_STATES or check_in.closes_at <= now:
         return "closed"
     if check_in.due_at > now:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.journey import Answered, Button, Out, Question, Text
@@ -15,10 +17,11 @@ SHORT_LABEL = 12
 MAX_PER_ROW = 3
 
 
-def _markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+def _markup(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any] | None:
+    # The Bot API's JSON, as InlineKeyboardMarkup.to_dict() gives it, without building PTB objects.
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in rows]}
 
 
 def answer_rows(check_in_id: int, prompt: Prompt) -> tuple[tuple[Button, ...], ...]:
@@ -47,11 +50,17 @@ def answered_text(answered: Answered) -> str:
                        answer=answered.answer, feedback=answered.feedback)
 
 
-def render(out: Out | Answered) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Text and keyboard for one of the journey's messages."""
+def render_plain(out: Out | Answered) -> tuple[str, dict[str, Any] | None]:
+    """Text and reply_markup (Bot API JSON, None without buttons) for one of the journey's messages."""
     if isinstance(out, Question):
         return question_text(out.prompt, out.lead), _markup(answer_rows(out.check_in_id, out.prompt))
     if isinstance(out, Answered):
         return answered_text(out), None
     assert isinstance(out, Text)
     return out.text, _markup(out.rows)
+
+
+def render(out: Out | Answered) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Text and keyboard for one of the journey's messages, as PTB objects (for Bot's own methods)."""
+    text, markup = render_plain(out)
+    return text, InlineKeyboardMarkup.de_json(markup, None) if markup else None

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, lazyload
 
-from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
-
-ANSWERABLE_STATES = ("scheduled", "sent", "in_progress")
+from surveys.answering import complete, insert_answer
+from surveys.models import ANSWERABLE_STATES, Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
 
 @dataclass(frozen=True)
@@ -115,21 +112,14 @@ async def record_answer(
         quiz_set_id = check_in.enrolment.course.quiz_set_id
     row = {"check_in_id": check_in.id, "item_id": item_id, "quiz_set_id": quiz_set_id,
            "value": value, "score": score, "answered_at": now}
-    # One INSERT ... ON CONFLICT DO NOTHING rather than a savepoint around an INSERT that may
-    # fail: three round trips became one on every answer (bench/README.md, conversation).
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    inserted = await session.execute(
-        dialect_insert(Answer).values(**row).on_conflict_do_nothing(index_elements=["check_in_id", "item_id"])
-    )
-    if inserted.rowcount == 0:
+    # The same statements as the answer-button path (surveys.answering), on the session's
+    # connection: flush first, as session.execute would, so pending rows are there for the FK.
+    await session.flush()
+    conn = await session.connection()
+    if not await insert_answer(conn, row):
         return False
     await mark_started(session, check_in, now)
     if completes:
-        # Conditional, so a check-in closed meanwhile (expired, withdrawn) stays as it is.
-        await session.execute(
-            update(CheckIn)
-            .where(CheckIn.id == check_in.id, CheckIn.state.in_(ANSWERABLE_STATES))
-            .values(state="completed", completed_at=now, claimed_by=None, next_action_at=None)
-        )
+        await complete(conn, check_in.id, now)
         await session.refresh(check_in)
     return True

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from surveys import sqlite_driver
 from surveys.settings import async_database_url
 
 
@@ -23,6 +25,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # on the pool instead took the bot from ~70 to ~110 answers/s (bench/README.md).
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
+        database = make_url(url).database
+        if database and database != ":memory:" and not make_url(url).query and "async_creator" not in kwargs:
+            # One worker-thread hop per statement instead of four (surveys.sqlite_driver).
+            connect_args = kwargs.pop("connect_args")
+            path = os.path.abspath(database)
+            kwargs["async_creator"] = lambda: sqlite_driver.connect(path, **connect_args)
     else:
         # PostgreSQL: keep one pooled connection per concurrent handler (bot.app runs 8) plus
         # room for the dispatcher. With SQLAlchemy's default 5, bursts opened overflow

@@ -170,6 +170,9 @@ class Contact(Base):
     )
 
 
+ANSWERABLE_STATES = ("scheduled", "sent", "in_progress")
+"""The states in which a check-in can still be answered."""
+
 OPEN_WHERE = "state IN ('scheduled', 'sent', 'in_progress')"
 """The open check-in states as SQL, for the partial index expiry uses."""
 
