@@ -252,9 +252,13 @@ async def _checkins(reader: _Reader, waves: list[str], from_checkins: str) -> pd
     # The state alone, through ix_check_in_state_* (state + id): matched to the rows above by id.
     (_, by_state), = await _arrays(reader, {
         "id": "c.id", "state": f"COALESCE({_code('c.state', STATES)}, {len(STATES)})"}, from_checkins)
-    order = np.argsort(by_state["id"], kind="stable")
-    where = np.searchsorted(by_state["id"], got["id"], sorter=order)
-    got["state"] = by_state["state"][order[where]] if len(order) else by_state["state"]
+    # Two statements, two snapshots: a check-in deleted in between (a /delete) has no state here
+    # and counts as "other", never as its neighbour's.
+    ids = np.sort(by_state["id"])
+    states = by_state["state"][np.argsort(by_state["id"], kind="stable")]
+    where = np.minimum(np.searchsorted(ids, got["id"]), max(len(ids) - 1, 0))
+    found = (ids[where] == got["id"]) if len(ids) else np.zeros(len(got["id"]), dtype=bool)
+    got["state"] = np.where(found, states[where] if len(ids) else 0, len(STATES))
     return pd.DataFrame(got)
 
 
