@@ -446,10 +446,10 @@ def serve(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run, print medians (the ratio last) and write bench/results/conversation.json."""
-    args = arguments(argv, __doc__ or "")
+    args = arguments(argv, __doc__ or "", quick_runs=2)  # --quick: under a minute for all three bots
     runs = args.runs
     warmup, window = (1.0, 2.0) if args.quick else (2.0, 5.0)
-    steady_runs, steady_seconds = (1, 8.0) if args.quick else (runs, 20.0)
+    steady_runs, steady_seconds = (1, 6.0) if args.quick else (runs, 20.0)
     backends = [b for b in args.backends if b != "postgresql" or postgres_available() is None]
     quiz = bench_quiz()
     urls: dict[str, str] = {}
