@@ -18,7 +18,7 @@ from surveys.models import ANSWERABLE_STATES, Answer, CheckIn, Contact, Course, 
 _WHEN = CheckIn.__table__.c.started_at.type  # UTCDateTime: aware in, aware out, naive UTC in SQLite
 
 _PRESSED = (
-    select(CheckIn.wave, CheckIn.state, CheckIn.due_at, CheckIn.closes_at, Course.title, Course.zone,
+    select(CheckIn.wave, CheckIn.state, CheckIn.due_at, CheckIn.closes_at, Course.title,
            Course.quiz_set_id, QuizSetVersion.slug, QuizSetVersion.checksum, Answer.item_id, Answer.value)
     .select_from(CheckIn)
     .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
@@ -62,7 +62,6 @@ class Pressed:
     due_at: datetime
     closes_at: datetime
     course_title: str
-    zone: str
     quiz_set_id: int
     quiz_slug: str
     quiz_checksum: str
@@ -79,7 +78,7 @@ async def pressed_check_in(conn: AsyncConnection, check_in_id: int, chat_id: int
         return None
     first = rows[0]
     answers = {row.item_id: row.value for row in rows if row.item_id is not None}
-    return Pressed(check_in_id, first.wave, first.state, first.due_at, first.closes_at, first.title, first.zone,
+    return Pressed(check_in_id, first.wave, first.state, first.due_at, first.closes_at, first.title,
                    first.quiz_set_id, first.slug, first.checksum, answers)
 
 

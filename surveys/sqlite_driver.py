@@ -60,6 +60,8 @@ class Cursor:
 
     async def _go(self, sql: str, parameters: Any, many: bool) -> Cursor:
         await self.close()
+        # A failed execute leaves nothing of the previous statement behind.
+        self.description, self.rowcount, self.lastrowid, self._rows = None, -1, None, deque()
         self.description, self.rowcount, self.lastrowid, rows, self._cursor = await self._connection._execute(
             self._run, sql, parameters, many)
         self._rows = deque(rows)
@@ -77,7 +79,12 @@ class Cursor:
         cursor = self._cursor
         if cursor is None:
             return
-        rows = await self._connection._execute(cursor.fetchall if size is None else partial(cursor.fetchmany, size))
+        def fetch() -> tuple[list[Any], int, int | None]:
+            rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
+            return rows, cursor.rowcount, cursor.lastrowid
+
+        # rowcount of a RETURNING statement grows as its rows are fetched: refreshed with them.
+        rows, self.rowcount, self.lastrowid = await self._connection._execute(fetch)
         self._rows.extend(rows)
         if size is None or len(rows) < size:
             await self.close()
@@ -137,7 +144,12 @@ class Connection(aiosqlite.Connection):
         return await super()._execute(run)
 
     async def rollback(self) -> None:
-        """Roll back; nothing to do (no hop) when sqlite3 has no transaction open."""
+        """Roll back; nothing to do (no hop) when sqlite3 has no transaction open.
+
+        The flag is read after each awaited call; a task cancelled with a statement still queued
+        leaves it stale, which is safe only because SQLAlchemy invalidates (closes) a connection
+        whose operation was cancelled rather than handing it back to the pool.
+        """
         if self._in_transaction:
             await super().rollback()
 

@@ -69,3 +69,12 @@ async def test_one_hop_per_statement_and_none_for_an_empty_rollback(engine, monk
         assert (await conn.execute(text("SELECT v FROM t WHERE id = 1"))).scalar() == "a"
     # INSERT, SELECT, COMMIT; the pool's rollback on return has nothing to roll back.
     assert hops[0] == 3
+
+
+async def test_a_returning_statement_counts_every_row_past_the_prefetch(engine) -> None:
+    rows = sqlite_driver.PREFETCH + 44
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t (id, v) VALUES (:id, 'a')"), [{"id": n} for n in range(1, rows + 1)])
+        updated = await conn.execute(text("UPDATE t SET v = 'b' RETURNING id"))
+        assert len(updated.all()) == rows
+        assert updated.rowcount == rows

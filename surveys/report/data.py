@@ -148,6 +148,7 @@ class _Reader:
     driver: Any
 
     async def fetch(self, sql: str) -> list[Any]:
+        """Every row of one statement."""
         return await (self.driver.fetch(sql) if self.dialect == "postgresql" else self.driver.execute_fetchall(sql))
 
 
@@ -158,6 +159,7 @@ async def _readers(session: AsyncSession, n: int) -> AsyncIterator[list[_Reader]
     On SQLite a read is one sqlite3_step outside the GIL and on PostgreSQL a server process: two
     reads at once use both cores. Each statement sees its own snapshot either way (pysqlite opens no
     transaction for a SELECT; PostgreSQL reads at READ COMMITTED), so nothing is lost by splitting.
+    The extra connections do not see the session's own uncommitted writes (the report makes none).
     A database only one connection can see (SQLite in memory) gets the session's connection n times.
     """
     connection = await session.connection()
@@ -171,7 +173,7 @@ async def _readers(session: AsyncSession, n: int) -> AsyncIterator[list[_Reader]
                 extra = await stack.enter_async_context(connection.engine.connect())
                 readers.append(_Reader(own.dialect, (await extra.get_raw_connection()).driver_connection))
             elif path and path != ":memory:" and not path.startswith("file:"):
-                db = await aiosqlite.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+                db = await aiosqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
                 stack.push_async_callback(db.close)
                 readers.append(_Reader(own.dialect, db))
             else:
@@ -229,13 +231,17 @@ async def _answers(reader: _Reader, codebook: Codebook, item_ids: list[str], sou
     (_, got), = await _arrays(reader, exprs, source)
     packed = got["packed"]
     code = packed % SCORE_CODES
+    score = np.where(code <= 7, np.maximum(code - 1, 0), 0).astype("float64")
+    if (code == ODD_SCORE).any():
+        # Scores the packing cannot carry: read again with the stored scores in the SAME statement
+        # (one snapshot, one row order), as floats (every packed value is far below 2**53).
+        (_, exact), = await _arrays(reader, {**exprs, "score": "COALESCE(a.score, 0)"}, source, dtype="float64")
+        got = {"check_in_id": exact["check_in_id"].astype("int64"), "packed": exact["packed"].astype("int64")}
+        packed, score = got["packed"], exact["score"]
+        code = packed % SCORE_CODES
     answers = pd.DataFrame({"check_in_id": got["check_in_id"],
                             "has_score": ((code > 0) & (code <= 7)) | (code == ODD_SCORE),
-                            "score": np.where(code <= 7, np.maximum(code - 1, 0), 0).astype("float64"),
-                            "yn": np.select([code == YES, code == NO], [2, 1], 0)})
-    if (code == ODD_SCORE).any():  # scores the packing cannot carry: read them as they are stored
-        (_, exact), = await _arrays(reader, {"score": "COALESCE(a.score, 0)"}, source, dtype="float64")
-        answers["score"] = exact["score"]
+                            "score": score, "yn": np.select([code == YES, code == NO], [2, 1], 0)})
     rest = packed // SCORE_CODES
     slot = rest % slots
     item_code = rest // slots
@@ -317,8 +323,11 @@ async def report_data(
         low, high = (await first.fetch("SELECT min(id), max(id) FROM answer"))[0]
         middle = ((low or 0) + (high or 0)) // 2
         halves = [f"answer a WHERE a.id <= {middle}{checkin_ids}", f"answer a WHERE a.id > {middle}{checkin_ids}"]
-        part_one, part_two, (checkins, enrolments, free_text) = await asyncio.gather(
-            _answers(first, codebook, item_ids, halves[0]), _answers(second, codebook, item_ids, halves[1]),
-            the_rest(third))
-    answers = pd.concat([part_one, part_two], ignore_index=True)
+        # A TaskGroup: if one read fails the others are cancelled before their connections close.
+        async with asyncio.TaskGroup() as reads:
+            one = reads.create_task(_answers(first, codebook, item_ids, halves[0]))
+            two = reads.create_task(_answers(second, codebook, item_ids, halves[1]))
+            rest = reads.create_task(the_rest(third))
+    checkins, enrolments, free_text = rest.result()
+    answers = pd.concat([one.result(), two.result()], ignore_index=True)
     return ReportData(answers, checkins, enrolments, free_text, item_ids, waves, list(STATES))
