@@ -121,12 +121,11 @@ def _per_key(table: list[ItemInfo | None], test: Any) -> np.ndarray:
     return np.array([bool(info is not None and test(info)) for info in table] + [False])
 
 
-def _sum_ratio(pos: np.ndarray, n: int, mask: np.ndarray, score: np.ndarray, has: np.ndarray,
-               count_all: bool) -> np.ndarray:
-    """Per check-in: sum of stored scores / answers (NaN when no score is stored), as SQL's SUM/COUNT."""
+def _sum_ratio(pos: np.ndarray, n: int, mask: np.ndarray, score: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Per check-in: sum of stored scores / answers counted by `mask` (NaN when no score is stored), as SQL's SUM/COUNT."""
     total = np.bincount(pos, weights=np.where(mask & has, score, 0.0), minlength=n)
     stored = np.bincount(pos[mask & has], minlength=n)
-    counted = np.bincount(pos[mask], minlength=n) if count_all else stored
+    counted = np.bincount(pos[mask], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where((stored > 0) & (counted > 0), total / np.where(counted > 0, counted, 1), np.nan)
 
@@ -157,8 +156,8 @@ def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook
         "check_in_id": ci_ids[answered],
         "n_answers": n_answers[answered],
         # As SUM(CASE …)/COUNT: a skipped (unscored) answer to a scored item counts as not correct.
-        "knowledge_pct": _sum_ratio(at, n_at, scored, score, has, count_all=True) * 100.0,
-        "knowledge_core_pct": _sum_ratio(at, n_at, core, score, has, count_all=True) * 100.0,
+        "knowledge_pct": _sum_ratio(at, n_at, scored, score, has) * 100.0,
+        "knowledge_core_pct": _sum_ratio(at, n_at, core, score, has) * 100.0,
     }
     # Every construct at once: an answer counts towards at most one, so one (check-in, construct) key.
     constructs = list(codebook.constructs)
