@@ -38,7 +38,8 @@ from surveys.db import make_engine, make_sessionmaker
 from surveys.engine import Conversation, Prompt, choices_of
 from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
 from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
-from surveys.render import RenderContext, wave_months
+from surveys.domain import waves
+from surveys.render import RenderContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7000000001:BENCHxConversationToken_0123456789ab"
@@ -65,7 +66,7 @@ def bench_quiz() -> QuizSet:
 
 def prompts(quiz: QuizSet) -> list[Prompt]:
     """The prompt at each position, as the bot renders it for this course."""
-    context = RenderContext(COURSE_TITLE, WAVE, wave_months(WAVE))
+    context = RenderContext(COURSE_TITLE, WAVE, waves.months(WAVE))
     items = quiz.items_for(WAVE)
     out = []
     for k in range(len(items)):

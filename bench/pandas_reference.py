@@ -18,12 +18,10 @@ import pandas as pd
 from scipy import stats
 
 from bench.common import peak_rss_mb
+from surveys.domain.waves import order_key as wave_order
 
-WAVE_ORDER = {"pre": -1, "post": 0}
-
-
-def _wave_key(wave: str) -> int:
-    return WAVE_ORDER.get(wave, int(wave.rstrip("m")) if wave.rstrip("m").isdigit() else 99)
+# The analyst's script would sort waves the product's way, so it takes the product's rule.
+_wave_key = wave_order
 
 
 def _mean_ci(x: np.ndarray) -> dict[str, float]:

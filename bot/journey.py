@@ -17,7 +17,6 @@ from scheduler.enrolment import schedule_check_ins
 from scheduler.messages import local_day, quiz_size
 from surveys.answering import Pressed, pressed_check_in, record_press
 from surveys.checkins import (
-    ANSWERABLE_STATES,
     OpenCheckIn,
     mark_started,
     open_check_in,
@@ -27,7 +26,7 @@ from surveys.checkins import (
     stored_answers,
 )
 from surveys.clock import Clock
-from surveys.courses import course_has_ended
+from surveys.domain import lifecycle
 from surveys.engine import Conversation, Prompt, Summary, choices_of
 from surveys.enrolments import (
     AlreadyEnrolled,
@@ -39,9 +38,11 @@ from surveys.enrolments import (
     withdraw,
 )
 from surveys.invites import InviteProblem, resolve_invite
+from surveys.domain import states
 from surveys.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.quizset import QuizSet
-from surveys.render import RenderContext, render, wave_label, wave_months
+from surveys.domain import waves
+from surveys.render import RenderContext, render
 from surveys.scrub import scrub_free_text
 from surveys.settings import Settings
 from surveys.texts import label, render_text
@@ -131,7 +132,7 @@ async def _quiz(session: AsyncSession, quiz_set_id: int, slug: str, checksum: st
 
 
 def _context(course: Course, wave: str) -> RenderContext:
-    return RenderContext(course.title, wave, wave_months(wave))
+    return RenderContext(course.title, wave, waves.months(wave))
 
 
 class Journey:
@@ -160,11 +161,11 @@ class Journey:
                 if existing.course_id == invite.course_id:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
-            waves = [wave_label(w) for w in course.waves]
+            wave_labels = [waves.label(w) for w in course.waves]
             _, minutes = quiz_size(course.quiz_set.definition, course.waves[0])
             text = render_text(
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
-                retention_days=self.settings.retention_days, waves=waves, minutes=minutes,
+                retention_days=self.settings.retention_days, waves=wave_labels, minutes=minutes,
             )
             rows = ((Button(label("consent.agree"), callbacks.encode("y", token)),
                      Button(label("consent.decline"), callbacks.encode("n", token))),)
@@ -265,11 +266,11 @@ class Journey:
                 continue
             if check_in.due_at <= now:
                 when = "now"
-            elif check_in.wave == "post" and not course_has_ended(course, now):
+            elif check_in.wave == "post" and not lifecycle.has_ended(course, now):
                 when = "end"
             else:
                 when = "on"
-            lines.append({"label": wave_label(check_in.wave), "when": when,
+            lines.append({"label": waves.label(check_in.wave), "when": when,
                           "on": local_day(check_in.due_at, course.zone)})
         return lines
 
@@ -371,7 +372,7 @@ class Journey:
                 return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
             quiz = await _quiz(session, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
             conversation = Conversation(quiz, found.wave, RenderContext(found.course_title, found.wave,
-                                                                        wave_months(found.wave)), found.answers)
+                                                                        waves.months(found.wave)), found.answers)
             items = conversation.items
             if item_index >= len(items):
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
@@ -500,7 +501,7 @@ def _closed_reason(found: OpenCheckIn | Pressed | None, now: datetime) -> str | 
     if found is None:
         return "gone"
     check_in = found.check_in if isinstance(found, OpenCheckIn) else found
-    if check_in.state not in ANSWERABLE_STATES or check_in.closes_at <= now:
+    if check_in.state not in states.OPEN or check_in.closes_at <= now:
         return "closed"
     if check_in.due_at > now:
         return "not_yet"
@@ -514,7 +515,7 @@ def _render_intro(intro: str, context: RenderContext) -> str:
 def _status_line(check_in: CheckIn, course: Course, now: datetime) -> dict[str, Any]:
     return {
         "course_title": course.title,
-        "wave_label": wave_label(check_in.wave),
+        "wave_label": waves.label(check_in.wave),
         "open": check_in.due_at <= now,
         "started": check_in.state == "in_progress",
         "closes_on": local_day(check_in.closes_at, course.zone),

@@ -8,8 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.messenger import Action, OutgoingMessage
-from scheduler.plan import wave_offset
-from surveys.render import wave_label
+from surveys.domain import waves
 from surveys.texts import label, render_text
 
 
@@ -45,8 +44,8 @@ def local_day(moment: datetime | date, zone: str) -> str:
 def _context(info: CheckInInfo) -> dict[str, Any]:
     return {
         "wave": info.wave,
-        "wave_label": wave_label(info.wave),
-        "months": wave_offset(info.wave),
+        "wave_label": waves.label(info.wave),
+        "months": waves.months(info.wave),
         "course_title": info.course_title,
         "questions": info.questions,
         "minutes": info.minutes,

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
+
+from surveys.domain import lifecycle, waves
+from surveys.domain.states import CheckInState
 
 if TYPE_CHECKING:
     from surveys.settings import Settings
 
 Window = tuple[time, time]
 
-_MONTHS = re.compile(r"(\d{1,2})m")
-# Waves that happen on the course day itself; every other wave is a calendar-month offset.
-DAY_WAVES = ("pre", "post")
 
 
 class CourseLike(Protocol):
@@ -35,17 +34,7 @@ class PlannedCheckIn:
     wave: str
     due_at: datetime
     closes_at: datetime
-    state: str  # "scheduled", or "missed" when its window closed before enrolment
-
-
-def wave_offset(wave: str) -> int:
-    """Months after the course date: 'pre' and 'post' are 0, 'Nm' is N (e.g. '3m' → 3)."""
-    if wave in DAY_WAVES:
-        return 0
-    match = _MONTHS.fullmatch(wave)
-    if not match or int(match.group(1)) < 1:
-        raise ValueError(f"unknown wave {wave!r}: expected pre, post or a month count such as 3m")
-    return int(match.group(1))
+    state: CheckInState  # scheduled, or missed when its window closed before enrolment
 
 
 def add_months(day: date, months: int) -> date:
@@ -96,7 +85,7 @@ def due_at(base: date | datetime, wave: str, zone: ZoneInfo, window: Window) -> 
     the local date, so 09:30 stays 09:30 across a DST change; a day missing from the target
     month is clamped to the month's last day. Returned in UTC.
     """
-    months = wave_offset(wave)
+    months = waves.months(wave)
     if isinstance(base, datetime):
         if base.tzinfo is None:
             raise ValueError("naive datetime")
@@ -105,11 +94,6 @@ def due_at(base: date | datetime, wave: str, zone: ZoneInfo, window: Window) -> 
     else:
         nominal = _aware(add_months(base, months), time(0, 0), zone)
     return next_in_window(nominal, zone, window)
-
-
-def course_day_over(course: CourseLike, now: datetime, zone: ZoneInfo) -> bool:
-    """The course day is over once the officer ended it or its local date has passed."""
-    return course.ended_at is not None or now.astimezone(zone).date() > course.delivered_on
 
 
 def plan_check_ins(
@@ -130,13 +114,13 @@ def plan_check_ins(
     zone = ZoneInfo(course.zone or settings.timezone)
     window = settings.window
     span = timedelta(days=settings.checkin_window_days)
-    over = course_day_over(course, now, zone)
+    over = lifecycle.has_ended(course, now)
     plan = []
     for wave in course.waves:
-        state = "scheduled"
+        state = CheckInState.SCHEDULED
         if wave == "pre":
             due = enrolled_at.astimezone(UTC)
-            state = "missed" if over else state
+            state = CheckInState.MISSED if over else state
         elif wave == "post" and over:
             due = enrolled_at.astimezone(UTC)
         elif wave == "post":
@@ -145,6 +129,6 @@ def plan_check_ins(
             due = due_at(course.delivered_on, wave, zone, window)
         closes = due + span
         if closes <= now:
-            state = "missed"
+            state = CheckInState.MISSED
         plan.append(PlannedCheckIn(wave, due, closes, state))
     return plan

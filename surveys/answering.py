@@ -10,7 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from surveys.models import ANSWERABLE_STATES, Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.domain import states
+from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
 # Every press runs these. Built once as Core statements, so SQLAlchemy memoizes their cache keys
 # and compiles each once per dialect; the ORM path cost ~2 ms a press in two statements
@@ -47,7 +48,7 @@ _START = (
 # Conditional, so a check-in closed meanwhile (expired, withdrawn) stays as it is.
 _COMPLETE = (
     update(CheckIn)
-    .where(CheckIn.id == bindparam("check_in_id"), CheckIn.state.in_(ANSWERABLE_STATES))
+    .where(CheckIn.id == bindparam("check_in_id"), CheckIn.state.in_(states.OPEN))
     .values(state="completed", completed_at=bindparam("now", type_=_WHEN), claimed_by=None, next_action_at=None)
 )
 

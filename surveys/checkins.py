@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, lazyload
 
 from surveys.answering import complete, insert_answer
-from surveys.models import ANSWERABLE_STATES, Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.domain import states
+from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ async def open_check_in(session: AsyncSession, chat_id: int, now: datetime) -> O
     """The chat's check-in to answer now: started ones first, then the oldest due one."""
     rows = await session.execute(
         _chat_check_ins(chat_id)
-        .where(CheckIn.state.in_(ANSWERABLE_STATES), CheckIn.due_at <= now, CheckIn.closes_at > now)
+        .where(CheckIn.state.in_(states.OPEN), CheckIn.due_at <= now, CheckIn.closes_at > now)
         .order_by((CheckIn.state == "in_progress").desc(), CheckIn.due_at, CheckIn.id)
         .limit(1)
     )
@@ -61,7 +62,7 @@ async def open_check_in(session: AsyncSession, chat_id: int, now: datetime) -> O
 async def pending_check_ins(session: AsyncSession, chat_id: int) -> list[tuple[CheckIn, Course]]:
     """Everything not yet finished for this chat, soonest first (for /status)."""
     rows = await session.execute(
-        _chat_check_ins(chat_id).where(CheckIn.state.in_(ANSWERABLE_STATES)).order_by(CheckIn.due_at)
+        _chat_check_ins(chat_id).where(CheckIn.state.in_(states.OPEN)).order_by(CheckIn.due_at)
     )
     return [(check_in, course) for check_in, course, _ in rows.all()]
 

@@ -173,15 +173,3 @@ def spss_name(name: str) -> str:
     if not clean[:1].isalpha():
         clean = "v_" + clean
     return clean[:64]
-
-
-WAVE_ORDER_PRE = -1
-
-
-def wave_key(wave: str) -> int:
-    """Sort key for waves: pre, post, then months in order."""
-    if wave == "pre":
-        return WAVE_ORDER_PRE
-    if wave == "post":
-        return 0
-    return int(wave.rstrip("m"))

@@ -1,4 +1,4 @@
-"""Courses: create, find, end and close; what counts as an ended course."""
+"""Courses: create, find, end and close."""
 
 from __future__ import annotations
 
@@ -10,29 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.catalog import find_quiz_set
+from surveys.domain.levels import LevelError, parse_level
+from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, parse_list
 from surveys.models import Course
 from surveys.render import MAX_COURSE_TITLE
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
-DEFAULT_WAVES = ("post", "3m", "6m")
-WAVE_PATTERN = re.compile(r"^(pre|post|\d{1,2}m)$")
 
 
 class CourseError(ValueError):
     """A course request that cannot be carried out; the message says why, for the officer."""
-
-
-def parse_waves(text: str | None) -> tuple[str, ...]:
-    """Parse 'pre,post,3m,6m'; the default is post, 3m, 6m."""
-    if not text:
-        return DEFAULT_WAVES
-    waves = tuple(w.strip() for w in text.split(",") if w.strip())
-    bad = [w for w in waves if not WAVE_PATTERN.match(w)]
-    if bad or not waves:
-        raise CourseError(f"unknown wave(s) {', '.join(bad) or '(none)'}: use pre, post and months like 3m, 6m, 12m")
-    if len(set(waves)) != len(waves):
-        raise CourseError("a wave is listed twice")
-    return waves
 
 
 async def create_course(
@@ -56,8 +43,13 @@ async def create_course(
     if len(title.strip()) > MAX_COURSE_TITLE:
         # Item texts quote the title; the quiz-set validator checks lengths against this bound.
         raise CourseError(f"the title is longer than {MAX_COURSE_TITLE} characters")
-    if not 1 <= level <= 6:
-        raise CourseError("the level is 1 (infrequent contact) to 6 (strategic managers)")
+    try:
+        level = parse_level(level)
+        bad_waves = [w for w in waves if not is_wave(w)]
+        if bad_waves or not waves:
+            parse_list(",".join(bad_waves))
+    except (LevelError, WaveError) as exc:
+        raise CourseError(str(exc)) from None
     if expected_attendance is not None and expected_attendance < 1:
         raise CourseError("expected attendance must be at least 1")
     try:
@@ -106,15 +98,3 @@ async def get_course(session: AsyncSession, code: str) -> Course:
 async def list_courses(session: AsyncSession) -> list[Course]:
     """All courses, newest first."""
     return list(await session.scalars(select(Course).order_by(Course.delivered_on.desc(), Course.code)))
-
-
-def course_has_ended(course: Course, now: datetime) -> bool:
-    """A course has ended once the officer ends it, or once its date has passed in its zone."""
-    if course.ended_at is not None:
-        return True
-    return now.astimezone(ZoneInfo(course.zone)).date() > course.delivered_on
-
-
-def course_is_closed(course: Course) -> bool:
-    """A closed course takes no more enrolments."""
-    return course.closed_at is not None

@@ -14,7 +14,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, spss_name, wave_key
+from surveys.domain.waves import order_key as wave_order
+from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, spss_name
 from surveys.models import Answer, CheckIn, Course, Enrolment
 from surveys.report.data import checkin_frame
 
@@ -197,7 +198,7 @@ async def wide_frame(session: AsyncSession, courses: list[CourseInfo], codebook:
     wide = ids.set_index("check_in_id")[list(ID_COLUMNS)].join(values[items])
     scores = ["knowledge_pct", "knowledge_core_pct", *codebook.constructs]
     wide = wide.join(checkins.set_index("check_in_id")[scores])
-    wide["_order"] = wide["wave"].map(wave_key)
+    wide["_order"] = wide["wave"].map(wave_order)
     return wide.sort_values(["course", "pseudonym", "_order"]).drop(columns="_order").reset_index(drop=True)
 
 

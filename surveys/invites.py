@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.courses import course_is_closed
+from surveys.domain import lifecycle
 from surveys.models import Course, Invite
 from surveys.tokens import hash_token, new_token
 
@@ -72,7 +72,7 @@ async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, fo
         raise InviteProblem("expired")
     if invite.single_use and invite.used_at is not None:
         raise InviteProblem("used")
-    if course_is_closed(invite.course):
+    if lifecycle.is_closed(invite.course):
         raise InviteProblem("closed")
     return invite
 

@@ -24,6 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from surveys.domain import states
+from surveys.domain.levels import SQL_CHECK as LEVEL_CHECK
+from surveys.domain.states import CheckInState
+
 # Stable constraint names, so Alembic migrations work on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,7 +93,7 @@ class Course(Base):
     """A delivered course; attendance is the denominator for response rates."""
 
     __tablename__ = "course"
-    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 6", name="level_range"),)
+    __table_args__ = (CheckConstraint(LEVEL_CHECK, name="level_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -170,10 +174,7 @@ class Contact(Base):
     )
 
 
-ANSWERABLE_STATES = ("scheduled", "sent", "in_progress")
-"""The states in which a check-in can still be answered."""
-
-OPEN_WHERE = "state IN ('scheduled', 'sent', 'in_progress')"
+OPEN_WHERE = states.sql_in(states.OPEN)
 """The open check-in states as SQL, for the partial index expiry uses."""
 
 
@@ -198,7 +199,7 @@ class CheckIn(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"))
     wave: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    state: Mapped[str] = mapped_column(String(16), default=CheckInState.SCHEDULED)
     due_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
@@ -248,5 +249,3 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     detail: Mapped[str | None] = mapped_column(Text)
 
-
-CHECK_IN_STATES = ("scheduled", "sent", "in_progress", "completed", "expired", "cancelled", "missed")

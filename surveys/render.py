@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
+
+from surveys.domain import waves
 
 ALLOWED_PLACEHOLDERS = frozenset({"course_title", "wave", "wave_label", "months_since"})
 
@@ -16,34 +17,6 @@ ALLOWED_PLACEHOLDERS = frozenset({"course_title", "wave", "wave_label", "months_
 # when a course is created.
 MAX_COURSE_TITLE = 120
 LONGEST_MONTHS_SINCE = 120
-
-_WORDS = {
-    1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
-    8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 18: "eighteen",
-    24: "twenty-four",
-}
-_MONTHS_WAVE = re.compile(r"^([1-9][0-9]?)m$")
-
-
-def wave_label(wave: str) -> str:
-    """Say a wave in words: "3m" → "three months after the course", "post" → "at the end of the course"."""
-    if wave == "pre":
-        return "before the course"
-    if wave == "post":
-        return "at the end of the course"
-    match = _MONTHS_WAVE.match(wave)
-    if not match:
-        raise ValueError(f"unknown wave {wave!r}: expected pre, post or a number of months like 3m")
-    months = int(match.group(1))
-    if months == 1:
-        return "one month after the course"
-    return f"{_WORDS.get(months, str(months))} months after the course"
-
-
-def wave_months(wave: str) -> int:
-    """Whole months between the course and a wave: 0 for pre and post, N for "Nm"."""
-    match = _MONTHS_WAVE.match(wave)
-    return int(match.group(1)) if match else 0
 
 
 @dataclass(frozen=True)
@@ -59,14 +32,14 @@ class RenderContext:
         return {
             "course_title": self.course_title,
             "wave": self.wave,
-            "wave_label": wave_label(self.wave),
+            "wave_label": waves.label(self.wave),
             "months_since": self.months_since,
         }
 
 
-def longest_context(waves: list[str] | tuple[str, ...]) -> RenderContext:
+def longest_context(wave_names: list[str] | tuple[str, ...]) -> RenderContext:
     """The context that makes texts longest: a maximal title and the wordiest of the waves."""
-    wave = max(waves, key=lambda w: (len(wave_label(w)), len(w)), default="post")
+    wave = max(wave_names, key=lambda w: (len(waves.label(w)), len(w)), default="post")
     return RenderContext("W" * MAX_COURSE_TITLE, wave, LONGEST_MONTHS_SINCE)
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain import waves
 from surveys.checkins import record_answer
 from surveys.enrolments import enrol
 from surveys.invites import issue_invite
@@ -62,7 +63,7 @@ def wave_offset(wave: str) -> timedelta:
         return timedelta(days=-7)
     if wave == "post":
         return timedelta(hours=2)
-    return timedelta(days=30 * int(wave.rstrip("m")))
+    return timedelta(days=30 * waves.months(wave))
 
 
 def _months(wave: str) -> int:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from scheduler.plan import add_months, due_at, in_window, next_in_window, plan_check_ins, wave_offset
+from scheduler.plan import add_months, due_at, in_window, next_in_window, plan_check_ins
+from surveys.domain import waves
 from surveys.settings import load_settings
 
 LONDON = ZoneInfo("Europe/London")
@@ -30,16 +31,6 @@ class FakeCourse:
 
 def london(*args: int) -> datetime:
     return datetime(*args, tzinfo=LONDON)
-
-
-def test_wave_offsets_are_calendar_months():
-    assert [wave_offset(w) for w in ("pre", "post", "3m", "6m", "12m")] == [0, 0, 3, 6, 12]
-
-
-@pytest.mark.parametrize("wave", ["", "0m", "3w", "month", "m3"])
-def test_an_unknown_wave_is_refused(wave):
-    with pytest.raises(ValueError, match="unknown wave"):
-        wave_offset(wave)
 
 
 def test_a_course_today_gets_its_three_and_six_month_messages_at_half_past_nine_local_across_the_march_change():
@@ -154,7 +145,7 @@ def test_a_due_time_is_always_inside_the_window_and_never_before_the_nominal_dat
     assert due.tzinfo is UTC
     assert in_window(due, zone, WINDOW)
     assert local.weekday() < 5 and WINDOW[0] <= local.time() <= WINDOW[1]
-    nominal = add_months(day, wave_offset(wave))
+    nominal = add_months(day, waves.months(wave))
     assert local.date() >= nominal
     assert (local.date() - nominal).days <= 2  # at most a weekend later
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, inspect, select
 
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.checkins import open_check_in, owned_check_in, record_answer, stored_answers
-from surveys.courses import CourseError, course_has_ended, create_course, parse_waves
+from surveys.courses import CourseError, create_course
+from surveys.domain.lifecycle import has_ended as course_has_ended
 from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
 from surveys.invites import InviteProblem, deep_link, issue_invite, resolve_invite
 from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
@@ -50,13 +51,6 @@ async def test_a_course_refuses_waves_its_quiz_set_does_not_know(sessions, now):
                 session, code="C-1", title="t", delivered_on=now.date(), level=2,
                 quiz_ref="cse-core", now=now, waves=("post", "12m"),
             )
-
-
-def test_waves_are_parsed_and_bad_ones_named():
-    assert parse_waves("pre, post,3m,6m") == ("pre", "post", "3m", "6m")
-    assert parse_waves(None) == ("post", "3m", "6m")
-    with pytest.raises(CourseError, match="later"):
-        parse_waves("post,later")
 
 
 async def test_a_course_counts_as_ended_after_its_day_or_when_the_officer_ends_it(sessions, now):

@@ -12,18 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks
 from bot.admin.roles import Actor
-from bot.admin.wizard import LEVELS, NewCourse, day_from_button, day_from_text
+from bot.admin.wizard import NewCourse, day_from_button, day_from_text
 from bot.journey import Button, Text
 from scheduler.enrolment import release_post_wave
 from surveys.audit import audit_key, record
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.clock import Clock
 from surveys.codebook import SelectionError
+from surveys.domain import lifecycle, waves
+from surveys.domain.levels import LEVELS
 from surveys.courses import (
     CODE_PATTERN,
-    DEFAULT_WAVES,
     CourseError,
-    course_is_closed,
     create_course,
     find_course,
     list_courses,
@@ -202,7 +202,7 @@ class Admin:
             course = await find_course(session, code)
             if course is None:
                 return say("unknown_course", code=code)
-            if course_is_closed(course):
+            if lifecycle.is_closed(course):
                 return say("closed_course", code=course.code)
             issued = await issue_invite(session, course, self.clock())
             await self._audit(session, actor, "course.invite", course.code, detail="shared link (chat)")
@@ -350,7 +350,7 @@ class Admin:
                 quiz = await find_quiz_set(session, draft.quiz_ref)
                 known = set(quiz.definition.get("waves", ()))
                 # The default waves this quiz set has items for; create_course names any it lacks.
-                waves = tuple(w for w in DEFAULT_WAVES if w in known) or DEFAULT_WAVES
+                waves = tuple(w for w in waves.DEFAULT_WAVES if w in known) or waves.DEFAULT_WAVES
                 course = await create_course(
                     session, code=draft.code, title=title, delivered_on=draft.delivered_on, level=draft.level,
                     quiz_ref=draft.quiz_ref, now=self.clock(), zone=self.settings.timezone, waves=waves,

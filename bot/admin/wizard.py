@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 STEPS = ("quiz", "level", "date", "code", "title")
-LEVELS = range(1, 7)
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -15,7 +15,8 @@ from bot.commands.common import bot_username, fail, run_async, settings_or_exit,
 from surveys.audit import audit_key, record
 from surveys.catalog import UnknownQuizSet
 from surveys.clock import system_clock
-from surveys.courses import CourseError, create_course, get_course, list_courses, parse_waves
+from surveys.courses import CourseError, create_course, get_course, list_courses
+from surveys.domain.waves import WaveError, parse_list
 from scheduler.enrolment import release_post_wave
 from surveys.invite_sheet import write_invite_files
 from surveys.models import Course
@@ -58,14 +59,14 @@ async def create_command(
             course = await create_course(
                 session, code=code, title=title, delivered_on=delivered_on.date(), level=level,
                 quiz_ref=quiz_ref, now=system_clock(), zone=zone or settings.timezone,
-                waves=parse_waves(waves), expected_attendance=attendance,
+                waves=parse_list(waves), expected_attendance=attendance,
             )
             await _audit(session, settings, "course.create", course.code)
             click.echo(
                 f"Created course {course.code} ({course.title}, {course.delivered_on}, level {course.level}, "
                 f"{course.quiz_set.ref}, waves {', '.join(course.waves)})."
             )
-    except (CourseError, UnknownQuizSet) as exc:
+    except (CourseError, WaveError, UnknownQuizSet) as exc:
         fail(str(exc))
 
 

@@ -9,7 +9,8 @@ import click
 
 from surveys.engine import Conversation, Prompt, Summary
 from surveys.quizset import QuizSet, QuizSetInvalid, bundled_quiz_set, load_quiz_set
-from surveys.render import RenderContext, render, wave_months
+from surveys.domain import waves
+from surveys.render import RenderContext, render
 
 
 def resolve_quiz_source(ref: str) -> Path:
@@ -83,7 +84,7 @@ def preview(ref: str, wave: str, course_title: str) -> None:
         raise SystemExit(1) from None
     if wave not in quiz.waves:
         raise click.BadParameter(f"{wave!r} is not one of {', '.join(quiz.waves)}", param_hint="--wave")
-    context = RenderContext(course_title, wave, wave_months(wave))
+    context = RenderContext(course_title, wave, waves.months(wave))
     conversation = Conversation(quiz, wave, context)
     click.echo(f"{quiz.title} — {_describe(quiz)}")
     if quiz.intro:

@@ -9,7 +9,8 @@ from bot.demo.personas import DIFFERENTLY, Persona
 from bot.emulator import ChatMessage, SimUser
 from surveys.engine import choices_of
 from surveys.quizset import LikertItem, QuizSet
-from surveys.render import RenderContext, render, wave_months
+from surveys.domain import waves
+from surveys.render import RenderContext, render
 
 QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
 DONE = "check-in done"
@@ -39,7 +40,7 @@ class Practitioner:
 
     def _items_by_text(self, wave: str) -> dict[str, object]:
         if wave not in self._texts:
-            context = RenderContext(self.course_title, wave, wave_months(wave))
+            context = RenderContext(self.course_title, wave, waves.months(wave))
             self._texts[wave] = {render(item.text, context).strip()[:60]: item for item in self.quiz.items_for(wave)}
         return self._texts[wave]
 
@@ -54,7 +55,7 @@ class Practitioner:
 
     def _decide(self, item, wave: str) -> tuple[str | None, str]:  # noqa: ANN001
         """(button label to tap, or None) and the text to type instead."""
-        p, rng, months = self.persona, self.rng, wave_months(wave)
+        p, rng, months = self.persona, self.rng, waves.months(wave)
         kind = item.kind
         if kind in ("single_choice", "true_false"):
             options = {c.value: c.label for c in choices_of(item)}

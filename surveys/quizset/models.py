@@ -18,11 +18,11 @@ from pydantic import (
     model_validator,
 )
 
+from surveys.domain import waves
 from surveys.quizset.checks import set_problems
 
 MAX_BUTTON_LABEL = 40
 KNOWN_CONSTRUCTS = ("victim_blaming", "blaming_parents", "self_efficacy", "confidence", "resources")
-WAVE_PATTERN = r"^(pre|post|[1-9][0-9]?m)$"
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 
@@ -44,7 +44,7 @@ def _construct(name: str) -> str:
 
 ButtonLabel = Annotated[str, AfterValidator(_button_label)]
 Construct = Annotated[str, AfterValidator(_construct)]
-Wave = Annotated[str, Field(pattern=WAVE_PATTERN)]
+Wave = Annotated[str, Field(pattern=waves.PATTERN)]
 Text = Annotated[str, Field(min_length=1)]
 
 

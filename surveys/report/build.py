@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses, wave_key
+from surveys.domain.waves import order_key as wave_order
+from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.report import data
 from surveys.report.stats import mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.clock import system_clock
@@ -293,7 +294,7 @@ def _by_wave(frame: pd.DataFrame, column: str, waves: list[str], k: int) -> list
 
 def paired_pairs(waves: list[str]) -> list[tuple[str, str]]:
     """The paired comparisons shown: post→each later wave, and pre→post when there is a pre wave."""
-    pairs = [("post", w) for w in waves if wave_key(w) > 0] if "post" in waves else []
+    pairs = [("post", w) for w in waves if wave_order(w) > 0] if "post" in waves else []
     if "pre" in waves and "post" in waves:
         pairs.insert(0, ("pre", "post"))
     return pairs
@@ -360,7 +361,7 @@ def _practice(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k:
 
 def _attrition_waves(waves: list[str]) -> tuple[str | None, str | None]:
     baseline = "post" if "post" in waves else (waves[0] if waves else None)
-    later = [w for w in waves if baseline and wave_key(w) > wave_key(baseline)]
+    later = [w for w in waves if baseline and wave_order(w) > wave_order(baseline)]
     return baseline, (later[-1] if later else None)
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.codebook import Codebook, CourseInfo, ItemInfo, wave_key
+from surveys.domain.waves import order_key as wave_order
+from surveys.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.models import Answer, CheckIn, Course, Enrolment
 
 
@@ -299,7 +300,7 @@ async def report_data(
     `all_courses`: the selection is every course, so no join is needed to filter the answers.
     """
     item_ids = codebook.item_ids()
-    waves = sorted({w for c in courses for w in c.waves}, key=wave_key)
+    waves = sorted({w for c in courses for w in c.waves}, key=wave_order)
     where = _course_filter(courses, all_courses)
     checkin_ids = "" if all_courses else (
         f" AND a.check_in_id IN (SELECT c.id FROM check_in c JOIN enrolment e ON e.id = c.enrolment_id{where})")
