@@ -18,6 +18,7 @@ from bench.common import (
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
 from surveys.db import make_engine, make_sessionmaker
+from surveys.domain.states import CheckInState as State
 from surveys.settings import load_settings
 from tests.recording_messenger import RecordingMessenger
 from tests.schedule_builders import a_course
@@ -53,7 +54,7 @@ def _rows(size: int, seed: int) -> tuple[list[tuple], list[tuple], list[tuple], 
     check_ins = []
     for i in range(1, size + 1):
         later = NOW + timedelta(days=1 + rng.random() * 360)
-        check_ins.append((i, (i - 1) // len(WAVES) + 1, WAVES[(i - 1) % len(WAVES)], "scheduled", later,
+        check_ins.append((i, (i - 1) // len(WAVES) + 1, WAVES[(i - 1) % len(WAVES)], State.SCHEDULED, later,
                           later + timedelta(days=21), None, 0, None, 0))
     for n, i in enumerate(due):
         check_ins[i - 1] = _due_row(check_ins[i - 1], reminder=n % 2 == 1)
@@ -64,9 +65,9 @@ def _due_row(row: tuple, *, reminder: bool) -> tuple:
     i, enrolment, wave = row[:3]
     if reminder:
         sent = NOW - timedelta(days=3)
-        return (i, enrolment, wave, "sent", sent, sent + timedelta(days=21), sent, 0, NOW - timedelta(hours=1), 0)
+        return (i, enrolment, wave, State.SENT, sent, sent + timedelta(days=21), sent, 0, NOW - timedelta(hours=1), 0)
     due = NOW - timedelta(hours=1)
-    return (i, enrolment, wave, "scheduled", due, due + timedelta(days=21), None, 0, None, 0)
+    return (i, enrolment, wave, State.SCHEDULED, due, due + timedelta(days=21), None, 0, None, 0)
 
 
 async def _course(url: str) -> int:
@@ -127,11 +128,11 @@ async def _reset(engine: Any, check_ins: list, due: list[int]) -> None:
         for i in due:
             _, _, _, state, d, c, sent, r, nxt, a = check_ins[i - 1]
             await conn.execute(
-                text("UPDATE check_in SET state = :state, sent_at = :sent, next_action_at = :nxt, reminders_sent = 0, "
-                     "snoozed_until = NULL, claimed_by = NULL, claim_expires_at = NULL, attempts = 0, "
+                text("UPDATE check_in SET state = :state, sent_at = :sent_at, next_action_at = :nxt, "
+                     "reminders_sent = 0, snoozed_until = NULL, claimed_by = NULL, claim_expires_at = NULL, attempts = 0, "
                      "message_id = NULL, last_error = NULL WHERE id = :id"),
                 {"state": state, "id": i,
-                 "sent": (sent and sqlite_time(sent)) if backend == "sqlite" else sent,
+                 "sent_at": (sent and sqlite_time(sent)) if backend == "sqlite" else sent,
                  "nxt": (nxt and sqlite_time(nxt)) if backend == "sqlite" else nxt},
             )
 

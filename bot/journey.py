@@ -162,7 +162,8 @@ class Journey:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
             wave_labels = [waves.label(w) for w in course.waves]
-            _, minutes = quiz_size(course.quiz_set.definition, course.waves[0])
+            quiz = await _quiz(session, course.quiz_set_id, course.quiz_set.slug, course.quiz_set.checksum)
+            _, minutes = quiz_size(quiz, course.waves[0])
             text = render_text(
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
                 retention_days=self.settings.retention_days, waves=wave_labels, minutes=minutes,

@@ -12,21 +12,24 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, exists, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from scheduler import messages
 from scheduler.messenger import DeliveryError, Messenger, OutgoingMessage, Unreachable
+from scheduler.enrolment import close_pre
 from scheduler.plan import next_in_window
 from surveys.clock import Clock
+from surveys.domain import states, waves
+from surveys.domain.states import CheckInState
+from surveys.enrolments import cancel_open_check_ins, close_open_check_ins
 from surveys.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.quizset import QuizSet
 from surveys.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OPEN_STATES = ("scheduled", "sent", "in_progress")
-REMINDABLE_STATES = ("sent", "in_progress")
 MAX_BACKOFF = timedelta(hours=1)
 
 Kind = Literal["invitation", "reminder"]
@@ -81,12 +84,12 @@ def _due(ci: Any, now: datetime, max_reminders: int) -> ColumnElement[bool]:
         or_(ci.claimed_by.is_(None), ci.claim_expires_at < now),
         or_(
             and_(
-                ci.state == "scheduled",
+                ci.state == CheckInState.SCHEDULED,
                 ci.due_at <= now,
                 or_(ci.next_action_at.is_(None), ci.next_action_at <= now),
             ),
             and_(
-                ci.state.in_(REMINDABLE_STATES),
+                ci.state.in_(states.REMINDABLE),
                 ci.next_action_at <= now,
                 or_(ci.reminders_sent < max_reminders, ci.snoozed_until.is_not(None)),
             ),
@@ -139,49 +142,27 @@ async def claim_due(
         .returning(CheckIn.id, CheckIn.state)
         .execution_options(synchronize_session=False)
     )
-    claims = [Claim(cid, "invitation" if state == "scheduled" else "reminder") for cid, state in result]
+    claims = [Claim(cid, "invitation" if state == CheckInState.SCHEDULED else "reminder") for cid, state in result]
     await session.commit()
     return claims
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
     """Close every open check-in whose window has passed (state `expired`); returns how many."""
-    # The states as literals, not bound parameters: only then do SQLite and PostgreSQL see that the
-    # WHERE implies the partial index ix_check_in_open_closes, which keeps expiry from scanning.
-    open_states = [literal(state, literal_execute=True) for state in OPEN_STATES]
-    result = await session.execute(
-        update(CheckIn)
-        .where(
-            CheckIn.state.in_(open_states),
-            CheckIn.closes_at <= now,
-            or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now),
-        )
-        .values(state="expired", next_action_at=None, snoozed_until=None, claimed_by=None,
-                claim_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    unclaimed = or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now)
+    count = await close_open_check_ins(session, and_(CheckIn.closes_at <= now, unclaimed), CheckInState.EXPIRED)
     await session.commit()
-    return result.rowcount or 0
+    return count
 
 
 async def cancel_unreachable(session: AsyncSession, now: datetime) -> int:
     """Cancel open check-ins of people who withdrew or blocked the bot; returns how many."""
     withdrawn = select(Enrolment.id).where(Enrolment.withdrawn_at.is_not(None))
     blocked = select(Contact.enrolment_id).where(Contact.unreachable_at.is_not(None))
+    unclaimed = or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now)
     total = 0
     for reason, who in (("withdrawn", withdrawn), ("unreachable", blocked)):
-        result = await session.execute(
-            update(CheckIn)
-            .where(
-                CheckIn.state.in_(OPEN_STATES),
-                CheckIn.enrolment_id.in_(who),
-                or_(CheckIn.claimed_by.is_(None), CheckIn.claim_expires_at < now),
-            )
-            .values(state="cancelled", last_error=reason, next_action_at=None, claimed_by=None,
-                    claim_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        total += result.rowcount or 0
+        total += await cancel_open_check_ins(session, and_(CheckIn.enrolment_id.in_(who), unclaimed), reason)
     await session.commit()
     return total
 
@@ -200,7 +181,7 @@ async def snooze(
             select(CheckIn.closes_at, Course.zone)
             .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
             .join(Course, Course.id == Enrolment.course_id)
-            .where(CheckIn.id == check_in_id, CheckIn.state.in_(OPEN_STATES))
+            .where(CheckIn.id == check_in_id, CheckIn.state.in_(states.OPEN))
         )
     ).first()
     if row is None:
@@ -211,7 +192,7 @@ async def snooze(
         return None
     result = await session.execute(
         update(CheckIn)
-        .where(CheckIn.id == check_in_id, CheckIn.state.in_(REMINDABLE_STATES))
+        .where(CheckIn.id == check_in_id, CheckIn.state.in_(states.REMINDABLE))
         .values(next_action_at=when, snoozed_until=when)
         .execution_options(synchronize_session=False)
     )
@@ -234,6 +215,7 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 @dataclass(frozen=True)
 class _Job:
     claim: Claim
+    wave: str
     chat_id: int
     enrolment_id: int
     zone: ZoneInfo
@@ -274,7 +256,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.batch = batch
         self.lease = lease
-        self._definitions: dict[int, dict[str, Any]] = {}
+        self._quizzes: dict[int, QuizSet | None] = {}  # per stored version (immutable); None: unreadable
         self.stopping = False
 
     def stop(self) -> None:
@@ -315,7 +297,15 @@ class Dispatcher:
                 session, self.clock(), self.worker_id, self.batch, self.lease,
                 max_reminders=len(self.settings.reminder_days),
             )
-            return await self._load(session, claims) if claims else []
+            if not claims:
+                return []
+            jobs = await self._load(session, claims)
+            # Post opens now (by date, or released by the officer), so pre closes, as when a course ends.
+            opening = [j.enrolment_id for j in jobs if j.wave == waves.POST and j.claim.kind == "invitation"]
+            if opening:
+                await close_pre(session, CheckIn.enrolment_id.in_(opening))
+                await session.commit()
+            return jobs
 
     async def _load(self, session: AsyncSession, claims: list[Claim]) -> list[_Job]:
         """Everything the messages need, in one query per batch (plus each quiz set once)."""
@@ -334,32 +324,46 @@ class Dispatcher:
                 .where(CheckIn.id.in_(kinds))
             )
         ).all()
-        missing = {r.quiz_set_id for r in rows} - self._definitions.keys()
-        if missing:
-            found = await session.execute(
-                select(QuizSetVersion.id, QuizSetVersion.definition).where(QuizSetVersion.id.in_(missing))
-            )
-            self._definitions.update({qid: definition for qid, definition in found})
+        await self._read_quizzes(session, {r.quiz_set_id for r in rows})
         jobs = []
         for r in rows:
             zone = r.zone or self.settings.timezone
-            questions, minutes = messages.quiz_size(self._definitions.get(r.quiz_set_id, {}), r.wave)
-            info = messages.CheckInInfo(
-                r.id, r.wave, r.title, zone, r.closes_at, r.state == "in_progress", questions, minutes
-            )
             kind = kinds[r.id]
             text: OutgoingMessage | None
             try:
+                quiz = self._quizzes.get(r.quiz_set_id)
+                if quiz is None:
+                    raise LookupError(f"quiz set {r.quiz_set_id} could not be read")
+                questions, minutes = messages.quiz_size(quiz, r.wave)
+                info = messages.CheckInInfo(
+                    r.id, r.wave, r.title, zone, r.closes_at, r.state == CheckInState.IN_PROGRESS, questions, minutes
+                )
                 text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
             except Exception:
                 # One bad row (a broken template, an odd wave) must not stall everyone behind it.
                 log.exception("check-in %s: could not build its message", r.id)
                 text = None
             jobs.append(_Job(
-                Claim(r.id, kind), r.chat_id, r.enrolment_id, ZoneInfo(zone), r.sent_at,
+                Claim(r.id, kind), r.wave, r.chat_id, r.enrolment_id, ZoneInfo(zone), r.sent_at,
                 r.reminders_sent, r.snoozed_until is not None, r.attempts, text,
             ))
         return jobs
+
+    async def _read_quizzes(self, session: AsyncSession, ids: set[int]) -> None:
+        """Parse each quiz-set version not seen yet, once per dispatcher (stored versions never change)."""
+        missing = ids - self._quizzes.keys()
+        if not missing:
+            return
+        found = await session.execute(
+            select(QuizSetVersion.id, QuizSetVersion.definition).where(QuizSetVersion.id.in_(missing))
+        )
+        for quiz_set_id, definition in found:
+            try:
+                self._quizzes[quiz_set_id] = QuizSet.from_definition(definition)
+            except Exception:
+                # Its check-ins fail for good (below) rather than stall everyone else's.
+                log.exception("quiz set %s: stored definition is not a valid quiz set", quiz_set_id)
+                self._quizzes[quiz_set_id] = None
 
     async def _send(self, jobs: asyncio.Queue[_Job | None], outcomes: asyncio.Queue[_Outcome | None]) -> None:
         """A sender: one message at a time, so `concurrency` senders bound what is in flight."""
@@ -406,7 +410,7 @@ class Dispatcher:
         reminders = [o for o in delivered if o.job.claim.kind == "reminder"]
         if invitations:
             # Someone may have started (or been cancelled) while the message was in flight.
-            state = case((table.c.state == "scheduled", "sent"), else_=table.c.state)
+            state = case((table.c.state == CheckInState.SCHEDULED, CheckInState.SENT), else_=table.c.state)
             await session.execute(
                 table.update().where(mine).values(state=state, sent_at=now, reminders_sent=0, **common),
                 [self._delivered_params(o, now) for o in invitations],
@@ -438,20 +442,14 @@ class Dispatcher:
                 .where(Contact.enrolment_id == job.enrolment_id, Contact.unreachable_at.is_(None))
                 .values(unreachable_at=now)
             )
-            await session.execute(
-                update(CheckIn)
-                .where(CheckIn.enrolment_id == job.enrolment_id, CheckIn.state.in_(OPEN_STATES))
-                .values(state="cancelled", next_action_at=None, snoozed_until=None,
-                        last_error=f"unreachable: {error.reason}"[:200], **released)
-            )
+            await cancel_open_check_ins(session, CheckIn.enrolment_id == job.enrolment_id,
+                                        f"unreachable: {error.reason}")
+            # Finished meanwhile (answered while the reminder was in flight)? Still let go of it.
+            await session.execute(update(CheckIn).where(mine).values(**released))
             report.unreachable += 1
         elif error.permanent:
-            await session.execute(
-                update(CheckIn).where(mine).values(
-                    state="cancelled", next_action_at=None, last_error=f"failed: {error.reason}"[:200],
-                    **released,
-                )
-            )
+            await cancel_open_check_ins(session, mine, f"failed: {error.reason}")
+            await session.execute(update(CheckIn).where(mine).values(**released))
             report.failed += 1
         else:
             attempts = job.attempts + 1

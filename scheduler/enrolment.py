@@ -1,15 +1,18 @@
-"""Turning an enrolment into check-in rows, and releasing the post-course wave when a course ends."""
+"""Turning an enrolment into check-in rows, releasing the post-course wave when a course ends, closing pre then."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.plan import plan_check_ins
+from surveys.domain import waves
+from surveys.domain.states import CheckInState
+from surveys.enrolments import close_open_check_ins
 from surveys.models import CheckIn, Course, Enrolment
 from surveys.settings import Settings
 
@@ -49,8 +52,9 @@ async def release_post_wave(
 ) -> int:
     """The officer ended the course: every enrolled person's post-course check-in is due now.
 
-    Marks the course ended (if not yet) so later enrolments get `post` at once; returns how many
-    check-ins were brought forward. Withdrawn people and check-ins already sent are untouched.
+    Marks the course ended (if not yet) so later enrolments get `post` at once, and closes `pre`
+    (see close_pre); returns how many post check-ins were brought forward. Withdrawn people and
+    check-ins already sent are untouched.
     """
     if course.ended_at is None:
         course.ended_at = now
@@ -60,13 +64,26 @@ async def release_post_wave(
     result = await session.execute(
         update(CheckIn)
         .where(
-            CheckIn.wave == "post",
-            CheckIn.state == "scheduled",
+            CheckIn.wave == waves.POST,
+            CheckIn.state == CheckInState.SCHEDULED,
             CheckIn.due_at > now,
             CheckIn.enrolment_id.in_(enrolled),
         )
         .values(due_at=now, closes_at=now + timedelta(days=settings.checkin_window_days))
         .execution_options(synchronize_session=False)
     )
+    await close_pre(session, CheckIn.enrolment_id.in_(enrolled))
     await session.flush()
     return result.rowcount or 0
+
+
+async def close_pre(session: AsyncSession, whose: ColumnElement[bool]) -> int:
+    """Pre closes when post opens: the open `pre` check-ins matching `whose` end, and their reminders with them.
+
+    Called when the officer ends the course and when the dispatcher sends a `post` invitation, so
+    no answer given after the training is stored as "before". One already sent or begun becomes
+    `expired` (it was open and closed unfinished, as at the end of any window); one never sent
+    becomes `missed` (the person was never asked). Returns how many; the caller commits.
+    """
+    state = case((CheckIn.state == CheckInState.SCHEDULED, str(CheckInState.MISSED)), else_=str(CheckInState.EXPIRED))
+    return await close_open_check_ins(session, (CheckIn.wave == waves.PRE) & whose, state)

@@ -1,4 +1,4 @@
-"""The scheduler's messages: invitation, reminder and 'it has closed', built from templates."""
+"""The scheduler's messages: invitation and reminder, built from templates."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.messenger import Action, OutgoingMessage
 from surveys.domain import waves
+from surveys.quizset import QuizSet
 from surveys.texts import label, render_text
 
 
@@ -26,13 +27,9 @@ class CheckInInfo:
     minutes: int
 
 
-def quiz_size(definition: dict[str, Any], wave: str) -> tuple[int, int]:
-    """(questions asked at `wave`, estimated minutes) from a quiz-set definition read as a plain dict."""
-    items = definition.get("items") or []
-    questions = sum(1 for item in items if wave in (item.get("waves") or ()))
-    # The set's own estimate is what officers promised; without one, about 20 s a question.
-    minutes = definition.get("estimate_minutes") or max(1, round(questions / 3))
-    return questions, int(minutes)
+def quiz_size(quiz: QuizSet, wave: str) -> tuple[int, int]:
+    """(questions asked at `wave`, the set's own estimate in minutes: what officers promised)."""
+    return len(quiz.items_for(wave)), quiz.estimate_minutes
 
 
 def local_day(moment: datetime | date, zone: str) -> str:
@@ -50,7 +47,7 @@ def _context(info: CheckInInfo) -> dict[str, Any]:
         "questions": info.questions,
         "minutes": info.minutes,
         "closes_on": local_day(info.closes_at, info.zone),
-        "in_progress": info.in_progress,
+        "in_progress": info.in_progress,  # not a check-in state: the template's flag
     }
 
 
@@ -75,9 +72,3 @@ def reminder(info: CheckInInfo) -> OutgoingMessage:
             Action(label("checkin.snooze"), "snooze", info.check_in_id),
         ),
     )
-
-
-def closed(course_title: str, next_due: datetime | None, zone: str) -> str:
-    """Told to someone who comes to a check-in after it closed: when the next one comes, if any."""
-    next_on = local_day(next_due, zone) if next_due else None
-    return render_text("closed.txt", course_title=course_title, next_on=next_on)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain import states
+from surveys.domain.states import CheckInState
 from surveys.models import Answer, CheckIn, Contact, Enrolment, Invite
 from surveys.tokens import new_pseudonym
-
-OPEN_STATES = ("scheduled", "sent", "in_progress")
 
 
 class AlreadyEnrolled(Exception):
@@ -77,16 +78,43 @@ async def withdraw(session: AsyncSession, chat_id: int, now: datetime) -> int:
     ids = [e.id for e in enrolments]
     if not ids:
         return 0
-    await session.execute(
-        update(CheckIn)
-        .where(CheckIn.enrolment_id.in_(ids), CheckIn.state.in_(OPEN_STATES))
-        .values(state="cancelled", last_error="withdrawn", claimed_by=None, next_action_at=None)
-    )
+    await cancel_open_check_ins(session, CheckIn.enrolment_id.in_(ids), "withdrawn")
     await session.execute(
         update(Enrolment).where(Enrolment.id.in_(ids)).values(withdrawn_at=now)
     )
     await session.execute(delete(Contact).where(Contact.enrolment_id.in_(ids)))
     return len(ids)
+
+
+def is_open(state: Any = CheckIn.state) -> ColumnElement[bool]:
+    """SQL: the check-in is open (scheduled, sent or in progress)."""
+    # Literals, not bound parameters: only then do SQLite and PostgreSQL see that a WHERE holding
+    # this implies the partial index ix_check_in_open_closes (expiry would scan without it).
+    return state.in_([literal(str(s), literal_execute=True) for s in states.OPEN])
+
+
+async def close_open_check_ins(
+    session: AsyncSession, which: ColumnElement[bool], state: Any, reason: str | None = None
+) -> int:
+    """Close the open check-ins matching `which` as `state`, leaving no next action, snooze or claim behind.
+
+    `reason` (if given) is kept in last_error. A worker still sending for one of them finds its
+    claim gone and records nothing. Returns how many were closed; the caller commits.
+    Check-ins loaded in `session` are updated too (SQLAlchemy's default synchronisation).
+    """
+    values: dict[str, Any] = {"state": state, "next_action_at": None, "snoozed_until": None,
+                              "claimed_by": None, "claim_expires_at": None}
+    if reason is not None:
+        values["last_error"] = reason[:200]
+    result = await session.execute(
+        update(CheckIn).where(is_open(), which).values(**values)
+    )
+    return result.rowcount or 0
+
+
+async def cancel_open_check_ins(session: AsyncSession, which: ColumnElement[bool], reason: str) -> int:
+    """Cancel the open check-ins matching `which` (withdrawn, blocked, undeliverable), saying why."""
+    return await close_open_check_ins(session, which, CheckInState.CANCELLED, reason)
 
 
 async def erase(session: AsyncSession, chat_id: int) -> int:

@@ -9,15 +9,20 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain.states import CheckInState
 from surveys.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.quizset import QuizSet
 
 WAVES = ["pre", "post", "3m", "6m", "12m"]
-DEFINITION: dict[str, Any] = {
+DEFINITION: dict[str, Any] = QuizSet.model_validate({
     "slug": "sched-test",
+    "title": "Scheduler test",
+    "description": "Twelve yes/no questions at every wave.",
     "estimate_minutes": 4,
     "waves": WAVES,
-    "items": [{"id": f"q{i}", "kind": "yes_no", "text": f"Q{i}", "waves": WAVES} for i in range(12)],
-}
+    "items": [{"id": f"q{i}", "kind": "yes_no", "text": f"Q{i}", "tags": ["test"], "waves": WAVES}
+              for i in range(12)],
+}).to_definition()
 
 
 async def a_quiz_set(session: AsyncSession, now: datetime) -> QuizSetVersion:
@@ -81,7 +86,7 @@ async def a_check_in(
     """A check-in row, scheduled by default."""
     check_in = CheckIn(
         enrolment_id=enrolment.id, wave=wave, due_at=due_at,
-        closes_at=due_at + timedelta(days=days_open), **{"state": "scheduled", **values},
+        closes_at=due_at + timedelta(days=days_open), **{"state": CheckInState.SCHEDULED, **values},
     )
     session.add(check_in)
     await session.flush()
@@ -109,7 +114,7 @@ async def many_due_check_ins(
     await session.execute(
         insert(CheckIn),
         [
-            {"enrolment_id": eid, "wave": "3m", "state": "scheduled", "due_at": due_at,
+            {"enrolment_id": eid, "wave": "3m", "state": CheckInState.SCHEDULED, "due_at": due_at,
              "closes_at": due_at + timedelta(days=21), "reminders_sent": 0, "attempts": 0}
             for eid in ids
         ],
