@@ -305,6 +305,9 @@ class Dispatcher:
             if opening:
                 await close_pre(session, CheckIn.enrolment_id.in_(opening))
                 await session.commit()
+                # A pre claimed in this same batch is closed now: it must not go out either.
+                closed = set(opening)
+                jobs = [j for j in jobs if not (j.wave == waves.PRE and j.enrolment_id in closed)]
             return jobs
 
     async def _load(self, session: AsyncSession, claims: list[Claim]) -> list[_Job]:
