@@ -12,10 +12,11 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.callbacks import encode
-from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable
+from bot.logging import redact
+from scheduler.messenger import DeliveryError, MessengerUnavailable, OutgoingMessage, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ class TelegramMessenger:
     429 pauses every send for `retry_after` (Telegram's flood control is per bot) and retries;
     a wait longer than `max_wait` is handed back as a transient DeliveryError so the dispatcher
     reschedules instead of blocking. Network errors and timeouts are retried with exponential
-    backoff `retries` times. 403 → Unreachable; 400 → permanent DeliveryError.
+    backoff `retries` times. 403 → Unreachable; 400 → permanent DeliveryError. The bot is initialised
+    (getMe) only before the first send, so a pass with nothing due never calls Telegram; a token it
+    rejects or a server it cannot reach then is MessengerUnavailable.
     """
 
     def __init__(
@@ -80,6 +83,9 @@ class TelegramMessenger:
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._paused_until = 0.0
         self.flood_waits = 0
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+        self._unavailable: MessengerUnavailable | None = None
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         limiter = self._chats.pop(chat_id, None) or AsyncLimiter(1, 1.0 / self.per_chat_rate)
@@ -90,6 +96,17 @@ class TelegramMessenger:
                 del self._chats[oldest]
         return limiter
 
+    async def _make_ready(self) -> None:
+        """Initialise the bot once (getMe), or raise MessengerUnavailable saying what to check."""
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if self._unavailable is None and not self._ready:
+                self._unavailable = await _initialise(self.bot)
+                self._ready = self._unavailable is None
+        if self._unavailable is not None:
+            raise self._unavailable
+
     async def _flood_pause(self) -> None:
         wait = self._paused_until - time.monotonic()
         if wait > 0:
@@ -97,6 +114,7 @@ class TelegramMessenger:
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> int:
         """Send one message; returns Telegram's message id or raises DeliveryError / Unreachable."""
+        await self._make_ready()
         params = _request(chat_id, message)
         failure = "no attempt made"
         for attempt in range(self.retries + 1):
@@ -132,3 +150,20 @@ class TelegramMessenger:
             if attempt < self.retries:
                 await self._sleep(self.backoff * 2**attempt)
         raise DeliveryError(failure, permanent=False)
+
+
+async def _initialise(bot: Bot) -> MessengerUnavailable | None:
+    """getMe through PTB's initialize; what went wrong as one line for the operator, or None."""
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        # PTB's own message quotes the token in full: never shown.
+        return MessengerUnavailable("Telegram rejected the bot token: check FOLLOWUP_BOT_TOKEN.")
+    except NetworkError as exc:  # TimedOut included
+        return MessengerUnavailable(
+            f"Could not reach the Telegram Bot API ({redact(exc.message)}): "
+            "check FOLLOWUP_TELEGRAM_API_URL and the network."
+        )
+    except TelegramError as exc:
+        return MessengerUnavailable(f"Telegram refused the bot ({type(exc).__name__}): check FOLLOWUP_BOT_TOKEN.")
+    return None

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from scheduler import messages
-from scheduler.messenger import DeliveryError, Messenger, OutgoingMessage, Unreachable
+from scheduler.messenger import DeliveryError, Messenger, MessengerUnavailable, OutgoingMessage, Unreachable
 from scheduler.enrolment import close_pre
 from scheduler.plan import next_in_window
 from surveys.clock import Clock
@@ -231,6 +231,7 @@ class _Outcome:
     job: _Job
     message_id: int | None = None
     error: DeliveryError | None = None
+    not_sent: bool = False  # the messenger was unavailable: let go of the claim, change nothing else
 
 
 class Dispatcher:
@@ -258,13 +259,17 @@ class Dispatcher:
         self.lease = lease
         self._quizzes: dict[int, QuizSet | None] = {}  # per stored version (immutable); None: unreadable
         self.stopping = False
+        self._unavailable: MessengerUnavailable | None = None
 
     def stop(self) -> None:
         """Finish what is claimed, claim nothing more (SIGTERM): nothing is left half-recorded."""
         self.stopping = True
 
     async def run_once(self) -> DispatchReport:
-        """One pass: expire, cancel the unreachable, then send everything due until nothing is."""
+        """One pass: expire, cancel the unreachable, then send everything due until nothing is.
+
+        Raises MessengerUnavailable (after letting go of every claim) when nothing can be sent at all.
+        """
         report = DispatchReport()
         async with self.sessions() as session:
             report.expired = await expire_due(session, self.clock())
@@ -281,13 +286,16 @@ class Dispatcher:
             while batch:
                 for job in batch:
                     await jobs.put(job)
-                batch = [] if self.stopping else await self._claim_batch()
+                batch = [] if self.stopping or self._unavailable else await self._claim_batch()
             # A failure above cancels the whole group; here every sender drains, then the recorder.
             for _ in senders:
                 await jobs.put(None)
             await asyncio.gather(*senders)
             await outcomes.put(None)
             await recorder
+        unavailable, self._unavailable = self._unavailable, None
+        if unavailable is not None:
+            raise unavailable
         return report
 
     async def _claim_batch(self) -> list[_Job]:
@@ -371,6 +379,9 @@ class Dispatcher:
     async def _send(self, jobs: asyncio.Queue[_Job | None], outcomes: asyncio.Queue[_Outcome | None]) -> None:
         """A sender: one message at a time, so `concurrency` senders bound what is in flight."""
         while (job := await jobs.get()) is not None:
+            if self._unavailable is not None:
+                await outcomes.put(_Outcome(job, not_sent=True))
+                continue
             if job.message is None:
                 await outcomes.put(_Outcome(job, error=DeliveryError("could not build the message", permanent=True)))
                 continue
@@ -378,6 +389,9 @@ class Dispatcher:
                 message_id = await self.messenger.send(job.chat_id, job.message)
             except DeliveryError as exc:
                 await outcomes.put(_Outcome(job, error=exc))
+            except MessengerUnavailable as exc:
+                self._unavailable = self._unavailable or exc
+                await outcomes.put(_Outcome(job, not_sent=True))
             except Exception as exc:  # noqa: BLE001 - an unknown failure must not lose the check-in
                 log.warning("send of check-in %s failed unexpectedly", job.claim.check_in_id, exc_info=True)
                 await outcomes.put(_Outcome(job, error=DeliveryError(repr(exc)[:200], permanent=False)))
@@ -395,7 +409,9 @@ class Dispatcher:
             todo = [o for o in batch if o is not None]
             if todo:
                 async with self.sessions() as session:
-                    await self._record_delivered([o for o in todo if o.error is None], session, report)
+                    await self._record_delivered([o for o in todo if o.error is None and not o.not_sent],
+                                                 session, report)
+                    await self._release([o for o in todo if o.not_sent], session)
                     for outcome in todo:
                         if outcome.error is not None:
                             await self._record_failed(session, outcome, report)
@@ -425,6 +441,16 @@ class Dispatcher:
                 [self._delivered_params(o, now) for o in reminders],
             )
             report.reminded += len(reminders)
+
+    async def _release(self, unsent: list[_Outcome], session: AsyncSession) -> None:
+        """Let go of claims not sent: due again on the next pass, as if never claimed."""
+        if unsent:
+            await session.execute(
+                update(CheckIn)
+                .where(CheckIn.id.in_([o.job.claim.check_in_id for o in unsent]), CheckIn.claimed_by == self.worker_id)
+                .values(claimed_by=None, claim_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
 
     def _delivered_params(self, outcome: _Outcome, now: datetime) -> dict[str, Any]:
         after = self._after_success(outcome.job, now)

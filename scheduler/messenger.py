@@ -40,9 +40,16 @@ class Unreachable(DeliveryError):
         super().__init__(reason, permanent=True)
 
 
+class MessengerUnavailable(Exception):
+    """Nothing can be delivered at all (token rejected, service unreachable): the pass stops, no check-in is blamed.
+
+    Its text is one line for the operator, naming what to check; it never holds the token.
+    """
+
+
 class Messenger(Protocol):
     """Delivers one message to one chat and returns the message id it got."""
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> int:
-        """Send; raise DeliveryError (or Unreachable) when it cannot be delivered."""
+        """Send; raise DeliveryError (or Unreachable) for this message, MessengerUnavailable for every message."""
         ...

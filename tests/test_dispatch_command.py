@@ -1,4 +1,4 @@
-"""`followup dispatch` as a process: killed with SIGKILL mid-run and restarted, nothing is lost."""
+"""`followup dispatch` as a process: killed mid-run nothing is lost; idle it calls nobody; failing it says one line."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.emulator import Emulator
+from surveys.domain.states import CheckInState
 from surveys.models import CheckIn
 from tests.schedule_builders import a_course, many_due_check_ins
 
@@ -61,7 +62,80 @@ async def test_a_dispatcher_killed_mid_run_and_restarted_loses_nothing(database_
 
     assert killed == -signal.SIGKILL
     assert 60 <= delivered_before < PEOPLE  # it really died mid-run
-    assert states == {"sent": PEOPLE}
+    assert states == {CheckInState.SENT: PEOPLE}
     assert min(per_person) == 1  # nobody lost
     # Duplicates are at most the messages in flight (and not yet recorded) at the crash.
     assert sum(per_person) - PEOPLE <= 64 + 200
+
+
+FOLLOWUP = Path(sys.executable).parent / "followup"
+REJECTED = "7999999999:AAHwrong_secret-Token-value_0123456789"
+
+
+async def followup_dispatch(
+    database_url: str, token: str, api_url: str, at: str = "2026-01-15T10:00:00Z"
+) -> tuple[int, str]:
+    """Run `followup dispatch --once --at AT` as an operator would; (exit code, everything it printed)."""
+    env = {**os.environ, "FOLLOWUP_DATABASE_URL": database_url, "FOLLOWUP_BOT_TOKEN": token,
+           "FOLLOWUP_TELEGRAM_API_URL": api_url}
+    child = await asyncio.create_subprocess_exec(
+        FOLLOWUP, "dispatch", "--once", "--at", at,
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode is not None
+    return child.returncode, out.decode()
+
+
+def assert_one_clean_line(output: str, token: str) -> str:
+    """One line, no traceback, and no part of the token's secret."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert "Traceback" not in output
+    secret = token.split(":", 1)[1]
+    assert token.split(":", 1)[0] not in output
+    assert not any(secret[i:i + 6] in output for i in range(len(secret) - 5)), output
+    return lines[0]
+
+
+async def a_due_check_in(sessions, now) -> None:
+    async with sessions() as session:
+        await many_due_check_ins(session, await a_course(session, now), 1, now - timedelta(hours=1), FIRST_CHAT)
+        await session.commit()
+
+
+async def claims(sessions) -> list[tuple]:
+    async with sessions() as session:
+        return list((await session.execute(select(CheckIn.state, CheckIn.claimed_by))).all())
+
+
+async def test_with_nothing_due_dispatch_calls_telegram_not_at_all_and_says_so(database_url, sessions, now):
+    async with Emulator() as emulator:
+        code, output = await followup_dispatch(database_url, emulator.token, emulator.base_url)
+        calls = dict(emulator.stats.requests_by_method)
+
+    assert code == 0
+    assert assert_one_clean_line(output, emulator.token) == "Nothing due at 2026-01-15 10:00 UTC."
+    assert calls == {}
+
+
+async def test_a_rejected_token_stops_dispatch_with_one_line_and_the_check_in_stays_due(database_url, sessions, now):
+    await a_due_check_in(sessions, now)
+    async with Emulator() as emulator:
+        code, output = await followup_dispatch(database_url, REJECTED, emulator.base_url)
+        delivered = sum(emulator.stats.messages_by_chat.values())
+
+    assert code != 0 and delivered == 0
+    assert "FOLLOWUP_BOT_TOKEN" in assert_one_clean_line(output, REJECTED)
+    assert await claims(sessions) == [(CheckInState.SCHEDULED, None)]  # a fixed token sends it at once
+
+
+async def test_an_unreachable_telegram_stops_dispatch_with_one_line_and_the_check_in_stays_due(
+    database_url, sessions, now, unused_tcp_port
+):
+    await a_due_check_in(sessions, now)
+    code, output = await followup_dispatch(database_url, REJECTED, f"http://127.0.0.1:{unused_tcp_port}/bot")
+
+    assert code != 0
+    assert "FOLLOWUP_TELEGRAM_API_URL" in assert_one_clean_line(output, REJECTED)
+    assert await claims(sessions) == [(CheckInState.SCHEDULED, None)]

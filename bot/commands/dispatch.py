@@ -16,6 +16,7 @@ from bot.logging import setup_logging
 from bot.messenger import TelegramMessenger
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
+from scheduler.messenger import MessengerUnavailable
 from surveys.clock import Clock, FrozenClock, system_clock
 from surveys.db import make_engine, make_sessionmaker
 from surveys.settings import Settings
@@ -37,39 +38,50 @@ def parse_at(value: str | None) -> datetime | None:
 
 
 async def dispatch(settings: Settings, clock: Clock, *, once: bool, worker_id: str | None = None) -> DispatchReport:
-    """Run one pass (or passes every interval until SIGTERM/SIGINT) and return the summed report."""
+    """Run one pass (or passes every interval until SIGTERM/SIGINT) and return the summed report.
+
+    Telegram is first called when something is due; a token it rejects or a server it cannot
+    reach ends the command with one line saying what to check (claims are let go first).
+    """
     if settings.bot_token is None:
         raise click.ClickException("bad setting: FOLLOWUP_BOT_TOKEN is not set")
     engine = make_engine(settings.database_url)
     # aiohttp: far less CPU per request than PTB's httpx default; a pool as wide as the sends in flight.
     request = AiohttpRequest(connection_pool_size=64)
-    total = DispatchReport()
+    # Not `async with`: that would call getMe at once, even when nothing is due.
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url, request=request)
     try:
-        async with Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url,
-                       request=request) as bot:
-            dispatcher = Dispatcher(make_sessionmaker(engine), TelegramMessenger(bot), clock, settings, worker_id)
-            stop = asyncio.Event()
-
-            def on_signal() -> None:
-                # Sends already claimed finish and are recorded; nothing new is claimed.
-                stop.set()
-                dispatcher.stop()
-
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, on_signal)
-            while True:
-                total = total + await dispatcher.run_once()
-                if once:
-                    break
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.dispatch_interval_seconds)
-                if stop.is_set():
-                    break
+        dispatcher = Dispatcher(make_sessionmaker(engine), TelegramMessenger(bot), clock, settings, worker_id)
+        return await _passes(dispatcher, settings, once=once)
+    except MessengerUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
+        await bot.shutdown()  # closes the HTTP session if a send opened it
         await engine.dispose()
-    return total
+
+
+async def _passes(dispatcher: Dispatcher, settings: Settings, *, once: bool) -> DispatchReport:
+    """One pass, or one every interval until SIGTERM/SIGINT; the reports added up."""
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        # Sends already claimed finish and are recorded; nothing new is claimed.
+        stop.set()
+        dispatcher.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, on_signal)
+    total = DispatchReport()
+    while True:
+        total = total + await dispatcher.run_once()
+        if once or stop.is_set():
+            return total
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.dispatch_interval_seconds)
+        if stop.is_set():
+            return total
 
 
 @click.command("dispatch")
@@ -86,7 +98,10 @@ def cli(once: bool, at: str | None, worker_id: str | None) -> None:
     setup_logging(settings)  # the token redactor on every record, as in `followup run`
     clock: Clock = FrozenClock(moment) if moment else system_clock
     report = asyncio.run(dispatch(settings, clock, once=once, worker_id=worker_id))
-    click.echo(str(report))
+    if report == DispatchReport():
+        click.echo(f"Nothing due at {clock():%Y-%m-%d %H:%M %Z}.")
+    else:
+        click.echo(str(report))
 
 
 if __name__ == "__main__":
