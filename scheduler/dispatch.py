@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from scheduler import messages
-from scheduler.messenger import DeliveryError, Messenger, MessengerUnavailable, OutgoingMessage, Unreachable
 from scheduler.enrolment import close_pre
+from scheduler.messenger import DeliveryError, Messenger, MessengerUnavailable, OutgoingMessage, Unreachable
 from scheduler.plan import next_in_window
 from surveys.clock import Clock
 from surveys.domain import states, waves

@@ -17,14 +17,10 @@ if TYPE_CHECKING:
 Window = tuple[time, time]
 
 
+class CourseLike(lifecycle.CourseLike, Protocol):
+    """What the plan needs from a course: its life (surveys.domain.lifecycle) and its waves."""
 
-class CourseLike(Protocol):
-    """What the plan needs from a course (the ORM Course satisfies it)."""
-
-    delivered_on: date
-    zone: str
     waves: list[str]
-    ended_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -118,12 +114,12 @@ def plan_check_ins(
     plan = []
     for wave in course.waves:
         state = CheckInState.SCHEDULED
-        if wave == "pre":
+        if wave == waves.PRE:
             due = enrolled_at.astimezone(UTC)
             state = CheckInState.MISSED if over else state
-        elif wave == "post" and over:
+        elif wave == waves.POST and over:
             due = enrolled_at.astimezone(UTC)
-        elif wave == "post":
+        elif wave == waves.POST:
             due = due_at(course.delivered_on + timedelta(days=1), wave, zone, window)
         else:
             due = due_at(course.delivered_on, wave, zone, window)
