@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler import messages
+from surveys.domain.states import CheckInState
 from surveys.models import CheckIn, Course, Enrolment
 
 CLOSED_STATES = ("expired", "missed")
@@ -41,3 +42,12 @@ async def closed_notice(session: AsyncSession, check_in_id: int, now: datetime) 
         .limit(1)
     )
     return messages.closed(title, next_due, zone)
+
+
+async def next_check_in_due(session: AsyncSession, check_in_id: int, now: datetime) -> datetime | None:
+    """When the next check-in of the same enrolment is due (the earliest still scheduled after now), or None."""
+    enrolment_id = select(CheckIn.enrolment_id).where(CheckIn.id == check_in_id).scalar_subquery()
+    return await session.scalar(
+        select(func.min(CheckIn.due_at))
+        .where(CheckIn.enrolment_id == enrolment_id, CheckIn.state == CheckInState.SCHEDULED, CheckIn.due_at > now)
+    )
