@@ -18,12 +18,12 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     q1 = await alice.wait_for("1/4")
     assert "age of consent" in q1.content
     q2 = await tap(alice, q1, "18", "2/4")
-    assert "Your answer: 18" in q1.content and "the answer is 16" in q1.content
+    assert "Your answer: 18" in q1.content and "Not quite — The age of consent is 16" in q1.content
     q3 = await tap(alice, q2, "False", "3/4")
     assert "Correct" in q2.content
     q4 = await tap(alice, q3, "Strongly disagree", "4/4")
     summary = await tap(alice, q4, "Agree", "check-in done")
-    assert "1 of 2" in summary.content and "the answer is 16" in summary.content
+    assert "1 of 2" in summary.content and "— The age of consent is 16" in summary.content
 
     answers = {a.item_id: (a.value, a.score) for a in await world.answers()}
     assert answers == {"aoc": ("c", 0.0), "choice-myth": ("false", 1.0), "vb-clothes": ("1", 1.0), "se-powerless": ("4", 2.0)}
