@@ -169,11 +169,13 @@ class Journey:
             text = render_text(
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
                 retention_days=self.settings.retention_days, waves=[waves.label(w) for w in course.waves],
-                minutes=quiz.estimate_minutes, description=quiz.description,
+                minutes=quiz.estimate_minutes,
             )
             rows = ((Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token)),
                      Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token))),)
-            return Reply((Text(text, rows),))
+            # The quiz set's own words about itself come first, in a message of their own: it may be
+            # up to Telegram's limit long, and the consent request with its buttons stays last.
+            return Reply((Text(quiz.description), Text(text, rows)))
 
     def _invite_problem(self, reason: str) -> Reply:
         return Reply((Text(render_text("invite_problem.txt", reason=reason, contact=self.settings.evaluation_contact)),))

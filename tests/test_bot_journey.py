@@ -200,7 +200,7 @@ async def test_the_quiz_sets_description_is_shown_before_the_first_check_in(worl
     alice = world.emu.user(1001, "Alice")
     await alice.command("start", token)
     consent = await alice.wait_for("Do you agree")
-    assert "A small set used by the tests." in consent.content
+    assert [m.content for m in alice.messages[-2:]] == ["A small set used by the tests.", consent.content]
 
 
 async def test_a_typed_answer_goes_to_the_check_in_whose_question_is_on_screen(world: World) -> None:
