@@ -1,4 +1,4 @@
-"""The answer path in SQLAlchemy Core, the one used by buttons and typed answers: whose check-in, start, store, complete."""
+"""The one answer path (buttons and typed answers), in SQLAlchemy Core: whose check-in, start, store, complete."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
 
 
 def _last_shown():  # noqa: ANN202 - a scalar subquery
-    """When this check-in's question was last put on screen: its latest answer (the next item followed), else its start."""
+    """When this check-in's question was last on screen: its latest answer (the next item follows), else its start."""
     latest_answer = select(func.max(Answer.answered_at)).where(Answer.check_in_id == CheckIn.id).scalar_subquery()
     # The first answer starts a check-in that was not started, so started_at is never after it.
     return func.coalesce(latest_answer, CheckIn.started_at)
