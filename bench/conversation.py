@@ -39,6 +39,7 @@ from surveys.engine import Conversation, Prompt, choices_of
 from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
 from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
 from surveys.domain import waves
+from surveys.domain.states import CheckInState
 from surveys.render import RenderContext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ async def prepare(url: str, quiz: QuizSet, now: datetime) -> list[int]:
             await session.execute(insert(Contact), [
                 {"enrolment_id": e, "chat_id": FIRST_CHAT + i, "created_at": now} for i, e in enumerate(enrolments)])
             ids = (await session.scalars(insert(CheckIn).returning(CheckIn.id), [
-                {"enrolment_id": e, "wave": WAVE, "state": "in_progress", "due_at": now - timedelta(hours=1),
+                {"enrolment_id": e, "wave": WAVE, "state": CheckInState.IN_PROGRESS, "due_at": now - timedelta(hours=1),
                  "closes_at": now + timedelta(days=21), "sent_at": now - timedelta(hours=1),
                  "started_at": now - timedelta(minutes=5), "reminders_sent": 0, "attempts": 0}
                 for e in enrolments])).all()
@@ -117,7 +118,7 @@ async def reset(url: str, quiz: QuizSet, check_ins: list[int], now: datetime) ->
         async with make_sessionmaker(engine)() as session, session.begin():
             quiz_set_id = await session.scalar(select(QuizSetVersion.id).where(QuizSetVersion.slug == quiz.slug))
             await session.execute(delete(Answer))
-            await session.execute(update(CheckIn).values(state="in_progress", completed_at=None))
+            await session.execute(update(CheckIn).values(state=CheckInState.IN_PROGRESS, completed_at=None))
             rows = [{"check_in_id": cid, "item_id": item.id, "quiz_set_id": quiz_set_id,
                      "value": choices_of(item)[0].value, "score": None, "answered_at": now}
                     for n, cid in enumerate(check_ins) for item in items[:start_item(n)]]

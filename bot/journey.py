@@ -12,15 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, profile
+from bot.callbacks import Kind
 from scheduler.dispatch import reminder_times, snooze
 from scheduler.enrolment import schedule_check_ins
-from scheduler.messages import local_day, quiz_size
-from surveys.answering import Pressed, pressed_check_in, record_press
+from scheduler.next_checkin import next_check_in_due
+from scheduler.messages import local_day
+from surveys import answering
+from surveys.answering import Pressed, pressed_check_in
 from surveys.checkins import (
     OpenCheckIn,
     mark_started,
     open_check_in,
-    owned_check_in,
     pending_check_ins,
     record_answer,
     stored_answers,
@@ -39,6 +41,7 @@ from surveys.enrolments import (
 )
 from surveys.invites import InviteProblem, resolve_invite
 from surveys.domain import states
+from surveys.domain.states import CheckInState
 from surveys.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.quizset import QuizSet
 from surveys.domain import waves
@@ -151,7 +154,7 @@ class Journey:
             enrolled = bool(await active_enrolments(session, chat_id))
             if not token:
                 return Reply((Text(render_text("join.txt", enrolled=enrolled)),))
-            if callbacks.parse(f"y:{token}") is None:
+            if callbacks.parse(f"{Kind.CONSENT}:{token}") is None:
                 return self._invite_problem("unknown")
             try:
                 invite = await resolve_invite(session, token, now)
@@ -161,16 +164,18 @@ class Journey:
                 if existing.course_id == invite.course_id:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
-            wave_labels = [waves.label(w) for w in course.waves]
-            quiz = await _quiz(session, course.quiz_set_id, course.quiz_set.slug, course.quiz_set.checksum)
-            _, minutes = quiz_size(quiz, course.waves[0])
+            version = course.quiz_set
+            quiz = await _quiz(session, version.id, version.slug, version.checksum)
             text = render_text(
                 "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
-                retention_days=self.settings.retention_days, waves=wave_labels, minutes=minutes,
+                retention_days=self.settings.retention_days, waves=[waves.label(w) for w in course.waves],
+                minutes=quiz.estimate_minutes,
             )
-            rows = ((Button(label("consent.agree"), callbacks.encode("y", token)),
-                     Button(label("consent.decline"), callbacks.encode("n", token))),)
-            return Reply((Text(text, rows),))
+            rows = ((Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token)),
+                     Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token))),)
+            # The quiz set's own words about itself come first, in a message of their own: it may be
+            # up to Telegram's limit long, and the consent request with its buttons stays last.
+            return Reply((Text(quiz.description), Text(text, rows)))
 
     def _invite_problem(self, reason: str) -> Reply:
         return Reply((Text(render_text("invite_problem.txt", reason=reason, contact=self.settings.evaluation_contact)),))
@@ -263,7 +268,7 @@ class Journey:
         """Each wave still to come: its label and whether it is now, at the course's end, or on a day."""
         lines = []
         for check_in in planned:
-            if check_in.state == "missed":
+            if check_in.state == CheckInState.MISSED:
                 continue
             if check_in.due_at <= now:
                 when = "now"
@@ -333,32 +338,54 @@ class Journey:
         async with self.sessions() as session, session.begin():
             if gate := await self._profile_gate(session, chat_id):
                 return gate
-            found = await owned_check_in(session, check_in_id, chat_id)
-            problem = _closed_reason(found, now)
-            if problem or found is None:
-                return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
-            step = await self._load(session, found)
-            await self._start(session, step, now)
-            return Reply((self._ask(step),), notice=render_text("notice.txt", kind="starting"))
+            conn = await session.connection()
+            found = await pressed_check_in(conn, check_in_id, chat_id)
+            if refused := await self._refusal(session, found, now):
+                return refused
+            assert found is not None
+            conversation = await self._pressed_conversation(session, found)
+            await answering.start(conn, found.id, now, remind_at=self._first_reminder(now, found.zone))
+            return Reply((self._next(conversation, found.id),), notice=render_text("notice.txt", kind="starting"))
 
     async def snooze(self, chat_id: int, check_in_id: int) -> Reply:
         """"Remind me tomorrow": the scheduler owes one more reminder, in the send window."""
         now = self.clock()
         async with self.sessions() as session:
-            found = await owned_check_in(session, check_in_id, chat_id)
-            problem = _closed_reason(found, now)
-            if problem or found is None:
+            found = await pressed_check_in(await session.connection(), check_in_id, chat_id)
+            if refused := await self._refusal(session, found, now):
                 await session.rollback()
-                return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
-            zone = found.course.zone
+                return refused
+            assert found is not None
             when = await snooze(session, check_in_id, now, self.settings)
-            text = render_text("snoozed.txt", when=local_day(when, zone) if when else None)
-            return Reply(notice=text)
+            return Reply(notice=render_text("snoozed.txt", when=local_day(when, found.zone) if when else None))
+
+    async def _refusal(self, session: AsyncSession, found: Pressed | None, now: datetime) -> Reply | None:
+        """Why a press on this check-in cannot count, as the toast to show; None when it can.
+
+        A closed check-in says when the next one comes, in the course's zone, so a late tap is not a dead end.
+        """
+        problem = _closed_reason(found, now)
+        if problem is None:
+            return None
+        next_on = None
+        if problem == "closed" and found is not None:
+            due = await next_check_in_due(session, found.id, now)
+            next_on = local_day(due, found.zone) if due else None
+        return Reply(notice=render_text("stale_button.txt", reason=problem, next_on=next_on), alert=next_on is not None)
+
+    async def _pressed_conversation(self, session: AsyncSession, found: Pressed) -> Conversation:
+        quiz = await _quiz(session, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
+        context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
+        return Conversation(quiz, found.wave, context, found.answers)
+
+    def _first_reminder(self, now: datetime, zone: str) -> datetime | None:
+        """When to nudge someone who stops part-way (the dispatcher's rule)."""
+        times = reminder_times(now, ZoneInfo(zone), self.settings)
+        return times[0] if times else None
 
     async def _start(self, session: AsyncSession, step: _Step, now: datetime) -> None:
-        """Mark the check-in started and plan its first reminder (the dispatcher's rule)."""
-        times = reminder_times(now, ZoneInfo(step.found.course.zone), self.settings)
-        await mark_started(session, step.check_in, now, remind_at=times[0] if times else None)
+        """Mark the check-in started and plan its first reminder."""
+        await mark_started(session, step.check_in, now, remind_at=self._first_reminder(now, step.found.course.zone))
 
     async def press_answer(self, chat_id: int, check_in_id: int, item_index: int, choice_index: int) -> Reply:
         """An answer button: stored only if it is this chat's check-in, still open, and the current item."""
@@ -368,12 +395,10 @@ class Journey:
             # one read for the check-in and its answers, one insert (bench/README.md, conversation).
             conn = await session.connection()
             found = await pressed_check_in(conn, check_in_id, chat_id)
-            problem = _closed_reason(found, now)
-            if problem or found is None:
-                return Reply(notice=render_text("stale_button.txt", reason=problem or "gone"))
-            quiz = await _quiz(session, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
-            conversation = Conversation(quiz, found.wave, RenderContext(found.course_title, found.wave,
-                                                                        waves.months(found.wave)), found.answers)
+            if refused := await self._refusal(session, found, now):
+                return refused
+            assert found is not None
+            conversation = await self._pressed_conversation(session, found)
             items = conversation.items
             if item_index >= len(items):
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
@@ -386,8 +411,9 @@ class Journey:
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
 
             async def store(item_id: str, value: str, score: float | None, completes: bool) -> bool:
-                return await record_press(conn, found, item_id=item_id, value=value, score=score, now=now,
-                                          completes=completes)
+                return await answering.record(conn, found.id, found.quiz_set_id,
+                                              started=found.state == CheckInState.IN_PROGRESS, item_id=item_id,
+                                              value=value, score=score, now=now, completes=completes)
 
             return await self._take(session, conversation, found.id, chat_id, choices[choice_index].value, now,
                                     typed=False, store=store, prompt=prompt)
@@ -402,7 +428,7 @@ class Journey:
             step = await self._open_step(session, chat_id, now)
             if step is None:
                 return Reply((await self._nothing_open(session, chat_id, now),))
-            if step.check_in.state != "in_progress":
+            if step.check_in.state != CheckInState.IN_PROGRESS:
                 # Someone coming back with "hi" starts the check-in rather than answering item 1.
                 await self._start(session, step, now)
                 return Reply((self._ask(step),))
@@ -463,17 +489,17 @@ class Journey:
         """/stop: confirm first, offering to erase answers too."""
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
-        rows = ((Button(label("stop.stop"), callbacks.encode("c", "stop")),),
-                (Button(label("stop.erase"), callbacks.encode("c", "erase")),),
-                (Button(label("stop.keep"), callbacks.encode("c", "keep")),)) if enrolled else ()
+        rows = ((Button(label("stop.stop"), callbacks.encode(Kind.CONFIRM, "stop")),),
+                (Button(label("stop.erase"), callbacks.encode(Kind.CONFIRM, "erase")),),
+                (Button(label("stop.keep"), callbacks.encode(Kind.CONFIRM, "keep")),)) if enrolled else ()
         return Reply((Text(render_text("stop_confirm.txt", enrolled=enrolled), rows),))
 
     async def ask_delete(self, chat_id: int) -> Reply:
         """/delete: confirm with a button before erasing."""
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
-        rows = ((Button(label("delete.erase"), callbacks.encode("c", "erase")),),
-                (Button(label("delete.keep"), callbacks.encode("c", "keep")),)) if enrolled else ()
+        rows = ((Button(label("delete.erase"), callbacks.encode(Kind.CONFIRM, "erase")),),
+                (Button(label("delete.keep"), callbacks.encode(Kind.CONFIRM, "keep")),)) if enrolled else ()
         return Reply((Text(render_text("delete_confirm.txt", enrolled=enrolled), rows),))
 
     async def confirm(self, chat_id: int, choice: str) -> Reply:
@@ -494,17 +520,16 @@ class Journey:
         """Whether a check-in is under way in this chat (to tailor the reply to a sticker or photo)."""
         async with self.sessions() as session, session.begin():
             found = await open_check_in(session, chat_id, self.clock())
-            return found is not None and found.check_in.state == "in_progress"
+            return found is not None and found.check_in.state == CheckInState.IN_PROGRESS
 
 
-def _closed_reason(found: OpenCheckIn | Pressed | None, now: datetime) -> str | None:
+def _closed_reason(found: Pressed | None, now: datetime) -> str | None:
     """Why a press on this check-in cannot count, or None when it can."""
     if found is None:
         return "gone"
-    check_in = found.check_in if isinstance(found, OpenCheckIn) else found
-    if check_in.state not in states.OPEN or check_in.closes_at <= now:
+    if found.state not in states.OPEN or found.closes_at <= now:
         return "closed"
-    if check_in.due_at > now:
+    if found.due_at > now:
         return "not_yet"
     return None
 
@@ -518,7 +543,7 @@ def _status_line(check_in: CheckIn, course: Course, now: datetime) -> dict[str, 
         "course_title": course.title,
         "wave_label": waves.label(check_in.wave),
         "open": check_in.due_at <= now,
-        "started": check_in.state == "in_progress",
+        "started": check_in.state == CheckInState.IN_PROGRESS,
         "closes_on": local_day(check_in.closes_at, course.zone),
         "due_on": local_day(check_in.due_at, course.zone),
     }

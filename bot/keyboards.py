@@ -27,7 +27,7 @@ def _markup(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any] | None:
 def answer_rows(check_in_id: int, prompt: Prompt) -> tuple[tuple[Button, ...], ...]:
     """One button per choice; callback data names the check-in, item position and choice."""
     buttons = tuple(
-        Button(choice.label, callbacks.encode("a", check_in_id, prompt.position - 1, n))
+        Button(choice.label, callbacks.encode(callbacks.Kind.ANSWER, check_in_id, prompt.position - 1, n))
         for n, choice in enumerate(prompt.choices)
     )
     if len(buttons) <= MAX_PER_ROW and all(len(b.label) <= SHORT_LABEL for b in buttons):

@@ -14,13 +14,13 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.callbacks import encode
+from bot.callbacks import Kind, encode
 from bot.logging import redact
 from scheduler.messenger import DeliveryError, MessengerUnavailable, OutgoingMessage, Unreachable
 
 log = logging.getLogger(__name__)
 
-_CALLBACK_KIND = {"start": "s", "snooze": "z"}
+_CALLBACK_KIND = {"start": Kind.START, "snooze": Kind.SNOOZE}
 # A per-chat limiter that has been idle this long is full again, so forgetting it is safe.
 _IDLE_CHAT_LIMITERS = 10_000
 

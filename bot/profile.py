@@ -37,7 +37,8 @@ Rows = list[list[tuple[str, str]]]
 def question(settings: Settings, enrolment: Enrolment, field: str, *, again: bool = False) -> tuple[str, Rows]:
     """The role or agency question, and (label, callback data) buttons two to a row."""
     names = options(settings, field)
-    buttons = [(name.capitalize(), callbacks.encode("p", enrolment.id, field, n)) for n, name in enumerate(names)]
+    buttons = [(name.capitalize(), callbacks.encode(callbacks.Kind.PROFILE, enrolment.id, field, n))
+               for n, name in enumerate(names)]
     rows = [buttons[i:i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
     return render_text("profile.txt", field=FIELDS[field], again=again), rows
 

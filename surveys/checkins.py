@@ -1,17 +1,17 @@
-"""Check-ins as the practitioner sees them: which one is open, whose it is, recording answers."""
+"""Check-ins as the practitioner sees them: which one is on screen, what is pending, recording answers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, lazyload
 
-from surveys.answering import complete, insert_answer
+from surveys import answering
 from surveys.domain import states
-from surveys.models import Answer, CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.models import Answer, CheckIn, Course, QuizSetVersion
 
 
 @dataclass(frozen=True)
@@ -26,33 +26,31 @@ class OpenCheckIn:
 def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
     """Check-ins of this chat's unwithdrawn enrolments, with their course and quiz-set version."""
     return (
-        select(CheckIn, Course, QuizSetVersion)
-        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
-        .join(Contact, Contact.enrolment_id == Enrolment.id)
-        .join(Course, Course.id == Enrolment.course_id)
-        .join(QuizSetVersion, QuizSetVersion.id == Course.quiz_set_id)
-        .where(Contact.chat_id == chat_id, Enrolment.withdrawn_at.is_(None))
-        # On every button press: skip the models' eager joins (Course and the quiz set are
-        # selected here already) and the quiz definition (JSON), which callers cache by checksum.
+        answering.of_chat(select(CheckIn, Course, QuizSetVersion), chat_id)
+        # Skip the models' eager joins (Course and the quiz set are selected here already) and the
+        # quiz definition (JSON), which callers cache by checksum.
         .options(lazyload(CheckIn.enrolment), lazyload(Course.quiz_set), defer(QuizSetVersion.definition))
     )
 
 
-async def owned_check_in(session: AsyncSession, check_in_id: int, chat_id: int) -> OpenCheckIn | None:
-    """The check-in if it belongs to this chat's (unwithdrawn) enrolment; None otherwise.
-
-    Every button press goes through here: a forged id for someone else's check-in finds nothing.
-    """
-    found = (await session.execute(_chat_check_ins(chat_id).where(CheckIn.id == check_in_id))).first()
-    return OpenCheckIn(*found) if found else None
+def _last_shown():  # noqa: ANN202 - a scalar subquery
+    """When this check-in's question was last on screen: its latest answer (the next item follows), else its start."""
+    latest_answer = select(func.max(Answer.answered_at)).where(Answer.check_in_id == CheckIn.id).scalar_subquery()
+    # The first answer starts a check-in that was not started, so started_at is never after it.
+    return func.coalesce(latest_answer, CheckIn.started_at)
 
 
 async def open_check_in(session: AsyncSession, chat_id: int, now: datetime) -> OpenCheckIn | None:
-    """The chat's check-in to answer now: started ones first, then the oldest due one."""
+    """The chat's check-in to answer now: the one whose question was shown last, else the oldest due one.
+
+    Typed text goes here, so it must be the check-in on screen: with pre still open when post's
+    first question is shown, an answer typed then belongs to post. Derived from stored times
+    (start, answers), so it holds across a restart.
+    """
     rows = await session.execute(
         _chat_check_ins(chat_id)
         .where(CheckIn.state.in_(states.OPEN), CheckIn.due_at <= now, CheckIn.closes_at > now)
-        .order_by((CheckIn.state == "in_progress").desc(), CheckIn.due_at, CheckIn.id)
+        .order_by(_last_shown().desc().nulls_last(), CheckIn.due_at, CheckIn.id)
         .limit(1)
     )
     found = rows.first()
@@ -78,19 +76,10 @@ async def stored_answers(session: AsyncSession, check_in_id: int) -> dict[str, s
 async def mark_started(
     session: AsyncSession, check_in: CheckIn, now: datetime, *, remind_at: datetime | None = None
 ) -> None:
-    """The practitioner has begun: in progress, and no more invitations for it.
-
-    `remind_at` is when to nudge them if they stop part-way; a check-in started without an
-    invitation (at consent, or by typing) has no reminder planned yet, and without one the
-    dispatcher would never remind it.
-    """
-    if check_in.state in ("scheduled", "sent"):
-        check_in.state = "in_progress"
-        check_in.started_at = check_in.started_at or now
-        check_in.sent_at = check_in.sent_at or now
-    if remind_at is not None and check_in.next_action_at is None and check_in.reminders_sent == 0:
-        check_in.next_action_at = remind_at
+    """The practitioner has begun (surveys.answering.start on the session's connection); `check_in` is reloaded."""
     await session.flush()
+    await answering.start(await session.connection(), check_in.id, now, remind_at=remind_at)
+    await session.refresh(check_in)
 
 
 async def record_answer(
@@ -104,23 +93,17 @@ async def record_answer(
     completes: bool,
     quiz_set_id: int | None = None,
 ) -> bool:
-    """Store one answer (and complete the check-in if it was the last); False if already answered.
+    """Store one answer through surveys.answering.record (as a button press does); False if already answered.
 
-    The unique (check-in, item) constraint makes a double tap harmless, even from two processes.
     `quiz_set_id` saves loading the check-in's enrolment and course when the caller has it.
     """
     if quiz_set_id is None:
         quiz_set_id = check_in.enrolment.course.quiz_set_id
-    row = {"check_in_id": check_in.id, "item_id": item_id, "quiz_set_id": quiz_set_id,
-           "value": value, "score": score, "answered_at": now}
-    # The same statements as the answer-button path (surveys.answering), on the session's
-    # connection: flush first, as session.execute would, so pending rows are there for the FK.
+    # Flush first, as session.execute would, so pending rows are there for the foreign key.
     await session.flush()
-    conn = await session.connection()
-    if not await insert_answer(conn, row):
-        return False
-    await mark_started(session, check_in, now)
-    if completes:
-        await complete(conn, check_in.id, now)
+    started = check_in.state == states.CheckInState.IN_PROGRESS
+    stored = await answering.record(await session.connection(), check_in.id, quiz_set_id, started=started,
+                                    item_id=item_id, value=value, score=score, now=now, completes=completes)
+    if stored and (completes or not started):
         await session.refresh(check_in)
-    return True
+    return stored

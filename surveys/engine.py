@@ -29,6 +29,7 @@ _WRAPPING = "()[]{}.,;:!?'\"“”‘’ \t\r\n"
 _NUMBER = re.compile(r"([+-]?[0-9]{1,12})(?:\s*[^\W\d_][^\d]*)?")
 _NUMERIC_LABEL = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?\s*%?")
 _CODED_LABEL = re.compile(r"\(?\s*([a-z0-9]{1,8})\s*[).:]\s*(.+)")
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,24 @@ class Missed:
     answer_label: str
     correct_label: str
     explanation: str | None
+
+    @property
+    def explained(self) -> bool:
+        """Whether the explanation already names the right answer (see gives_answer)."""
+        return gives_answer(self.explanation, self.correct_label)
+
+
+def gives_answer(explanation: str | None, answer_label: str) -> bool:
+    """Whether an explanation's first sentence already names the right answer ("False. A child under 13 …").
+
+    The answer is the label, or its lead before a colon ("Yes" of "Yes: she is a child being
+    exploited"), as a whole word; then feedback does not say "the answer is …" a second time.
+    """
+    if not explanation:
+        return False
+    lead = answer_label.split(":", 1)[0].strip()
+    first = _FIRST_SENTENCE.split(explanation.strip(), maxsplit=1)[0]
+    return bool(lead) and re.search(rf"(?<!\w){re.escape(lead)}(?!\w)", first, re.IGNORECASE) is not None
 
 
 @dataclass(frozen=True)
@@ -267,8 +286,10 @@ class Conversation:
     def _feedback(self, item: Item, correct: bool) -> str | None:
         if not self.quiz.feedback:
             return None
-        return render_text("feedback.txt", correct=correct, explanation=self._explanation(item) or "",
-                           answer=self._label(item, item.correct_value or ""))
+        explanation = self._explanation(item)
+        answer = self._label(item, item.correct_value or "")
+        return render_text("feedback.txt", correct=correct, explanation=explanation or "", answer=answer,
+                           explained=gives_answer(explanation, answer))
 
     def _explanation(self, item: Item) -> str | None:
         explanation = getattr(item, "explanation", None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain.states import CheckInState
 from surveys.models import CheckIn, Course, Enrolment
 
 
@@ -21,12 +22,12 @@ class WaveProgress:
     @property
     def completed(self) -> int:
         """Check-ins answered to the end."""
-        return self.counts.get("completed", 0)
+        return self.counts.get(CheckInState.COMPLETED, 0)
 
     @property
     def asked(self) -> int:
         """Check-ins that have been sent (or were due and closed unanswered)."""
-        return sum(n for state, n in self.counts.items() if state not in ("scheduled", "missed"))
+        return sum(n for state, n in self.counts.items() if state not in (CheckInState.SCHEDULED, CheckInState.MISSED))
 
     @property
     def rate(self) -> float | None:
@@ -55,11 +56,11 @@ class CourseProgress:
         rows = [head]
         for w in self.waves:
             rate = f" = {w.rate:.0%} of attendance" if w.rate is not None else ""
-            pending = w.counts.get("scheduled", 0)
+            pending = w.counts.get(CheckInState.SCHEDULED, 0)
             rows.append(
                 f"  {w.wave:>4}: {w.completed} answered of {w.asked} asked{rate}"
                 + (f"; {pending} not yet due" if pending else "")
-                + (f"; {w.counts['expired']} lapsed" if w.counts.get("expired") else "")
+                + (f"; {lapsed} lapsed" if (lapsed := w.counts.get(CheckInState.EXPIRED)) else "")
             )
         return rows
 

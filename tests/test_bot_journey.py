@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.botkit import CONTACT, World, tap, world  # noqa: F401  (world is a fixture)
+from datetime import date, timedelta
+
+from bot import callbacks
+from bot.callbacks import Kind
+from tests.botkit import CONTACT, World, say, tap, world  # noqa: F401  (world is a fixture)
 
 
 async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
@@ -18,12 +22,12 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     q1 = await alice.wait_for("1/4")
     assert "age of consent" in q1.content
     q2 = await tap(alice, q1, "18", "2/4")
-    assert "Your answer: 18" in q1.content and "the answer is 16" in q1.content
+    assert "Your answer: 18" in q1.content and "Not quite — The age of consent is 16" in q1.content
     q3 = await tap(alice, q2, "False", "3/4")
     assert "Correct" in q2.content
     q4 = await tap(alice, q3, "Strongly disagree", "4/4")
     summary = await tap(alice, q4, "Agree", "check-in done")
-    assert "1 of 2" in summary.content and "the answer is 16" in summary.content
+    assert "1 of 2" in summary.content and "— The age of consent is 16" in summary.content
 
     answers = {a.item_id: (a.value, a.score) for a in await world.answers()}
     assert answers == {"aoc": ("c", 0.0), "choice-myth": ("false", 1.0), "vb-clothes": ("1", 1.0), "se-powerless": ("4", 2.0)}
@@ -189,3 +193,53 @@ async def test_start_now_and_remind_me_tomorrow_under_an_invitation(world: World
     await erin.wait_for("1/4")
     (post, *_) = await world.check_ins()
     assert post.state == "in_progress" and post.snoozed_until is not None
+
+
+async def test_the_quiz_sets_description_is_shown_before_the_first_check_in(world: World) -> None:
+    token = await world.course()
+    alice = world.emu.user(1001, "Alice")
+    await alice.command("start", token)
+    consent = await alice.wait_for("Do you agree")
+    assert [m.content for m in alice.messages[-2:]] == ["A small set used by the tests.", consent.content]
+
+
+async def test_a_typed_answer_goes_to_the_check_in_whose_question_is_on_screen(world: World) -> None:
+    token = await world.course(full=True, delivered_on=date(2026, 1, 15), waves=("pre", "post", "3m", "6m"))
+    alice = world.emu.user(1001, "Alice")
+    pre_q1 = await world.join(alice, token)
+    pre_q2 = await tap(alice, pre_q1, "Strongly agree", "2/")  # pre is now in progress
+    world.clock.advance(timedelta(days=2))  # the course day is over: post is due, pre still open
+    post = next(c for c in await world.check_ins() if c.wave == "post")
+    # Post's "Start now" (the data the dispatcher's invitation carries) shows post's first question.
+    await alice.press(pre_q2, callbacks.encode(Kind.START, post.id))
+    await alice.wait_for("1/")
+    world.clock.advance(timedelta(minutes=1))
+    await say(alice, "5", "2/")
+    by_wave = {c.id: c.wave for c in await world.check_ins()}
+    assert [by_wave[a.check_in_id] for a in await world.answers()] == ["pre", "post"]
+    # After a restart the rule still holds: it is read from what is stored, not remembered.
+    await world.stop_app()
+    await world.start_app()
+    world.clock.advance(timedelta(minutes=1))
+    await say(alice, "5", "3/")
+    assert [by_wave[a.check_in_id] for a in await world.answers()] == ["pre", "post", "post"]
+
+
+async def test_a_button_on_a_closed_check_in_says_when_the_next_one_comes(world: World) -> None:
+    token = await world.course()
+    alice = world.emu.user(1001, "Alice")
+    q1 = await world.join(alice, token)
+    world.clock.advance(timedelta(days=30))
+    pressed = await alice.press_button(q1, "16")
+    answer = await alice.wait_for_answer(pressed)
+    assert answer.text == "This check-in has closed — your next one comes on Tuesday 14 April."
+    assert await world.answers() == []
+
+
+async def test_a_button_on_the_last_closed_check_in_says_only_that_it_closed(world: World) -> None:
+    token = await world.course(waves=("post",))
+    alice = world.emu.user(1001, "Alice")
+    q1 = await world.join(alice, token)
+    world.clock.advance(timedelta(days=30))
+    pressed = await alice.press_button(q1, "16")
+    assert (await alice.wait_for_answer(pressed)).text == "That check-in has closed — thank you."

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.engine import Conversation, Recorded
-from surveys.quizset import load_quiz_set
+from surveys.quizset import bundled_quiz_set, load_quiz_set
 from surveys.render import RenderContext
 
 QUIZ = load_quiz_set(Path(__file__).parent / "data" / "valid.yaml")
@@ -105,7 +105,47 @@ def test_feedback_says_correct_or_gives_the_right_answer_and_explanation() -> No
     assert at_3m().accept("16").feedback == "Correct — The age of consent is 16 (Sexual Offences Act 2003)."
     wrong = at_3m().accept("a")
     assert wrong.correct is False
-    assert wrong.feedback == "Not quite: the answer is 16. The age of consent is 16 (Sexual Offences Act 2003)."
+    # The explanation names the answer (16), so feedback does not say it first as well.
+    assert wrong.feedback == "Not quite — The age of consent is 16 (Sexual Offences Act 2003)."
+    assert at_3m({"aoc": "b"}).accept("true").feedback == (
+        "Not quite: the answer is False. A child cannot consent to their own exploitation."
+    )
+
+
+CSE_CORE = load_quiz_set(bundled_quiz_set("cse-core"))
+
+
+def _wrong_feedback(item_id: str, typed: str) -> str | None:
+    """The feedback to `typed` for one item of the bundled set at post, the items before it answered."""
+    ids = [item.id for item in CSE_CORE.items_for("post")]
+    answers = dict.fromkeys(ids[: ids.index(item_id)], "1")
+    return Conversation(CSE_CORE, "post", RenderContext("CSE Level 2", "post", 0), answers).accept(typed).feedback
+
+
+def test_true_false_feedback_states_the_answer_once() -> None:
+    assert _wrong_feedback("aoc-under-13", "true") == (
+        "Not quite — False. A child under 13 cannot legally consent to sexual activity in any circumstances. "
+        "Don't describe a 12-year-old as \"sexually active\"."
+    )
+
+
+def test_single_choice_feedback_states_the_answer_once() -> None:
+    assert _wrong_feedback("aoc-17-exchange", "a") == (
+        "Not quite — Yes. 16- and 17-year-olds are children and can be victims of CSE even though they can "
+        "legally consent to sex. Getting something in exchange doesn't make her less of a victim: children "
+        "cannot consent to their own abuse."
+    )
+    assert _wrong_feedback("perp-who", "a").startswith(
+        "Not quite: the answer is Any gender or age, alone or in groups. Perpetrators can be individuals"
+    )
+
+
+def test_the_summary_does_not_repeat_an_answer_its_explanation_gives() -> None:
+    conversation = at_3m()
+    conversation.accept("a")
+    conversation.accept("true")
+    missed = {m.item_id: m.explained for m in conversation.summary().missed}
+    assert missed == {"aoc": True, "choice-myth": False}
 
 
 def test_unscored_items_get_no_feedback() -> None:

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
-from surveys.checkins import open_check_in, owned_check_in, record_answer, stored_answers
+from surveys.answering import pressed_check_in
+from surveys.checkins import open_check_in, record_answer, stored_answers
 from surveys.courses import CourseError, create_course
 from surveys.domain.lifecycle import has_ended as course_has_ended
 from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
@@ -118,8 +119,9 @@ async def test_a_check_in_is_only_reachable_from_its_own_chat(sessions, now):
         mine = await an_enrolment(session, course, 1001, now)
         await an_enrolment(session, course, 1002, now)
         check_in = await _checkin(session, mine, now)
-        assert (await owned_check_in(session, check_in.id, 1001)) is not None
-        assert (await owned_check_in(session, check_in.id, 1002)) is None
+        conn = await session.connection()
+        assert (await pressed_check_in(conn, check_in.id, 1001)) is not None
+        assert (await pressed_check_in(conn, check_in.id, 1002)) is None
         assert (await open_check_in(session, 1001, now)).check_in.id == check_in.id
         assert await open_check_in(session, 1002, now) is None
 

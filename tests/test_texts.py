@@ -47,4 +47,5 @@ def test_every_label_the_code_asks_for_exists() -> None:
 
 def test_the_engine_feedback_reads_as_before() -> None:
     assert render_text("feedback.txt", correct=True, explanation="", answer="16") == "Correct."
-    assert render_text("feedback.txt", correct=False, explanation="Why.", answer="16") == "Not quite: the answer is 16. Why."
+    wrong = render_text("feedback.txt", correct=False, explanation="Why.", answer="16", explained=False)
+    assert wrong == "Not quite: the answer is 16. Why."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.admin import registry as admin_registry
+from bot.callbacks import Kind, handler_pattern
 from bot.handlers import checkin, commands, enrol, errors, fallback
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -20,12 +21,12 @@ def register(application: Application) -> None:
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
     # Admin commands, buttons and uploads, each behind the registry's role guard.
     admin_registry.register(application, PRIVATE & NEW)
-    application.add_handler(CallbackQueryHandler(enrol.consent, pattern=r"^[yn]:"))
-    application.add_handler(CallbackQueryHandler(enrol.profile, pattern=r"^p:"))
-    application.add_handler(CallbackQueryHandler(checkin.answer, pattern=r"^a:"))
-    application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=r"^s:"))
-    application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=r"^z:"))
-    application.add_handler(CallbackQueryHandler(commands.confirm, pattern=r"^c:"))
+    application.add_handler(CallbackQueryHandler(enrol.consent, pattern=handler_pattern(Kind.CONSENT, Kind.DECLINE)))
+    application.add_handler(CallbackQueryHandler(enrol.profile, pattern=handler_pattern(Kind.PROFILE)))
+    application.add_handler(CallbackQueryHandler(checkin.answer, pattern=handler_pattern(Kind.ANSWER)))
+    application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=handler_pattern(Kind.START)))
+    application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=handler_pattern(Kind.SNOOZE)))
+    application.add_handler(CallbackQueryHandler(commands.confirm, pattern=handler_pattern(Kind.CONFIRM)))
     application.add_handler(CallbackQueryHandler(fallback.unknown_button))
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, checkin.typed))

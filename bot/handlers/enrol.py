@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.callbacks import Kind
 from bot.handlers.common import deliver, journey, pressed
 
 
@@ -23,7 +24,7 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = update.effective_chat.id
     token = data.args[0]
-    if data.kind == "y":
+    if data.kind == Kind.CONSENT:
         reply = await journey(context).consent(chat_id, token)
     else:
         reply = await journey(context).decline(chat_id, token)
