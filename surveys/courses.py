@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.catalog import find_quiz_set
@@ -83,8 +83,8 @@ async def create_course(
 
 
 async def find_course(session: AsyncSession, code: str) -> Course | None:
-    """The course with this code (case-insensitive), or None."""
-    return await session.scalar(select(Course).where(Course.code.ilike(code)))
+    """The course with exactly this code, ignoring case ('_' and '%' are characters, not patterns), or None."""
+    return await session.scalar(select(Course).where(func.lower(Course.code) == code.lower()))
 
 
 async def get_course(session: AsyncSession, code: str) -> Course:

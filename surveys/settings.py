@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from surveys.domain.names import normalise
+
 ENV_PREFIX = "FOLLOWUP_"
 
 
@@ -90,7 +92,7 @@ class Settings(BaseSettings):
     @classmethod
     def _names(cls, value: object) -> tuple[str, ...]:
         names = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
-        cleaned = tuple(" ".join(str(n).split()).lower() for n in names if str(n).strip())
+        cleaned = tuple(normalise(n) for n in names if str(n).strip())
         if not cleaned:
             raise ValueError("expected a comma-separated list of names")
         return cleaned

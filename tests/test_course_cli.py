@@ -122,3 +122,31 @@ async def test_officer_actions_from_the_cli_are_audited(followup):
     assert actions == ["course.end", "course.create"]
     only = await followup("audit", "--action", "course.create")
     assert len(only.output.strip().splitlines()) == 1
+
+
+async def _create(followup, code: str):
+    return await followup(
+        "course", "create", code, "--title", "CSE", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core",
+    )
+
+
+async def test_a_code_with_an_underscore_ends_only_the_course_with_exactly_that_code(followup, sessions):
+    await _course(followup, "NOATT")
+    result = await followup("course", "end", "NO_TT")
+    assert result.exit_code == 1 and "no course with code NO_TT" in result.output
+    async with sessions() as session:
+        assert (await session.scalar(select(Course).where(Course.code == "NOATT"))).ended_at is None
+
+
+async def test_a_percent_sign_shows_no_course(followup):
+    await _course(followup)
+    result = await followup("course", "show", "%")
+    assert result.exit_code == 1 and "no course with code %" in result.output
+
+
+async def test_a_code_that_differs_only_by_underscore_for_hyphen_can_be_created(followup):
+    await _course(followup, "Y-12")
+    result = await _create(followup, "y_12")
+    assert result.exit_code == 0, result.output
+    again = await _create(followup, "y-12")
+    assert again.exit_code == 1 and "already exists" in again.output
