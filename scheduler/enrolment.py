@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.plan import plan_check_ins
+from surveys.audit import SYSTEM, AuditActor, record
 from surveys.models import CheckIn, Course, Enrolment
 from surveys.settings import Settings
 
@@ -45,7 +46,7 @@ async def schedule_check_ins(
 
 
 async def release_post_wave(
-    session: AsyncSession, course: Course, now: datetime, settings: Settings
+    session: AsyncSession, course: Course, now: datetime, settings: Settings, *, actor: AuditActor = SYSTEM
 ) -> int:
     """The officer ended the course: every enrolled person's post-course check-in is due now.
 
@@ -68,5 +69,5 @@ async def release_post_wave(
         .values(due_at=now, closes_at=now + timedelta(days=settings.checkin_window_days))
         .execution_options(synchronize_session=False)
     )
-    await session.flush()
+    await record(session, actor, "course.end", now=now, target=course.code, detail=f"{result.rowcount or 0} released")
     return result.rowcount or 0

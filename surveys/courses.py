@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.catalog import find_quiz_set
+from surveys.audit import SYSTEM, AuditActor, record
+from surveys.catalog import find_quiz_set, parsed
+from surveys.domain import lifecycle
 from surveys.domain.levels import LevelError, parse_level
 from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, parse_list
 from surveys.models import Course
@@ -34,8 +36,9 @@ async def create_course(
     zone: str = "Europe/London",
     waves: tuple[str, ...] = DEFAULT_WAVES,
     expected_attendance: int | None = None,
+    actor: AuditActor = SYSTEM,
 ) -> Course:
-    """Create a course on a stored quiz-set version; CourseError on any bad value."""
+    """Create a course on a stored quiz-set version, audited; CourseError on any bad value."""
     if not CODE_PATTERN.match(code):
         raise CourseError("a course code is 2–40 letters, digits, '-' or '_', e.g. CSE-2026-03")
     if not title.strip():
@@ -59,7 +62,7 @@ async def create_course(
     if await find_course(session, code) is not None:
         raise CourseError(f"a course with code {code} already exists")
     quiz = await find_quiz_set(session, quiz_ref)
-    known = set(quiz.definition.get("waves", ()))
+    known = set(parsed(quiz).waves)
     missing = [w for w in waves if w not in known]
     if missing:
         raise CourseError(
@@ -79,7 +82,16 @@ async def create_course(
     )
     session.add(course)
     await session.flush()
+    await record(session, actor, "course.create", now=now, target=course.code)
     return course
+
+
+async def close_course(session: AsyncSession, course: Course, now: datetime, *, actor: AuditActor = SYSTEM) -> None:
+    """Take no more enrolments (check-ins already planned still go out), audited; CourseError if already closed."""
+    if lifecycle.is_closed(course):
+        raise CourseError(f"{course.code} is already closed")
+    course.closed_at = now
+    await record(session, actor, "course.close", now=now, target=course.code)
 
 
 async def find_course(session: AsyncSession, code: str) -> Course | None:

@@ -41,8 +41,10 @@ async def world(sessions: async_sessionmaker[AsyncSession], database_url: str) -
 
 
 async def audit(world: World) -> list[AuditEvent]:
+    """What people did (the world's own setup is audited too, as the system)."""
     async with world.sessions() as session:
-        return list(await session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        query = select(AuditEvent).where(AuditEvent.role != "system").order_by(AuditEvent.id)
+        return list(await session.scalars(query))
 
 
 async def upload(user: SimUser, path, expect: str) -> ChatMessage:
@@ -177,7 +179,9 @@ async def test_an_evaluator_gets_the_report_and_export_without_any_telegram_iden
 async def test_every_admin_command_refuses_and_audits_a_practitioner(world: World, entry) -> None:
     zeb = world.emu.user(PRACTITIONER, "Zebedee", "zeb_t")
     await zeb.command(entry.name, "CSE-1")
-    await zeb.wait_for("This command is for training officers")
+    refusal = await zeb.wait_for("This command is for training officers")
+    evaluators_may = "evaluator" in entry.roles
+    assert refusal.content == f"This command is for training officers{' and evaluators' * evaluators_may}."
     (event,) = await audit(world)
     assert (event.role, event.action, event.outcome) == ("none", entry.action, "denied")
     assert str(PRACTITIONER) not in event.actor and "zeb" not in event.actor.lower()
@@ -257,13 +261,14 @@ async def test_course_and_courses_show_response_rates(world: World) -> None:
     await officer.command("courses")
     listing = await officer.wait_for("Courses, newest first")
     assert "CSE-1 — CSE awareness level 2" in listing.content and "enrolled 1" in listing.content
+    assert "2026-01-14 · ended ·" in listing.content  # the day has passed, though nobody pressed /end
     await officer.command("course", "cse-1")
     shown = await officer.wait_for("Enrolled 1")
     assert "post: 0 answered of 1 asked" in shown.content
     await officer.command("course")
     await officer.wait_for("Please add the course code")
     await officer.command("quizsets")
-    assert "mini-cse@1" in (await officer.wait_for("Stored quiz sets")).content
+    assert "• mini-cse@1 — Mini CSE check (8 items," in (await officer.wait_for("Stored quiz sets")).content
     await officer.command("report", "CSE-9")
     await officer.wait_for("Working on it")
     assert "No course with code CSE-9; /courses lists them." == (await officer.wait_for("CSE-9")).content
@@ -274,3 +279,16 @@ def test_long_error_lists_are_split_under_telegrams_limit() -> None:
     parts = chunks(lines)
     assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts).split("\n") == lines
+
+
+async def test_an_evaluator_may_list_and_show_courses(world: World) -> None:
+    await world.course("CSE-1", delivered_on=date(2026, 1, 14))
+    eve = world.emu.user(EVALUATOR, "Eve")
+    await eve.command("courses")
+    assert "CSE-1" in (await eve.wait_for("Courses, newest first")).content
+    await eve.command("course", "CSE-1")
+    await eve.wait_for("Enrolled 0")
+    assert [(e.role, e.action, e.outcome) for e in await audit(world)] == [
+        ("evaluator", "course.list", "ok"), ("evaluator", "course.show", "ok"),
+    ]
+    assert not [m for m in eve.messages if "for training officers" in m.content]

@@ -119,7 +119,7 @@ async def test_officer_actions_from_the_cli_are_audited(followup):
     await followup("course", "end", "CSE-7")  # refused: nothing happened, nothing audited
     result = await followup("audit")
     actions = [line.split("\t")[3] for line in result.output.strip().splitlines()]
-    assert actions == ["course.end", "course.create"]
+    assert actions == ["course.end", "course.create", "quizset.import"]
     only = await followup("audit", "--action", "course.create")
     assert len(only.output.strip().splitlines()) == 1
 

@@ -58,7 +58,8 @@ def guard(command: AdminCommand) -> Handler:
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         actor = handlers.actor_of(update, context)
         if actor.role not in command.roles:
-            await handlers.send(update, context, await handlers.admin(context).refuse(actor, command.action))
+            refusal = await handlers.admin(context).refuse(actor, command.action, command.roles)
+            await handlers.send(update, context, refusal)
             return
         await command.handler(update, context, actor)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks
-from bot.admin.roles import Actor
+from bot.admin.roles import EVALUATOR, Actor
 from bot.admin.wizard import NewCourse, day_from_button, day_from_text
 from bot.journey import Button, Text
 from scheduler.enrolment import release_post_wave
-from surveys.audit import audit_key, record
-from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
+from surveys.audit import record
+from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets, parsed
 from surveys.clock import Clock
 from surveys.codebook import SelectionError
 from surveys.domain import lifecycle, waves
@@ -30,7 +30,7 @@ from surveys.courses import (
 )
 from surveys.export import ExportError, codebook_path, export
 from surveys.invite_sheet import qr_png
-from surveys.invites import deep_link, issue_invite
+from surveys.invites import CourseClosed, deep_link, invite_course
 from surveys.models import Course
 from surveys.progress import course_progress
 from surveys.quizset import QuizSetInvalid, load_quiz_set
@@ -99,10 +99,6 @@ def _step_text(step: str, problem: str = "", **values: object) -> str:
     return render_text("newcourse.txt", step=step, problem=problem, **values)
 
 
-def _course_state(course: Course) -> str:
-    return "closed" if course.closed_at else ("ended" if course.ended_at else "open")
-
-
 class Admin:
     """Orchestrates the officer's and evaluator's chat tools over the store, like Journey does for practitioners."""
 
@@ -110,35 +106,33 @@ class Admin:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
-        token = settings.bot_token.get_secret_value() if settings.bot_token else None
-        self._key = audit_key(settings.secret_key.get_secret_value() if settings.secret_key else None, token)
 
     async def _audit(self, session: AsyncSession, actor: Actor, action: str, target: str | None = None,
-                     outcome: str = "ok", detail: str | None = None) -> None:
-        await record(session, now=self.clock(), role=actor.audit_role, action=action, actor_id=actor.user_id,
-                     key=self._key, target=target, outcome=outcome, detail=detail)
+                     outcome: str = "ok") -> None:
+        await record(session, actor.audited(self.settings), action, now=self.clock(), target=target, outcome=outcome)
 
     async def audited(self, actor: Actor, action: str, target: str | None = None, outcome: str = "ok") -> None:
         """Record one event in its own transaction (for outcomes decided outside the service)."""
         async with self.sessions() as session, session.begin():
             await self._audit(session, actor, action, target, outcome)
 
-    async def refuse(self, actor: Actor, action: str) -> AdminReply:
-        """Someone without the role tried an admin command: audited as denied, and a polite refusal."""
+    async def refuse(self, actor: Actor, action: str, roles: frozenset[str]) -> AdminReply:
+        """Someone without the role tried an admin command: audited as denied, and a refusal naming who may."""
         await self.audited(actor, action, outcome="denied")
-        reply = say("refused")
-        return AdminReply(reply.messages, notice=render_text("admin.txt", kind="refused"))
+        text = render_text("admin.txt", kind="refused", evaluators=EVALUATOR in roles)
+        return AdminReply((Text(text),), notice=text)
 
     # --- looking ------------------------------------------------------------------------
     async def courses(self, actor: Actor) -> AdminReply:
         """Every course with enrolment and answered/asked per wave."""
         async with self.sessions() as session, session.begin():
             lines = []
+            now = self.clock()
             for course in await list_courses(session):
                 progress = await course_progress(session, course)
                 lines.append({
                     "code": course.code, "title": course.title, "day": course.delivered_on,
-                    "state": _course_state(course), "enrolled": progress.enrolled,
+                    "state": lifecycle.status(course, now), "enrolled": progress.enrolled,
                     "attendance": course.expected_attendance,
                     "waves": "  ".join(f"{w.wave} {w.completed}/{w.asked}" for w in progress.waves),
                 })
@@ -161,7 +155,8 @@ class Admin:
         """Stored quiz-set versions."""
         async with self.sessions() as session, session.begin():
             versions = [
-                {"ref": v.ref, "title": v.title, "items": len(v.definition.get("items", [])), "day": f"{v.created_at:%Y-%m-%d}"}
+                {"ref": v.ref, "title": v.title, "item_count": len(parsed(v).items),
+                 "day": f"{v.created_at:%Y-%m-%d}"}
                 for v in await list_quiz_sets(session)
             ]
             await self._audit(session, actor, "quizset.list")
@@ -191,9 +186,7 @@ class Admin:
             head = render_text("admin.txt", kind="upload_invalid", filename=filename, count=len(problems))
             return AdminReply(tuple(Text(c) for c in chunks([head, *problems])))
         async with self.sessions() as session, session.begin():
-            result = await import_quiz_set(session, quiz, self.clock())
-            await self._audit(session, actor, "quizset.import", result.version.ref,
-                              outcome="ok" if result.created else "unchanged")
+            result = await import_quiz_set(session, quiz, self.clock(), actor=actor.audited(self.settings))
             return AdminReply((Text(result.describe()),))
 
     async def invite(self, actor: Actor, code: str, bot_username: str) -> AdminReply:
@@ -202,10 +195,10 @@ class Admin:
             course = await find_course(session, code)
             if course is None:
                 return say("unknown_course", code=code)
-            if lifecycle.is_closed(course):
+            try:
+                issued, _ = await invite_course(session, course, self.clock(), actor=actor.audited(self.settings))
+            except CourseClosed:
                 return say("closed_course", code=course.code)
-            issued = await issue_invite(session, course, self.clock())
-            await self._audit(session, actor, "course.invite", course.code, detail="shared link (chat)")
             link = deep_link(bot_username, issued.token)
             caption = render_text("admin.txt", kind="invite", title=course.title, code=course.code, link=link)
         return AdminReply((Photo(qr_png(link), caption),))
@@ -231,8 +224,8 @@ class Admin:
             if course.ended_at is not None:
                 text = render_text("admin.txt", kind="already_ended", code=course.code, on=f"{course.ended_at:%Y-%m-%d %H:%M}")
                 return AdminReply(notice=text, edit=Text(text))
-            released = await release_post_wave(session, course, self.clock(), self.settings)
-            await self._audit(session, actor, "course.end", course.code, detail=f"{released} released")
+            released = await release_post_wave(session, course, self.clock(), self.settings,
+                                               actor=actor.audited(self.settings))
             text = render_text("admin.txt", kind="ended", code=course.code, count=released)
         return AdminReply(notice=text, edit=Text(text))
 
@@ -246,8 +239,8 @@ class Admin:
         """report.html and report.pdf for one course (small groups suppressed as in the CLI)."""
         try:
             async with self.sessions() as session, session.begin():
-                report = await build_report(session, [code], self.settings)
-                await self._audit(session, actor, "report", code.upper())
+                report = await build_report(session, [code], self.settings, now=self.clock(),
+                                            actor=actor.audited(self.settings))
         except SelectionError as exc:
             return say("nothing_yet", problem=_chat_wording(str(exc)))
         with tempfile.TemporaryDirectory(prefix="followup-report-") as folder:
@@ -265,8 +258,8 @@ class Admin:
             out = Path(folder) / f"{code.lower()}-answers.csv"
             try:
                 async with self.sessions() as session, session.begin():
-                    await export(session, [code], "csv", "long", out)
-                    await self._audit(session, actor, "export", code.upper())
+                    await export(session, [code], "csv", "long", out,
+                                 actor=actor.audited(self.settings), now=self.clock())
             except (SelectionError, ExportError) as exc:
                 return say("nothing_yet", problem=_chat_wording(str(exc)))
             book = codebook_path(out)
@@ -348,14 +341,14 @@ class Admin:
         try:
             async with self.sessions() as session, session.begin():
                 quiz = await find_quiz_set(session, draft.quiz_ref)
-                known = set(quiz.definition.get("waves", ()))
+                known = set(parsed(quiz).waves)
                 # The default waves this quiz set has items for; create_course names any it lacks.
-                waves = tuple(w for w in waves.DEFAULT_WAVES if w in known) or waves.DEFAULT_WAVES
+                chosen = tuple(w for w in waves.DEFAULT_WAVES if w in known) or waves.DEFAULT_WAVES
                 course = await create_course(
                     session, code=draft.code, title=title, delivered_on=draft.delivered_on, level=draft.level,
-                    quiz_ref=draft.quiz_ref, now=self.clock(), zone=self.settings.timezone, waves=waves,
+                    quiz_ref=draft.quiz_ref, now=self.clock(), zone=self.settings.timezone, waves=chosen,
+                    actor=actor.audited(self.settings),
                 )
-                await self._audit(session, actor, "course.create", course.code)
                 text = _step_text("created", code=course.code, title=course.title, day=course.delivered_on,
                                   level=course.level, quiz=quiz.ref, waves=", ".join(course.waves))
         except CourseError as exc:

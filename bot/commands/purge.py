@@ -10,6 +10,7 @@ import click
 from bot.commands.common import settings_or_exit
 from bot.commands.dispatch import parse_at
 from scheduler.retention import PurgeReport, purge
+from surveys.audit import CLI
 from surveys.clock import system_clock
 from surveys.db import make_engine, make_sessionmaker
 from surveys.settings import Settings
@@ -19,7 +20,7 @@ async def _purge(url: str, at: datetime, settings: Settings) -> PurgeReport:
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as session:
-            return await purge(session, at, settings)
+            return await purge(session, at, settings, actor=CLI)
     finally:
         await engine.dispose()
 

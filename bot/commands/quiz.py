@@ -109,6 +109,7 @@ def import_command(files: tuple[Path, ...]) -> None:
     import asyncio
 
     from bot.commands.common import settings_or_exit, transaction
+    from surveys.audit import CLI
     from surveys.catalog import import_quiz_set
     from surveys.clock import system_clock
 
@@ -129,7 +130,7 @@ def import_command(files: tuple[Path, ...]) -> None:
 
     async def run() -> list[str]:
         async with transaction(settings) as session:
-            return [(await import_quiz_set(session, quiz, system_clock())).describe() for quiz in quizzes]
+            return [(await import_quiz_set(session, quiz, system_clock(), actor=CLI)).describe() for quiz in quizzes]
 
     for line in asyncio.run(run()):
         click.echo(line)
