@@ -11,8 +11,9 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
+from bot.logging import redact
 from surveys.db import make_engine, make_sessionmaker
 from surveys.settings import Settings, SettingsError, load_settings
 
@@ -28,12 +29,22 @@ def settings_or_exit() -> Settings:
         raise click.ClickException(f"bad setting: {exc}") from None
 
 
+def telegram_failure(exc: TelegramError) -> click.ClickException:
+    """A Telegram error as one line that never holds the token; a 401 names the setting to check."""
+    if isinstance(exc, InvalidToken):
+        return click.ClickException("the bot token was rejected (401); check FOLLOWUP_BOT_TOKEN")
+    return click.ClickException(f"Telegram did not answer as expected: {redact(str(exc))}")
+
+
 def run_async(func: Callable[P, Awaitable[T]]) -> Callable[P, T]:
-    """Let a click command be an async function."""
+    """Let a click command be an async function; a Telegram error ends it with one line, not a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        return asyncio.run(func(*args, **kwargs))  # type: ignore[arg-type]
+        try:
+            return asyncio.run(func(*args, **kwargs))  # type: ignore[arg-type]
+        except TelegramError as exc:
+            raise telegram_failure(exc) from None
 
     return wrapper
 
@@ -54,6 +65,17 @@ def fail(message: str, **kwargs: Any) -> None:
     raise click.ClickException(message.format(**kwargs) if kwargs else message)
 
 
+async def ask_telegram(settings: Settings) -> str:
+    """The bot's username from getMe: proves the token works; one clear line (no token) when it does not."""
+    assert settings.bot_token is not None
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as exc:
+        raise telegram_failure(exc) from None
+
+
 async def bot_username(settings: Settings) -> str:
     """FOLLOWUP_BOT_USERNAME if set, else getMe; a clear error when neither can answer."""
     if settings.bot_username:
@@ -62,9 +84,4 @@ async def bot_username(settings: Settings) -> str:
         raise click.ClickException(
             "set FOLLOWUP_BOT_USERNAME (or FOLLOWUP_BOT_TOKEN, to ask Telegram) to build invite links"
         )
-    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
-    try:
-        async with bot:
-            return bot.username
-    except TelegramError as exc:
-        raise click.ClickException(f"could not ask Telegram for the bot's username: {exc}") from None
+    return await ask_telegram(settings)

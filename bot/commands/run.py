@@ -9,10 +9,11 @@ import signal
 from contextlib import AbstractAsyncContextManager
 
 import click
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, polling
-from bot.commands.common import settings_or_exit
+from bot.commands.common import ask_telegram, settings_or_exit, telegram_failure
 from bot.logging import setup_logging
 from bot.scheduling import dispatch_hooks
 from bot.webhook import webhook
@@ -30,6 +31,9 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
     """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM."""
     settings = settings_or_exit()
     setup_logging(settings)
+    if settings.bot_token is not None:
+        # A wrong token or an unreachable Telegram is one clear line here, before anything starts.
+        asyncio.run(ask_telegram(settings))
     try:
         on_start, on_stop = dispatch_hooks(settings)
         application = build_application(settings, on_start=[on_start], on_stop=[on_stop])
@@ -42,7 +46,10 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
     else:
         running = polling(application)
         mode = "long polling"
-    asyncio.run(_serve(running, mode))
+    try:
+        asyncio.run(_serve(running, mode))
+    except TelegramError as exc:
+        raise telegram_failure(exc) from None
     click.echo("Stopped.")
 
 
