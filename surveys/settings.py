@@ -20,6 +20,10 @@ class SettingsError(ValueError):
     """A setting has a bad value; the message names the environment variable."""
 
 
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+"""The async drivers followup runs on; every supported URL is rewritten to one of them."""
+
+
 def async_database_url(url: str) -> str:
     """Pick the async driver for a plain SQLAlchemy URL (sqlite → aiosqlite, postgresql → asyncpg)."""
     if url.startswith("sqlite://"):
@@ -76,9 +80,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str) -> str:
-        if "://" not in value:
-            raise ValueError("expected a URL such as sqlite:///followup.db")
-        return async_database_url(value)
+        url = async_database_url(value)
+        if not url.startswith(SUPPORTED_DRIVERS):
+            raise ValueError("unsupported database URL: use sqlite:///PATH or postgresql://USER@HOST/NAME")
+        return url
 
     @field_validator("admin_ids", "evaluator_ids", "reminder_days", mode="before")
     @classmethod
@@ -164,5 +169,6 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
         lines = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
-            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
+            # pydantic starts a validator's own message with "Value error, ": the message is enough.
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg'].removeprefix('Value error, ')}")
         raise SettingsError("; ".join(lines)) from None

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.emulator import Emulator
+from surveys.migrate import upgrade
 from tests.botkit import TOKEN, USERNAME
 from tests.factories import a_course
 
@@ -42,8 +43,10 @@ async def test_course_invite_with_a_rejected_token_says_so_without_the_token(ses
 
 
 async def test_run_with_a_rejected_token_stops_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'followup.db'}"
+    await asyncio.to_thread(upgrade, url)
     async with Emulator(token=TOKEN, username=USERNAME) as emu:
-        env = {**os.environ, **_env(emu, f"sqlite:///{tmp_path / 'followup.db'}")}
+        env = {**os.environ, **_env(emu, url)}
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "followup"), "run", env=env, cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

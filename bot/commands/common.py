@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.logging import redact
-from surveys.db import make_engine, make_sessionmaker
+from surveys.db import make_sessionmaker
+from surveys.migrate import DatabaseNotReady, ready_engine
 from surveys.settings import Settings, SettingsError, load_settings
 
 P = ParamSpec("P")
@@ -52,12 +53,20 @@ def run_async(func: Callable[P, Awaitable[T]]) -> Callable[P, T]:
 @asynccontextmanager
 async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
     """One session in one transaction on the configured database, committed on success."""
-    engine = make_engine(settings.database_url)
+    engine = await database(settings)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             yield session
     finally:
         await engine.dispose()
+
+
+async def database(settings: Settings) -> AsyncEngine:
+    """An engine on the configured database; a missing or old schema stops the command saying what to run."""
+    try:
+        return await ready_engine(settings.database_url)
+    except DatabaseNotReady as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def fail(message: str, **kwargs: Any) -> None:

@@ -13,11 +13,11 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, polling
-from bot.commands.common import ask_telegram, settings_or_exit, telegram_failure
+from bot.commands.common import ask_telegram, database, settings_or_exit, telegram_failure
 from bot.logging import setup_logging
 from bot.scheduling import dispatch_hooks
 from bot.webhook import webhook
-from surveys.settings import SettingsError
+from surveys.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.run")
 
@@ -31,9 +31,8 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
     """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM."""
     settings = settings_or_exit()
     setup_logging(settings)
-    if settings.bot_token is not None:
-        # A wrong token or an unreachable Telegram is one clear line here, before anything starts.
-        asyncio.run(ask_telegram(settings))
+    # A database not set up, a wrong token or an unreachable Telegram is one clear line here, before anything starts.
+    asyncio.run(_preflight(settings))
     try:
         on_start, on_stop = dispatch_hooks(settings)
         application = build_application(settings, on_start=[on_start], on_stop=[on_stop])
@@ -51,6 +50,13 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
     except TelegramError as exc:
         raise telegram_failure(exc) from None
     click.echo("Stopped.")
+
+
+async def _preflight(settings: Settings) -> None:
+    """Stop (a ClickException) unless the database is at the newest schema and the token works."""
+    await (await database(settings)).dispose()
+    if settings.bot_token is not None:
+        await ask_telegram(settings)
 
 
 async def _serve(running: AbstractAsyncContextManager[Application], mode: str) -> None:
