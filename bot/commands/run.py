@@ -30,9 +30,9 @@ log = logging.getLogger("bot.run")
 def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> None:
     """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM."""
     settings = settings_or_exit()
-    setup_logging(settings)
     # A database not set up, a wrong token or an unreachable Telegram is one clear line here, before anything starts.
     asyncio.run(_preflight(settings))
+    setup_logging(settings)
     try:
         on_start, on_stop = dispatch_hooks(settings)
         application = build_application(settings, on_start=[on_start], on_stop=[on_stop])
