@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
+from surveys.invite_sheet import check_in_times
 from surveys.models import Course, Invite
 from surveys.quizset import bundled_quiz_set
 from surveys.tokens import hash_token
+from tests.botkit import MINI
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -150,3 +153,30 @@ async def test_a_code_that_differs_only_by_underscore_for_hyphen_can_be_created(
     assert result.exit_code == 0, result.output
     again = await _create(followup, "y-12")
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+async def test_the_invite_sheet_names_the_courses_own_waves(followup, tmp_path):
+    # The mini set asked at 12 months instead of 3 and 6.
+    late = tmp_path / "late.yaml"
+    late.write_text(MINI.read_text().replace("[post, 3m, 6m]", "[post, 12m]").replace("[3m, 6m]", "[12m]"))
+    assert (await followup("quiz", "import", str(late))).exit_code == 0
+    created = await followup(
+        "course", "create", "LATE-1", "--title", "CSE", "--date", "2026-03-12", "--level", "2",
+        "--quiz", "mini-cse", "--waves", "post,12m",
+    )
+    assert created.exit_code == 0, created.output
+    result = await followup("course", "invite", "late-1", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    sheet = html.unescape((tmp_path / "out" / "late-1-invite.html").read_text())
+    assert "(at the end of today's course and in twelve months)" in sheet
+    assert "three months" not in sheet and "six months" not in sheet
+
+
+@pytest.mark.parametrize(("waves", "said"), [
+    (("pre", "post", "3m", "6m"), "before and after today's course, in three months and in six months"),
+    (("post", "3m", "6m"), "at the end of today's course, in three months and in six months"),
+    (("pre", "1m"), "before today's course and in one month"),
+    (("12m",), "in twelve months"),
+])
+def test_the_sheet_says_when_each_wave_comes(waves, said):
+    assert check_in_times(waves) == said

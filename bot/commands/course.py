@@ -96,14 +96,14 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
                 session, course, now, attendees=attendees, expires_at=expires_at, actor=CLI
             )
             personal = [(a.echo, deep_link(username, i.token)) for a, i in zip(attendees, issued, strict=True)]
-            title, day = course.title, str(course.delivered_on)
+            code, title, day, waves = course.code, course.title, str(course.delivered_on), tuple(course.waves)
     except (CourseError, CourseClosed) as exc:
         fail(str(exc))
     link = deep_link(username, shared.token)
     click.echo(link)
     if out is not None:
         files = write_invite_files(
-            out, course_code=code.upper(), course_title=title, course_date=day, link=link,
+            out, course_code=code, course_title=title, course_date=day, waves=waves, link=link,
             bot_username=username, attendees=personal if register is not None else None,
         )
         click.echo(f"Wrote {files.sheet}, {files.png}, {files.svg}")
