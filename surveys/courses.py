@@ -24,6 +24,38 @@ class CourseError(ValueError):
     """A course request that cannot be carried out; the message says why, for the officer."""
 
 
+class CodeTaken(CourseError):
+    """Another course already has this code."""
+
+
+def check_title(title: str) -> str:
+    """The title without outer spaces; CourseError when empty or too long to quote in item texts."""
+    if not title.strip():
+        raise CourseError("the course needs a title")
+    if len(title.strip()) > MAX_COURSE_TITLE:
+        # Item texts quote the title; the quiz-set validator checks lengths against this bound.
+        raise CourseError(f"the title is longer than {MAX_COURSE_TITLE} characters")
+    return title.strip()
+
+
+def check_zone(zone: str) -> str:
+    """A known IANA time zone name; CourseError otherwise."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CourseError(f"unknown time zone {zone!r}, e.g. Europe/London") from None
+    return zone
+
+
+def check_waves(quiz_ref: str, known: tuple[str, ...], waves: tuple[str, ...]) -> None:
+    """CourseError naming any wave the quiz-set version (which has items for `known`) cannot ask."""
+    missing = [w for w in waves if w not in known]
+    if missing:
+        raise CourseError(
+            f"quiz set {quiz_ref} has no items for wave(s) {', '.join(missing)}; it knows {', '.join(known)}"
+        )
+
+
 async def create_course(
     session: AsyncSession,
     *,
@@ -41,36 +73,26 @@ async def create_course(
     """Create a course on a stored quiz-set version, audited; CourseError on any bad value."""
     if not CODE_PATTERN.match(code):
         raise CourseError("a course code is 2–40 letters, digits, '-' or '_', e.g. CSE-2026-03")
-    if not title.strip():
-        raise CourseError("the course needs a title")
-    if len(title.strip()) > MAX_COURSE_TITLE:
-        # Item texts quote the title; the quiz-set validator checks lengths against this bound.
-        raise CourseError(f"the title is longer than {MAX_COURSE_TITLE} characters")
+    title = check_title(title)
     try:
         level = parse_level(level)
         bad_waves = [w for w in waves if not is_wave(w)]
-        if bad_waves or not waves:
+        if bad_waves:
             parse_list(",".join(bad_waves))
     except (LevelError, WaveError) as exc:
         raise CourseError(str(exc)) from None
+    if not waves:
+        raise CourseError("a course needs at least one wave, e.g. pre,post,3m,6m")
     if expected_attendance is not None and expected_attendance < 1:
         raise CourseError("expected attendance must be at least 1")
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CourseError(f"unknown time zone {zone!r}, e.g. Europe/London") from None
+    check_zone(zone)
     if await find_course(session, code) is not None:
-        raise CourseError(f"a course with code {code} already exists")
+        raise CodeTaken(f"a course with code {code} already exists")
     quiz = await find_quiz_set(session, quiz_ref)
-    known = set(parsed(quiz).waves)
-    missing = [w for w in waves if w not in known]
-    if missing:
-        raise CourseError(
-            f"quiz set {quiz.ref} has no items for wave(s) {', '.join(missing)}; it knows {', '.join(sorted(known))}"
-        )
+    check_waves(quiz.ref, parsed(quiz).waves, waves)
     course = Course(
         code=code,
-        title=title.strip(),
+        title=title,
         delivered_on=delivered_on,
         level=level,
         zone=zone,

@@ -39,7 +39,7 @@ async def _course(followup, code="CSE-7"):
     assert result.exit_code == 0, result.output
     result = await followup(
         "course", "create", code, "--title", "CSE level 2", "--date", "2026-03-12",
-        "--level", "2", "--quiz", "cse-core", "--attendance", "24",
+        "--level", "2", "--quiz", "cse-core", "--attendance", "24", "--yes",
     )
     assert result.exit_code == 0, result.output
     return result
@@ -59,8 +59,8 @@ async def test_an_officer_creates_a_course_and_gets_a_working_deep_link(followup
 
 async def test_a_duplicate_code_or_unknown_quiz_set_is_refused_and_nothing_changes(followup, sessions):
     await _course(followup)
-    again = await followup("course", "create", "CSE-7", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core")
-    unknown = await followup("course", "create", "CSE-8", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "nope@3")
+    again = await followup("course", "create", "CSE-7", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core", "-y")
+    unknown = await followup("course", "create", "CSE-8", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "nope@3", "-y")
     assert again.exit_code == 1 and "already exists" in again.output
     assert unknown.exit_code == 1 and "no quiz set 'nope@3'" in unknown.output
     async with sessions() as session:
@@ -129,7 +129,7 @@ async def test_officer_actions_from_the_cli_are_audited(followup):
 
 async def _create(followup, code: str):
     return await followup(
-        "course", "create", code, "--title", "CSE", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core",
+        "course", "create", code, "--title", "CSE", "--date", "2099-03-12", "--level", "2", "--quiz", "cse-core",
     )
 
 
@@ -162,7 +162,7 @@ async def test_the_invite_sheet_names_the_courses_own_waves(followup, tmp_path):
     assert (await followup("quiz", "import", str(late))).exit_code == 0
     created = await followup(
         "course", "create", "LATE-1", "--title", "CSE", "--date", "2026-03-12", "--level", "2",
-        "--quiz", "mini-cse", "--waves", "post,12m",
+        "--quiz", "mini-cse", "--waves", "post,12m", "--yes",
     )
     assert created.exit_code == 0, created.output
     result = await followup("course", "invite", "late-1", "--out", str(tmp_path / "out"))
@@ -180,3 +180,13 @@ async def test_the_invite_sheet_names_the_courses_own_waves(followup, tmp_path):
 ])
 def test_the_sheet_says_when_each_wave_comes(waves, said):
     assert check_in_times(waves) == said
+
+
+async def test_a_past_date_is_confirmed_before_the_course_is_made(followup, sessions):
+    await followup("quiz", "import", str(bundled_quiz_set("cse-core")))
+    args = ("course", "create", "OLD-1", "--title", "CSE", "--date", "2020-03-12", "--level", "2", "--quiz", "cse-core")
+    refused = await followup(*args)  # no answer to the question: nothing is made
+    assert refused.exit_code == 1 and "2020-03-12 is in the past" in refused.output
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Course)) == 0
+    assert (await followup(*args, "--yes")).exit_code == 0

@@ -46,6 +46,10 @@ BUTTONS: tuple[AdminCommand, ...] = (
     AdminCommand("quiz", OFFICERS, "course.create", handlers.wizard_press),
     AdminCommand("level", OFFICERS, "course.create", handlers.wizard_press),
     AdminCommand("date", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("past", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("waves", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("attendance", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("zone", OFFICERS, "course.create", handlers.wizard_press),
     AdminCommand("end", OFFICERS, "course.end", handlers.end_press),
     AdminCommand("keep", OFFICERS, "course.end", handlers.end_press),
 )

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks
 from bot.admin.roles import EVALUATOR, Actor
-from bot.admin.wizard import NewCourse, day_from_button, day_from_text
+from bot.admin.wizard import STEPS, NewCourse, attendance_from_text, day_from_button, day_from_text
 from bot.journey import Button, Text
 from scheduler.enrolment import release_post_wave
 from surveys.audit import record
@@ -20,10 +20,14 @@ from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list
 from surveys.clock import Clock
 from surveys.codebook import SelectionError
 from surveys.domain import lifecycle, waves
-from surveys.domain.levels import LEVELS
+from surveys.domain.levels import LEVELS, LevelError, parse_level
 from surveys.courses import (
     CODE_PATTERN,
+    CodeTaken,
     CourseError,
+    check_title,
+    check_waves,
+    check_zone,
     create_course,
     find_course,
     list_courses,
@@ -31,7 +35,6 @@ from surveys.courses import (
 from surveys.export import ExportError, codebook_path, export
 from surveys.invite_sheet import qr_png
 from surveys.invites import CourseClosed, deep_link, invite_course
-from surveys.models import Course
 from surveys.progress import course_progress
 from surveys.quizset import QuizSetInvalid, load_quiz_set
 from surveys.report import build_report, write_report
@@ -274,88 +277,170 @@ class Admin:
         if not latest:
             return AdminReply(say("no_quiz_sets").messages, done=True)
         rows = tuple((Button(ref, callbacks.encode("x", "quiz", ref)),) for ref in latest.values())
-        return AdminReply((Text(_step_text("quiz"), rows),))
+        return AdminReply((Text(_step_text("quiz", number=1, of=len(STEPS)), rows),))
 
     def _ask(self, draft: NewCourse, problem: str = "") -> Text:
         """The draft's next question, with buttons where there are fixed answers."""
         step = draft.step
         rows: tuple[tuple[Button, ...], ...] = ()
+        values: dict[str, object] = {}
         if step == "level":
             buttons = [Button(str(n), callbacks.encode("x", "level", n)) for n in LEVELS]
             rows = (tuple(buttons[:3]), tuple(buttons[3:]))
         elif step == "date":
             rows = ((Button(label("admin.today"), callbacks.encode("x", "date", "today")),
                      Button(label("admin.tomorrow"), callbacks.encode("x", "date", "tomorrow"))),)
-        return Text(_step_text(step, problem), rows)
+        elif step == "past":
+            values["day"] = draft.delivered_on
+            rows = ((Button(label("admin.past_yes"), callbacks.encode("x", "past", "yes")),
+                     Button(label("admin.past_no"), callbacks.encode("x", "past", "no"))),)
+        elif step == "waves":
+            rows = tuple((Button(", ".join(o), callbacks.encode("x", "waves", ".".join(o))),)
+                         for o in _wave_options(draft.quiz_waves))
+            values["known"] = ", ".join(draft.quiz_waves)
+        elif step == "attendance":
+            rows = ((Button(label("admin.not_known"), callbacks.encode("x", "attendance", "unknown")),),)
+        elif step == "zone":
+            values["zone"] = self.settings.timezone
+            rows = ((Button(self.settings.timezone, callbacks.encode("x", "zone", "default")),),)
+        return Text(_step_text(step, problem, number=draft.number, of=len(STEPS), **values), rows)
 
     def _today(self) -> datetime:
         return self.clock().astimezone(self.settings.zone)
 
+    def _set_day(self, draft: NewCourse, day: date) -> None:
+        """Take the course date; a past one waits for the officer's confirmation."""
+        draft.delivered_on = day
+        draft.date_confirmed = not lifecycle.day_has_passed(day, self.settings.timezone, self.clock())
+
     async def wizard_press(self, actor: Actor, draft: NewCourse | None, step: str, value: str) -> AdminReply:
-        """A wizard button: fill the draft if it is the current question, then ask the next one."""
+        """A wizard button: fill the draft if it is the current question, then ask the next one (or create)."""
         if draft is None:
             return AdminReply(notice=render_text("admin.txt", kind="stale"), edit=Text(_step_text("expired")))
         if step != draft.step:
             return AdminReply(notice=render_text("admin.txt", kind="stale"))
+        chosen = await self._press(draft, step, value)
+        if chosen is None:
+            return AdminReply(notice=render_text("admin.txt", kind="stale"))
+        edit = Text(_step_text("chosen", label=chosen[0], value=chosen[1]))
+        if draft.step == "done":
+            reply = await self._create(actor, draft)
+            return AdminReply(reply.messages, notice=label("admin.picked"), edit=edit, done=reply.done)
+        return AdminReply((self._ask(draft),), notice=label("admin.picked"), edit=edit)
+
+    async def _press(self, draft: NewCourse, step: str, value: str) -> tuple[str, str] | None:
+        """Apply one button to the draft; (what, shown) for the "chosen ✓" line, None for a value no button has."""
         if step == "quiz":
             async with self.sessions() as session, session.begin():
                 try:
-                    draft.quiz_ref = (await find_quiz_set(session, value)).ref
+                    quiz = await find_quiz_set(session, value)
                 except UnknownQuizSet:
-                    return AdminReply(notice=render_text("admin.txt", kind="stale"))
-            name, shown = label("admin.quiz_set"), draft.quiz_ref
-        elif step == "level" and value.isdigit() and int(value) in LEVELS:
-            draft.level = int(value)
-            name, shown = label("admin.level"), value
-        elif step == "date" and (day := day_from_button(value, self._today().date())):
-            draft.delivered_on = day
-            name, shown = label("admin.date"), f"{day:%A} {day.isoformat()}"
-        else:
-            return AdminReply(notice=render_text("admin.txt", kind="stale"))
-        return AdminReply((self._ask(draft),), notice=label("admin.picked"),
-                          edit=Text(_step_text("chosen", label=name, value=shown)))
+                    return None
+            draft.quiz_ref, draft.quiz_waves = quiz.ref, parsed(quiz).waves
+            return label("admin.quiz_set"), draft.quiz_ref
+        if step == "level":
+            try:
+                draft.level = parse_level(value)
+            except LevelError:
+                return None
+            return label("admin.level"), value
+        if step == "date" and (day := day_from_button(value, self._today().date())):
+            self._set_day(draft, day)
+            return label("admin.date"), f"{day:%A} {day.isoformat()}"
+        if step == "past" and value in ("yes", "no"):
+            draft.date_confirmed = value == "yes"
+            if not draft.date_confirmed:
+                draft.delivered_on = None  # ask for the date again
+            return label("admin.date"), label("admin.past_yes" if draft.date_confirmed else "admin.past_no")
+        if step == "waves" and tuple(value.split(".")) in _wave_options(draft.quiz_waves):
+            draft.waves = tuple(value.split("."))
+            return label("admin.waves"), ", ".join(draft.waves)
+        if step == "attendance" and value == "unknown":
+            draft.attendance_given = True
+            return label("admin.attendance"), label("admin.not_known")
+        if step == "zone" and value == "default":
+            draft.zone = self.settings.timezone
+            return label("admin.zone"), draft.zone
+        return None
 
     async def wizard_text(self, actor: Actor, draft: NewCourse, text: str) -> AdminReply:
-        """Typed text during the wizard: a date, the code, or the title; anything else re-asks."""
+        """Typed text during the wizard: the answer to the current question; anything unusable re-asks."""
         step, text = draft.step, text.strip()
+        problem = await self._typed(draft, step, text)
+        if problem is not None:
+            return AdminReply((self._ask(draft, problem),))
+        if draft.step == "done":
+            return await self._create(actor, draft)
+        return AdminReply((self._ask(draft),))
+
+    async def _typed(self, draft: NewCourse, step: str, text: str) -> str | None:
+        """Apply a typed answer to the draft; the problem to show under the question again, or None."""
         if step == "date":
             day = day_from_text(text)
             if day is None:
-                return AdminReply((self._ask(draft, _step_text("bad_date")),))
-            draft.delivered_on = day
-            return AdminReply((self._ask(draft),))
-        if step == "code":
+                return _step_text("bad_date")
+            self._set_day(draft, day)
+        elif step == "code":
+            if not CODE_PATTERN.match(text):
+                return _step_text("bad_code")
             async with self.sessions() as session, session.begin():
-                taken = await find_course(session, text) is not None if CODE_PATTERN.match(text) else False
-            if not CODE_PATTERN.match(text) or taken:
-                problem = _step_text("code_taken", code=text) if taken else _step_text("bad_code")
-                return AdminReply((self._ask(draft, problem),))
+                if await find_course(session, text) is not None:
+                    return _step_text("code_taken", code=text)
             draft.code = text
-            return AdminReply((self._ask(draft),))
-        if step == "title":
-            return await self._create(actor, draft, text)
-        return AdminReply((self._ask(draft, _step_text("tap_button")),))
+        elif step == "title":
+            try:
+                draft.title = check_title(text)
+            except CourseError as exc:
+                return _sentence(str(exc))
+        elif step == "waves":
+            try:
+                chosen = waves.parse_list(text.replace(" ", ","))
+                check_waves(draft.quiz_ref or "", draft.quiz_waves, chosen)
+            except (waves.WaveError, CourseError) as exc:
+                return _sentence(str(exc))
+            draft.waves = chosen
+        elif step == "attendance":
+            count = attendance_from_text(text)
+            if count is None:
+                return _step_text("bad_attendance")
+            draft.attendance, draft.attendance_given = count, True
+        elif step == "zone":
+            try:
+                draft.zone = check_zone(text)
+            except CourseError as exc:
+                return _sentence(str(exc))
+        else:
+            return _step_text("tap_button")
+        return None
 
-    async def _create(self, actor: Actor, draft: NewCourse, title: str) -> AdminReply:
-        assert draft.quiz_ref and draft.level and draft.delivered_on and draft.code
+    async def _create(self, actor: Actor, draft: NewCourse) -> AdminReply:
+        assert draft.quiz_ref and draft.level and draft.delivered_on and draft.code and draft.title
+        assert draft.waves and draft.zone
         try:
             async with self.sessions() as session, session.begin():
-                quiz = await find_quiz_set(session, draft.quiz_ref)
-                known = set(parsed(quiz).waves)
-                # The default waves this quiz set has items for; create_course names any it lacks.
-                chosen = tuple(w for w in waves.DEFAULT_WAVES if w in known) or waves.DEFAULT_WAVES
                 course = await create_course(
-                    session, code=draft.code, title=title, delivered_on=draft.delivered_on, level=draft.level,
-                    quiz_ref=draft.quiz_ref, now=self.clock(), zone=self.settings.timezone, waves=chosen,
-                    actor=actor.audited(self.settings),
+                    session, code=draft.code, title=draft.title, delivered_on=draft.delivered_on,
+                    level=draft.level, quiz_ref=draft.quiz_ref, now=self.clock(), zone=draft.zone,
+                    waves=draft.waves, expected_attendance=draft.attendance, actor=actor.audited(self.settings),
                 )
                 text = _step_text("created", code=course.code, title=course.title, day=course.delivered_on,
-                                  level=course.level, quiz=quiz.ref, waves=", ".join(course.waves))
-        except CourseError as exc:
-            if "code" in str(exc) and "already exists" in str(exc):
-                draft.code = None  # someone took the code meanwhile: ask for another
+                                  level=course.level, quiz=draft.quiz_ref, waves=", ".join(course.waves),
+                                  attendance=course.expected_attendance, zone=course.zone)
+        except CodeTaken as exc:
+            draft.code = None  # someone took the code meanwhile: ask for another
             return AdminReply((self._ask(draft, _sentence(str(exc))),))
+        except CourseError as exc:
+            return AdminReply((Text(_sentence(str(exc))),), done=True)
         return AdminReply((Text(text),), done=True)
+
+
+def _wave_options(known: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Wave lists offered as buttons: the default waves this quiz set has items for, then the same without pre."""
+    default = tuple(w for w in waves.DEFAULT_WAVES if w in known) or known
+    options = [default]
+    if waves.PRE in default and len(default) > 1:
+        options.append(tuple(w for w in default if w != waves.PRE))
+    return options
 
 
 def _sentence(message: str) -> str:

@@ -15,8 +15,9 @@ from bot.commands.common import bot_username, fail, run_async, settings_or_exit,
 from surveys.audit import CLI
 from surveys.catalog import UnknownQuizSet
 from surveys.clock import system_clock
-from surveys.courses import CourseError, close_course, create_course, get_course, list_courses
+from surveys.courses import CourseError, check_zone, close_course, create_course, get_course, list_courses
 from surveys.domain import lifecycle
+from surveys.domain.levels import LEVELS, RANGE_TEXT
 from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
 from scheduler.enrolment import release_post_wave
 from surveys.invite_sheet import write_invite_files
@@ -36,25 +37,35 @@ def cli() -> None:
 @click.argument("code")
 @click.option("--title", required=True, help="The course title practitioners will see.")
 @click.option("--date", "delivered_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Course day, YYYY-MM-DD.")
-@click.option("--level", required=True, type=click.IntRange(1, 6), help="Audience level 1–6.")
+@click.option("--level", required=True, type=click.IntRange(LEVELS.start, LEVELS.stop - 1),
+              help=f"Audience level, {RANGE_TEXT}.")
 @click.option("--quiz", "quiz_ref", required=True, help="Quiz set SLUG or SLUG@VERSION.")
 @click.option("--attendance", type=click.IntRange(1), help="Expected attendance (the response-rate denominator).")
 @click.option("--waves", default=None,
               help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}).")
 @click.option("--zone", default=None, help="Time zone for send windows (default FOLLOWUP_TIMEZONE).")
+@click.option("--yes", "-y", "confirmed", is_flag=True, help="Create it even if the date is in the past, without asking.")
 @run_async
 async def create_command(
     code: str, title: str, delivered_on: date, level: int, quiz_ref: str,
-    attendance: int | None, waves: str | None, zone: str | None,
+    attendance: int | None, waves: str | None, zone: str | None, confirmed: bool,
 ) -> None:
-    """Create a course on a stored quiz set."""
+    """Create a course on a stored quiz set (a past date is confirmed first)."""
     settings = settings_or_exit()
+    now, day = system_clock(), delivered_on.date()
+    try:
+        zone = check_zone(zone or settings.timezone)
+        chosen = parse_list(waves)
+    except (CourseError, WaveError) as exc:
+        fail(str(exc))
+    if lifecycle.day_has_passed(day, zone, now) and not confirmed:
+        click.confirm(f"{day} is in the past: check-ins already due by now would be missed by everyone who joins. "
+                      "Create the course anyway?", abort=True, err=True)
     try:
         async with transaction(settings) as session:
             course = await create_course(
-                session, code=code, title=title, delivered_on=delivered_on.date(), level=level,
-                quiz_ref=quiz_ref, now=system_clock(), zone=zone or settings.timezone,
-                waves=parse_list(waves), expected_attendance=attendance, actor=CLI,
+                session, code=code, title=title, delivered_on=day, level=level, quiz_ref=quiz_ref, now=now,
+                zone=zone, waves=chosen, expected_attendance=attendance, actor=CLI,
             )
             click.echo(
                 f"Created course {course.code} ({course.title}, {course.delivered_on}, level {course.level}, "
