@@ -145,7 +145,7 @@ async def wizard_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     text = update.effective_message.text or ""
     if actor.role != OFFICER or wants_cancel(text):
         context.user_data.pop(DRAFT, None)
-        await send(update, context, AdminReply((Text(render_text("newcourse.txt", step="cancelled", problem="")),)))
+        await send(update, context, AdminReply((Text(render_text("newcourse.txt", step="stopped", problem="")),)))
     else:
         reply = await admin(context).wizard_text(actor, draft, text)
         if reply.done:

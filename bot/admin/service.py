@@ -316,7 +316,7 @@ class Admin:
     async def wizard_press(self, actor: Actor, draft: NewCourse | None, step: str, value: str) -> AdminReply:
         """A wizard button: fill the draft if it is the current question, then ask the next one (or create)."""
         if draft is None:
-            return AdminReply(notice=render_text("admin.txt", kind="stale"), edit=Text(_step_text("expired")))
+            return AdminReply(notice=render_text("admin.txt", kind="stale"), edit=Text(_step_text("gone")))
         if step != draft.step:
             return AdminReply(notice=render_text("admin.txt", kind="stale"))
         chosen = await self._press(draft, step, value)
