@@ -47,6 +47,11 @@ def check_zone(zone: str) -> str:
     return zone
 
 
+def default_waves(known: tuple[str, ...]) -> tuple[str, ...]:
+    """A course's waves when none are named: the default waves (pre, post, 3m, 6m) the quiz set has items for."""
+    return tuple(w for w in DEFAULT_WAVES if w in known) or known
+
+
 def check_waves(quiz_ref: str, known: tuple[str, ...], waves: tuple[str, ...]) -> None:
     """CourseError naming any wave the quiz-set version (which has items for `known`) cannot ask."""
     missing = [w for w in waves if w not in known]
@@ -66,22 +71,25 @@ async def create_course(
     quiz_ref: str,
     now: datetime,
     zone: str = "Europe/London",
-    waves: tuple[str, ...] = DEFAULT_WAVES,
+    waves: tuple[str, ...] | None = None,
     expected_attendance: int | None = None,
     actor: AuditActor = SYSTEM,
 ) -> Course:
-    """Create a course on a stored quiz-set version, audited; CourseError on any bad value."""
+    """Create a course on a stored quiz-set version, audited; CourseError on any bad value.
+
+    Without `waves` the course gets the default waves its quiz set has items for (default_waves).
+    """
     if not CODE_PATTERN.match(code):
         raise CourseError("a course code is 2–40 letters, digits, '-' or '_', e.g. CSE-2026-03")
     title = check_title(title)
     try:
         level = parse_level(level)
-        bad_waves = [w for w in waves if not is_wave(w)]
+        bad_waves = [w for w in waves or () if not is_wave(w)]
         if bad_waves:
             parse_list(",".join(bad_waves))
     except (LevelError, WaveError) as exc:
         raise CourseError(str(exc)) from None
-    if not waves:
+    if waves is not None and not waves:
         raise CourseError("a course needs at least one wave, e.g. pre,post,3m,6m")
     if expected_attendance is not None and expected_attendance < 1:
         raise CourseError("expected attendance must be at least 1")
@@ -89,7 +97,9 @@ async def create_course(
     if await find_course(session, code) is not None:
         raise CodeTaken(f"a course with code {code} already exists")
     quiz = await find_quiz_set(session, quiz_ref)
-    check_waves(quiz.ref, parsed(quiz).waves, waves)
+    known = parsed(quiz).waves
+    waves = default_waves(known) if waves is None else waves
+    check_waves(quiz.ref, known, waves)
     course = Course(
         code=code,
         title=title,

@@ -190,3 +190,12 @@ async def test_a_past_date_is_confirmed_before_the_course_is_made(followup, sess
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Course)) == 0
     assert (await followup(*args, "--yes")).exit_code == 0
+
+
+async def test_the_example_register_in_the_docs_is_accepted(followup, tmp_path):
+    await _course(followup)
+    example = Path(__file__).parent.parent / "docs" / "register-example.csv"
+    result = await followup("course", "invite", "CSE-7", "--register", str(example), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "cse-7-mail-merge.csv").open(encoding="utf-8-sig")))
+    assert [r["name"] for r in rows] == ["Ann Example", "Bilal Example", "Cara Example", "Dev Example"]

@@ -29,6 +29,7 @@ from surveys.courses import (
     check_waves,
     check_zone,
     create_course,
+    default_waves,
     find_course,
     list_courses,
 )
@@ -436,7 +437,7 @@ class Admin:
 
 def _wave_options(known: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Wave lists offered as buttons: the default waves this quiz set has items for, then the same without pre."""
-    default = tuple(w for w in waves.DEFAULT_WAVES if w in known) or known
+    default = default_waves(known)
     options = [default]
     if waves.PRE in default and len(default) > 1:
         options.append(tuple(w for w in default if w != waves.PRE))

@@ -42,7 +42,8 @@ def cli() -> None:
 @click.option("--quiz", "quiz_ref", required=True, help="Quiz set SLUG or SLUG@VERSION.")
 @click.option("--attendance", type=click.IntRange(1), help="Expected attendance (the response-rate denominator).")
 @click.option("--waves", default=None,
-              help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}).")
+              help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}, "
+                   "those the quiz set has items for).")
 @click.option("--zone", default=None, help="Time zone for send windows (default FOLLOWUP_TIMEZONE).")
 @click.option("--yes", "-y", "confirmed", is_flag=True, help="Create it even if the date is in the past, without asking.")
 @run_async
@@ -55,7 +56,7 @@ async def create_command(
     now, day = system_clock(), delivered_on.date()
     try:
         zone = check_zone(zone or settings.timezone)
-        chosen = parse_list(waves)
+        chosen = parse_list(waves) if waves else None
     except (CourseError, WaveError) as exc:
         fail(str(exc))
     if lifecycle.day_has_passed(day, zone, now) and not confirmed:
