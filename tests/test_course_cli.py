@@ -59,8 +59,9 @@ async def test_an_officer_creates_a_course_and_gets_a_working_deep_link(followup
 
 async def test_a_duplicate_code_or_unknown_quiz_set_is_refused_and_nothing_changes(followup, sessions):
     await _course(followup)
-    again = await followup("course", "create", "CSE-7", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core", "-y")
-    unknown = await followup("course", "create", "CSE-8", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "nope@3", "-y")
+    create = ("course", "create", "--title", "x", "--date", "2026-03-12", "--level", "2", "-y")
+    again = await followup(*create, "CSE-7", "--quiz", "cse-core")
+    unknown = await followup(*create, "CSE-8", "--quiz", "nope@3")
     assert again.exit_code == 1 and "already exists" in again.output
     assert unknown.exit_code == 1 and "no quiz set 'nope@3'" in unknown.output
     async with sessions() as session:

@@ -45,7 +45,8 @@ def cli() -> None:
               help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}, "
                    "those the quiz set has items for).")
 @click.option("--zone", default=None, help="Time zone for send windows (default FOLLOWUP_TIMEZONE).")
-@click.option("--yes", "-y", "confirmed", is_flag=True, help="Create it even if the date is in the past, without asking.")
+@click.option("--yes", "-y", "confirmed", is_flag=True,
+              help="Create it even if the date is in the past, without asking.")
 @run_async
 async def create_command(
     code: str, title: str, delivered_on: date, level: int, quiz_ref: str,
