@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import callbacks
+from surveys.domain.names import match  # noqa: F401  (journey matches typed names through profile)
 from surveys.models import Enrolment
 from surveys.settings import Settings
 from surveys.texts import render_text
@@ -23,12 +24,6 @@ def missing_field(enrolment: Enrolment) -> str | None:
     if enrolment.agency is None:
         return "g"
     return None
-
-
-def match(text: str, names: tuple[str, ...]) -> str | None:
-    """The configured name typed, ignoring case and extra spaces; None for anything else."""
-    typed = " ".join(text.split()).lower()
-    return typed if typed in names else None
 
 
 Rows = list[list[tuple[str, str]]]

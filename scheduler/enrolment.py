@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.plan import plan_check_ins
+from surveys.audit import SYSTEM, AuditActor, record
 from surveys.domain import waves
 from surveys.domain.states import CheckInState
 from surveys.enrolments import close_open_check_ins
@@ -48,7 +49,7 @@ async def schedule_check_ins(
 
 
 async def release_post_wave(
-    session: AsyncSession, course: Course, now: datetime, settings: Settings
+    session: AsyncSession, course: Course, now: datetime, settings: Settings, *, actor: AuditActor = SYSTEM
 ) -> int:
     """The officer ended the course: every enrolled person's post-course check-in is due now.
 
@@ -73,7 +74,7 @@ async def release_post_wave(
         .execution_options(synchronize_session=False)
     )
     await close_pre(session, CheckIn.enrolment_id.in_(enrolled))
-    await session.flush()
+    await record(session, actor, "course.end", now=now, target=course.code, detail=f"{result.rowcount or 0} released")
     return result.rowcount or 0
 
 

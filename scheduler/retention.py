@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.audit import SYSTEM, AuditActor, record
 from surveys.models import CheckIn, Contact, Enrolment, Invite
 from surveys.settings import Settings
 
@@ -23,7 +24,9 @@ class PurgeReport:
         return f"Deleted {self.contacts} chat link(s) and {self.invites} invite(s)."
 
 
-async def purge(session: AsyncSession, now: datetime, settings: Settings) -> PurgeReport:
+async def purge(
+    session: AsyncSession, now: datetime, settings: Settings, *, actor: AuditActor = SYSTEM
+) -> PurgeReport:
     """Delete chat links and invites that are no longer needed, and commit.
 
     A contact (the only link from answers to a person) goes when the person withdrew, or
@@ -49,6 +52,8 @@ async def purge(session: AsyncSession, now: datetime, settings: Settings) -> Pur
         .where(or_(Invite.expires_at <= now, and_(Invite.single_use.is_(True), Invite.used_at.is_not(None))))
         .execution_options(synchronize_session=False)
     )
+    report = PurgeReport(contacts.rowcount or 0, invites.rowcount or 0)
+    await record(session, actor, "purge", now=now, detail=str(report))
     await session.commit()
-    return PurgeReport(contacts.rowcount or 0, invites.rowcount or 0)
+    return report
 

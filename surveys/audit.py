@@ -2,31 +2,60 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.models import AuditEvent
+from surveys.settings import Settings
 from surveys.tokens import pseudonymise_actor
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    """Who asked for an action, as the log records them: a role and a name that is never a Telegram id."""
+
+    role: str
+    name: str
+
+
+CLI = AuditActor("cli", "cli")
+"""Someone at the command line (whoever can reach the database and settings)."""
+
+SYSTEM = AuditActor("system", "system")
+"""The product itself: the daily purge, the demo, tests and benchmarks."""
+
+
+def audit_key(settings: Settings) -> str:
+    """The HMAC key for actor pseudonyms: FOLLOWUP_SECRET_KEY, else one derived from the bot token."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value()
+    if settings.bot_token:
+        return hashlib.sha256(b"followup-audit:" + settings.bot_token.get_secret_value().encode()).hexdigest()
+    return "followup-local"
+
+
+def chat_actor(role: str | None, user_id: int, settings: Settings) -> AuditActor:
+    """Someone in the chat: their role ("none" for outsiders) and a keyed hash of their Telegram id."""
+    return AuditActor(role or "none", pseudonymise_actor(user_id, audit_key(settings)))
 
 
 async def record(
     session: AsyncSession,
+    actor: AuditActor,
+    action: str,
     *,
     now: datetime,
-    role: str,
-    action: str,
-    actor_id: int | None,
-    key: str,
     target: str | None = None,
     outcome: str = "ok",
     detail: str | None = None,
 ) -> AuditEvent:
-    """Add one audit event; the actor's Telegram id is stored only as a keyed hash."""
-    actor = pseudonymise_actor(actor_id, key) if actor_id is not None else "cli"
+    """Add one audit event in the caller's transaction."""
     event = AuditEvent(
-        at=now, role=role, actor=actor, action=action, target=(target or "")[:200] or None,
+        at=now, role=actor.role, actor=actor.name, action=action, target=(target or "")[:200] or None,
         outcome=outcome, detail=detail,
     )
     session.add(event)
@@ -47,14 +76,3 @@ def format_event(event: AuditEvent) -> str:
     return "\t".join(
         [f"{event.at:%Y-%m-%d %H:%M:%S}Z", event.role, event.actor, event.action, event.target or "-", event.outcome]
     )
-
-
-def audit_key(secret_key: str | None, bot_token: str | None) -> str:
-    """The HMAC key for actor pseudonyms: FOLLOWUP_SECRET_KEY, else one derived from the token."""
-    import hashlib
-
-    if secret_key:
-        return secret_key
-    if bot_token:
-        return hashlib.sha256(b"followup-audit:" + bot_token.encode()).hexdigest()
-    return "followup-local"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.audit import SYSTEM, AuditActor, record
 from surveys.models import QuizSetVersion
 
 if TYPE_CHECKING:
@@ -34,11 +35,21 @@ class ImportResult:
         return f"{ref} is already stored and unchanged: nothing imported."
 
 
-async def import_quiz_set(session: AsyncSession, quiz: QuizSet, now: datetime) -> ImportResult:
-    """Store `quiz` as a new version of its slug, unless an identical version exists.
+async def import_quiz_set(
+    session: AsyncSession, quiz: QuizSet, now: datetime, *, actor: AuditActor = SYSTEM
+) -> ImportResult:
+    """Store `quiz` as a new version of its slug, unless an identical version exists; audited either way.
 
     Stored versions are never modified: answers point at the exact text that was asked.
     """
+    result = await _import(session, quiz, now)
+    await record(session, actor, "quizset.import", now=now, target=result.version.ref,
+                 outcome="ok" if result.created else "unchanged")
+    return result
+
+
+async def _import(session: AsyncSession, quiz: QuizSet, now: datetime) -> ImportResult:
+    """The import itself: the existing identical version, or a new one numbered after the latest."""
     checksum = quiz.checksum
     existing = await session.scalar(
         select(QuizSetVersion).where(
@@ -75,6 +86,13 @@ async def find_quiz_set(session: AsyncSession, ref: str) -> QuizSetVersion:
     if found is None:
         raise UnknownQuizSet(f"no quiz set {ref!r} is stored; import it with `followup quiz import FILE`")
     return found
+
+
+def parsed(version: QuizSetVersion) -> QuizSet:
+    """The stored version as a validated QuizSet (read its waves and items from this, not the raw dict)."""
+    from surveys.quizset.models import QuizSet
+
+    return QuizSet.from_definition(version.definition)
 
 
 async def list_quiz_sets(session: AsyncSession) -> list[QuizSetVersion]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.audit import SYSTEM, AuditActor, record
+from surveys.clock import system_clock
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, spss_name
 from surveys.models import Answer, CheckIn, Course, Enrolment
@@ -65,14 +68,19 @@ async def export(
     shape: Shape,
     out: Path,
     progress: Progress | None = None,
+    *,
+    actor: AuditActor = SYSTEM,
+    now: datetime | None = None,
 ) -> int:
-    """Write the export (and its codebook) for the selected courses; returns the data rows written."""
+    """Write the export (and its codebook) for the selected courses, audited; returns the data rows written."""
     if fmt not in ("csv", "xlsx", "sav"):
         raise ExportError(f"unknown format {fmt!r}: use csv, xlsx or sav")
     if shape not in ("long", "wide"):
         raise ExportError(f"unknown shape {shape!r}: use long or wide")
     progress = progress or _noop
     selected = await select_courses(session, courses)
+    await record(session, actor, "export", now=now or system_clock(), detail=f"{fmt} {shape}",
+                 target=", ".join(c.code for c in selected) if courses else "all courses")
     codebook = await load_codebook(session, selected)
     total = await _count_answers(session, selected)
     if total == 0:

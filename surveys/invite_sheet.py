@@ -9,7 +9,14 @@ from pathlib import Path
 
 import segno
 
+from surveys.domain import waves as wave_grammar
 from surveys.texts import render_text
+
+_DAY_PHRASES = {
+    (wave_grammar.PRE,): "before today's course",
+    (wave_grammar.POST,): "at the end of today's course",
+    (wave_grammar.PRE, wave_grammar.POST): "before and after today's course",
+}
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,21 @@ def qr_png(link: str, scale: int = 10) -> bytes:
     return buffer.getvalue()
 
 
+def check_in_times(waves: tuple[str, ...] | list[str]) -> str:
+    """When the course's check-ins come: "before and after today's course, in three months and in six months"."""
+    parsed = sorted((wave_grammar.parse(w) for w in waves), key=lambda w: wave_grammar.order_key(w.name))
+    day = tuple(w.name for w in parsed if w.on_course_day)
+    phrases = ([_DAY_PHRASES[day]] if day else []) + [w.when for w in parsed if not w.on_course_day]
+    return phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} and {phrases[-1]}"
+
+
 def write_invite_files(
     out: Path,
     *,
     course_code: str,
     course_title: str,
     course_date: str,
+    waves: tuple[str, ...] | list[str],
     link: str,
     bot_username: str,
     attendees: list[tuple[dict[str, str], str]] | None = None,
@@ -65,6 +81,7 @@ def write_invite_files(
             course_code=course_code,
             course_title=course_title,
             course_date=course_date,
+            check_ins=check_in_times(waves),
             link=link,
             bot_username=bot_username,
             qr_svg=qr_svg_inline(link),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.audit import SYSTEM, AuditActor, record
 from surveys.domain import lifecycle
 from surveys.models import Course, Invite
+from surveys.registers import Attendee
 from surveys.tokens import hash_token, new_token
 
 
@@ -58,6 +61,33 @@ async def issue_invite(
     return IssuedInvite(invite, token)
 
 
+class CourseClosed(ValueError):
+    """Invites for a closed course would enrol nobody."""
+
+
+async def invite_course(
+    session: AsyncSession,
+    course: Course,
+    now: datetime,
+    *,
+    attendees: Sequence[Attendee] = (),
+    expires_at: datetime | None = None,
+    actor: AuditActor = SYSTEM,
+) -> tuple[IssuedInvite, list[IssuedInvite]]:
+    """A fresh shared link and one single-use link per register row, audited as one action; CourseClosed if closed."""
+    if lifecycle.is_closed(course):
+        raise CourseClosed(f"{course.code} is closed: its links no longer enrol anyone")
+    shared = await issue_invite(session, course, now, expires_at=expires_at)
+    personal = [
+        await issue_invite(session, course, now, single_use=True, role=a.role, agency=a.agency, level=a.level,
+                           expires_at=expires_at)
+        for a in attendees
+    ]
+    await record(session, actor, "course.invite", now=now, target=course.code,
+                 detail=f"shared link and {len(personal)} personal link(s)")
+    return shared, personal
+
+
 async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, for_update: bool = False) -> Invite:
     """The usable invite for `token`; InviteProblem says why it is not usable.
 
@@ -69,7 +99,7 @@ async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, fo
     if invite is None or invite.revoked_at is not None:
         raise InviteProblem("unknown")
     if invite.expires_at is not None and invite.expires_at <= now:
-        raise InviteProblem("expired")
+        raise InviteProblem("expired")  # not a check-in state
     if invite.single_use and invite.used_at is not None:
         raise InviteProblem("used")
     if lifecycle.is_closed(invite.course):

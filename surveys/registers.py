@@ -7,6 +7,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from surveys.domain.levels import LevelError, parse_level
+from surveys.domain.names import match
+
 REQUIRED_COLUMNS = ("role", "agency")
 OPTIONAL_COLUMNS = ("level",)
 MAX_ROWS = 5000
@@ -55,11 +58,6 @@ def _decode(data: bytes, filename: str) -> str:
         ) from None
 
 
-def _match(value: str, allowed: tuple[str, ...]) -> str | None:
-    wanted = " ".join(value.split()).lower()
-    return wanted if wanted in allowed else None
-
-
 def parse_register(
     data: bytes,
     filename: str,
@@ -96,18 +94,18 @@ def parse_register(
         cells = {k: (v or "").strip() for k, v in row.items() if k}
         if not any(cells.values()):
             continue  # blank lines at the end of a spreadsheet export
-        role = _match(cells.get("role", ""), roles)
-        agency = _match(cells.get("agency", ""), agencies)
+        role = match(cells.get("role", ""), roles)
+        agency = match(cells.get("agency", ""), agencies)
         if role is None:
             problems.append(RegisterProblem(number, f"unknown role {cells.get('role', '')!r}; use one of: {', '.join(roles)}"))
         if agency is None:
             problems.append(RegisterProblem(number, f"unknown agency {cells.get('agency', '')!r}; use one of: {', '.join(agencies)}"))
         level: int | None = None
         if cells.get("level"):
-            if cells["level"].isdigit() and 1 <= int(cells["level"]) <= 6:
-                level = int(cells["level"])
-            else:
-                problems.append(RegisterProblem(number, f"level {cells['level']!r} is not 1–6"))
+            try:
+                level = parse_level(cells["level"])
+            except LevelError as exc:
+                problems.append(RegisterProblem(number, str(exc)))
         key = cells[identity].lower() if identity and cells.get(identity) else tuple(sorted(cells.items()))
         if key in seen:
             problems.append(RegisterProblem(number, f"duplicate of row {seen[key]}"))

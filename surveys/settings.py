@@ -11,11 +11,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from surveys.domain.names import normalise
+
 ENV_PREFIX = "FOLLOWUP_"
 
 
 class SettingsError(ValueError):
     """A setting has a bad value; the message names the environment variable."""
+
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+"""The async drivers followup runs on; every supported URL is rewritten to one of them."""
 
 
 def async_database_url(url: str) -> str:
@@ -74,9 +80,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str) -> str:
-        if "://" not in value:
-            raise ValueError("expected a URL such as sqlite:///followup.db")
-        return async_database_url(value)
+        url = async_database_url(value)
+        if not url.startswith(SUPPORTED_DRIVERS):
+            raise ValueError("unsupported database URL: use sqlite:///PATH or postgresql://USER@HOST/NAME")
+        return url
 
     @field_validator("admin_ids", "evaluator_ids", "reminder_days", mode="before")
     @classmethod
@@ -90,7 +97,7 @@ class Settings(BaseSettings):
     @classmethod
     def _names(cls, value: object) -> tuple[str, ...]:
         names = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
-        cleaned = tuple(" ".join(str(n).split()).lower() for n in names if str(n).strip())
+        cleaned = tuple(normalise(n) for n in names if str(n).strip())
         if not cleaned:
             raise ValueError("expected a comma-separated list of names")
         return cleaned
@@ -162,5 +169,6 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
         lines = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
-            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
+            # pydantic starts a validator's own message with "Value error, ": the message is enough.
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg'].removeprefix('Value error, ')}")
         raise SettingsError("; ".join(lines)) from None

@@ -41,8 +41,10 @@ async def world(sessions: async_sessionmaker[AsyncSession], database_url: str) -
 
 
 async def audit(world: World) -> list[AuditEvent]:
+    """What people did (the world's own setup is audited too, as the system)."""
     async with world.sessions() as session:
-        return list(await session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        query = select(AuditEvent).where(AuditEvent.role != "system").order_by(AuditEvent.id)
+        return list(await session.scalars(query))
 
 
 async def upload(user: SimUser, path, expect: str) -> ChatMessage:
@@ -51,20 +53,28 @@ async def upload(user: SimUser, path, expect: str) -> ChatMessage:
 
 
 async def create_course_in_chat(officer: SimUser, code: str, title: str, quiz_ref: str) -> ChatMessage:
-    """/newcourse through every step, with one bad code on the way."""
+    """/newcourse through every step, with one bad code and one bad head count on the way."""
     await officer.command("newcourse")
-    quiz = await officer.wait_for("New course (1/5)")
+    quiz = await officer.wait_for("New course (1/8)")
     assert [label for label, _ in quiz.buttons] == [quiz_ref]  # the latest version of each set
-    level = await tap(officer, quiz, quiz_ref, "New course (2/5)")
+    level = await tap(officer, quiz, quiz_ref, "New course (2/8)")
     assert f"Quiz set: {quiz_ref}" in quiz.content and quiz.buttons == []
-    day = await tap(officer, level, "2", "New course (3/5)")
-    await tap(officer, day, "Today", "New course (4/5)")
+    day = await tap(officer, level, "2", "New course (3/8)")
+    await tap(officer, day, "Today", "New course (4/8)")
     await officer.send("not a code!")
-    assert "isn't a course code" in (await officer.wait_for("New course (4/5)")).content
+    assert "isn't a course code" in (await officer.wait_for("New course (4/8)")).content
     await officer.send(code)
-    await officer.wait_for("New course (5/5)")
+    await officer.wait_for("New course (5/8)")
     await officer.send(title)
-    return await officer.wait_for("Created")
+    waves = await officer.wait_for("New course (6/8)")
+    assert [label for label, _ in waves.buttons] == ["post, 3m, 6m"]  # the defaults this quiz set has items for
+    attendance = await tap(officer, waves, "post, 3m, 6m", "New course (7/8)")
+    assert [label for label, _ in attendance.buttons] == ["Not known"]
+    await officer.send("two dozen")
+    assert "whole number" in (await officer.wait_for("New course (7/8)")).content
+    await officer.send("24")
+    zone = await officer.wait_for("New course (8/8)")
+    return await tap(officer, zone, "Europe/London", "Created")
 
 
 async def test_an_officer_runs_a_course_from_the_chat_to_the_post_course_check_in(world: World) -> None:
@@ -81,6 +91,7 @@ async def test_an_officer_runs_a_course_from_the_chat_to_the_post_course_check_i
 
     created = await create_course_in_chat(officer, "CSE-CHAT-1", "CSE awareness, Northshire", "mini-cse@2")
     assert "level 2" in created.content and "mini-cse@2" in created.content and "2026-01-15" in created.content
+    assert "check-ins post, 3m, 6m, 24 expected, Europe/London" in created.content
     await officer.command("invite", "CSE-CHAT-1")
     qr = await officer.wait_for(lambda m: m.photo is not None)
     assert qr.photo_bytes.startswith(b"\x89PNG\r\n\x1a\n")
@@ -177,7 +188,9 @@ async def test_an_evaluator_gets_the_report_and_export_without_any_telegram_iden
 async def test_every_admin_command_refuses_and_audits_a_practitioner(world: World, entry) -> None:
     zeb = world.emu.user(PRACTITIONER, "Zebedee", "zeb_t")
     await zeb.command(entry.name, "CSE-1")
-    await zeb.wait_for("This command is for training officers")
+    refusal = await zeb.wait_for("This command is for training officers")
+    evaluators_may = "evaluator" in entry.roles
+    assert refusal.content == f"This command is for training officers{' and evaluators' * evaluators_may}."
     (event,) = await audit(world)
     assert (event.role, event.action, event.outcome) == ("none", entry.action, "denied")
     assert str(PRACTITIONER) not in event.actor and "zeb" not in event.actor.lower()
@@ -234,14 +247,14 @@ async def test_the_wizard_reasks_bad_dates_and_codes_and_can_be_cancelled(world:
     await world.course("CSE-1")
     officer = world.emu.user(OFFICER, "Olive")
     await officer.command("newcourse")
-    level = await tap(officer, await officer.wait_for("New course (1/5)"), "mini-cse@1", "(2/5)")
-    await tap(officer, level, "6", "(3/5)")
+    level = await tap(officer, await officer.wait_for("New course (1/8)"), "mini-cse@1", "(2/8)")
+    await tap(officer, level, "6", "(3/8)")
     await officer.send("next tuesday")
-    assert "YYYY-MM-DD" in (await officer.wait_for("(3/5)")).content
+    assert "YYYY-MM-DD" in (await officer.wait_for("(3/8)")).content
     await officer.send("2026-02-03")
-    await officer.wait_for("(4/5)")
+    await officer.wait_for("(4/8)")
     await officer.send("cse-1")
-    assert "already used" in (await officer.wait_for("(4/5)")).content
+    assert "already used" in (await officer.wait_for("(4/8)")).content
     await officer.send("cancel")
     await officer.wait_for("no course was created")
     await officer.send("hello")  # back to the practitioner side of the bot
@@ -257,13 +270,14 @@ async def test_course_and_courses_show_response_rates(world: World) -> None:
     await officer.command("courses")
     listing = await officer.wait_for("Courses, newest first")
     assert "CSE-1 — CSE awareness level 2" in listing.content and "enrolled 1" in listing.content
+    assert "2026-01-14 · ended ·" in listing.content  # the day has passed, though nobody pressed /end
     await officer.command("course", "cse-1")
     shown = await officer.wait_for("Enrolled 1")
     assert "post: 0 answered of 1 asked" in shown.content
     await officer.command("course")
     await officer.wait_for("Please add the course code")
     await officer.command("quizsets")
-    assert "mini-cse@1" in (await officer.wait_for("Stored quiz sets")).content
+    assert "• mini-cse@1 — Mini CSE check (8 items," in (await officer.wait_for("Stored quiz sets")).content
     await officer.command("report", "CSE-9")
     await officer.wait_for("Working on it")
     assert "No course with code CSE-9; /courses lists them." == (await officer.wait_for("CSE-9")).content
@@ -274,3 +288,50 @@ def test_long_error_lists_are_split_under_telegrams_limit() -> None:
     parts = chunks(lines)
     assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts).split("\n") == lines
+
+
+async def test_an_evaluator_may_list_and_show_courses(world: World) -> None:
+    await world.course("CSE-1", delivered_on=date(2026, 1, 14))
+    eve = world.emu.user(EVALUATOR, "Eve")
+    await eve.command("courses")
+    assert "CSE-1" in (await eve.wait_for("Courses, newest first")).content
+    await eve.command("course", "CSE-1")
+    await eve.wait_for("Enrolled 0")
+    assert [(e.role, e.action, e.outcome) for e in await audit(world)] == [
+        ("evaluator", "course.list", "ok"), ("evaluator", "course.show", "ok"),
+    ]
+    assert not [m for m in eve.messages if "for training officers" in m.content]
+
+
+async def test_the_wizard_asks_before_taking_a_past_date_and_takes_typed_waves_and_zone(world: World) -> None:
+    officer = world.emu.user(OFFICER, "Olive")
+    await upload(officer, MINI, "Imported")
+    await officer.command("newcourse")
+    level = await tap(officer, await officer.wait_for("New course (1/8)"), "mini-cse@1", "(2/8)")
+    await tap(officer, level, "3", "(3/8)")
+    await officer.send("2026-01-10")  # the clock reads 2026-01-15
+    past = await officer.wait_for("is in the past")
+    assert [label for label, _ in past.buttons] == ["Yes, that date", "Change the date"]
+    await tap(officer, past, "Change the date", "(3/8)")
+    await officer.send("2026-01-12")
+    await tap(officer, await officer.wait_for("is in the past"), "Yes, that date", "(4/8)")
+    await officer.send("OLD-1")
+    await officer.wait_for("(5/8)")
+    await officer.send("A course last week")
+    await officer.wait_for("(6/8)")
+    await officer.send("pre, post, 12m")
+    assert "no items for wave(s) pre, 12m" in (await officer.wait_for("(6/8)")).content
+    await officer.send("post, 6m")
+    attendance = await officer.wait_for("(7/8)")
+    await tap(officer, attendance, "Not known", "(8/8)")
+    await officer.send("Mars/Olympus")
+    assert "Unknown time zone 'Mars/Olympus'" in (await officer.wait_for("(8/8)")).content
+    await officer.send("Europe/Dublin")
+    await officer.wait_for("Created OLD-1")
+    async with world.sessions() as session:
+        course = await session.scalar(select(Course).where(Course.code == "OLD-1"))
+    assert (course.delivered_on, course.waves, course.expected_attendance, course.zone) == (
+        date(2026, 1, 12), ["post", "6m"], None, "Europe/Dublin")
+    assert [(e.role, e.action, e.target) for e in await audit(world)] == [
+        ("officer", "quizset.import", "mini-cse@1"), ("officer", "course.create", "OLD-1"),
+    ]

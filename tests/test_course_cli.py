@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
+from surveys.invite_sheet import check_in_times
 from surveys.models import Course, Invite
 from surveys.quizset import bundled_quiz_set
 from surveys.tokens import hash_token
+from tests.botkit import MINI
 
 pytestmark = pytest.mark.usefixtures("engine")
 
@@ -36,7 +39,7 @@ async def _course(followup, code="CSE-7"):
     assert result.exit_code == 0, result.output
     result = await followup(
         "course", "create", code, "--title", "CSE level 2", "--date", "2026-03-12",
-        "--level", "2", "--quiz", "cse-core", "--attendance", "24",
+        "--level", "2", "--quiz", "cse-core", "--attendance", "24", "--yes",
     )
     assert result.exit_code == 0, result.output
     return result
@@ -56,8 +59,9 @@ async def test_an_officer_creates_a_course_and_gets_a_working_deep_link(followup
 
 async def test_a_duplicate_code_or_unknown_quiz_set_is_refused_and_nothing_changes(followup, sessions):
     await _course(followup)
-    again = await followup("course", "create", "CSE-7", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "cse-core")
-    unknown = await followup("course", "create", "CSE-8", "--title", "x", "--date", "2026-03-12", "--level", "2", "--quiz", "nope@3")
+    create = ("course", "create", "--title", "x", "--date", "2026-03-12", "--level", "2", "-y")
+    again = await followup(*create, "CSE-7", "--quiz", "cse-core")
+    unknown = await followup(*create, "CSE-8", "--quiz", "nope@3")
     assert again.exit_code == 1 and "already exists" in again.output
     assert unknown.exit_code == 1 and "no quiz set 'nope@3'" in unknown.output
     async with sessions() as session:
@@ -119,6 +123,80 @@ async def test_officer_actions_from_the_cli_are_audited(followup):
     await followup("course", "end", "CSE-7")  # refused: nothing happened, nothing audited
     result = await followup("audit")
     actions = [line.split("\t")[3] for line in result.output.strip().splitlines()]
-    assert actions == ["course.end", "course.create"]
+    assert actions == ["course.end", "course.create", "quizset.import"]
     only = await followup("audit", "--action", "course.create")
     assert len(only.output.strip().splitlines()) == 1
+
+
+async def _create(followup, code: str):
+    return await followup(
+        "course", "create", code, "--title", "CSE", "--date", "2099-03-12", "--level", "2", "--quiz", "cse-core",
+    )
+
+
+async def test_a_code_with_an_underscore_ends_only_the_course_with_exactly_that_code(followup, sessions):
+    await _course(followup, "NOATT")
+    result = await followup("course", "end", "NO_TT")
+    assert result.exit_code == 1 and "no course with code NO_TT" in result.output
+    async with sessions() as session:
+        assert (await session.scalar(select(Course).where(Course.code == "NOATT"))).ended_at is None
+
+
+async def test_a_percent_sign_shows_no_course(followup):
+    await _course(followup)
+    result = await followup("course", "show", "%")
+    assert result.exit_code == 1 and "no course with code %" in result.output
+
+
+async def test_a_code_that_differs_only_by_underscore_for_hyphen_can_be_created(followup):
+    await _course(followup, "Y-12")
+    result = await _create(followup, "y_12")
+    assert result.exit_code == 0, result.output
+    again = await _create(followup, "y-12")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+async def test_the_invite_sheet_names_the_courses_own_waves(followup, tmp_path):
+    # The mini set asked at 12 months instead of 3 and 6.
+    late = tmp_path / "late.yaml"
+    late.write_text(MINI.read_text().replace("[post, 3m, 6m]", "[post, 12m]").replace("[3m, 6m]", "[12m]"))
+    assert (await followup("quiz", "import", str(late))).exit_code == 0
+    created = await followup(
+        "course", "create", "LATE-1", "--title", "CSE", "--date", "2026-03-12", "--level", "2",
+        "--quiz", "mini-cse", "--waves", "post,12m", "--yes",
+    )
+    assert created.exit_code == 0, created.output
+    result = await followup("course", "invite", "late-1", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    sheet = html.unescape((tmp_path / "out" / "late-1-invite.html").read_text())
+    assert "(at the end of today's course and in twelve months)" in sheet
+    assert "three months" not in sheet and "six months" not in sheet
+
+
+@pytest.mark.parametrize(("waves", "said"), [
+    (("pre", "post", "3m", "6m"), "before and after today's course, in three months and in six months"),
+    (("post", "3m", "6m"), "at the end of today's course, in three months and in six months"),
+    (("pre", "1m"), "before today's course and in one month"),
+    (("12m",), "in twelve months"),
+])
+def test_the_sheet_says_when_each_wave_comes(waves, said):
+    assert check_in_times(waves) == said
+
+
+async def test_a_past_date_is_confirmed_before_the_course_is_made(followup, sessions):
+    await followup("quiz", "import", str(bundled_quiz_set("cse-core")))
+    args = ("course", "create", "OLD-1", "--title", "CSE", "--date", "2020-03-12", "--level", "2", "--quiz", "cse-core")
+    refused = await followup(*args)  # no answer to the question: nothing is made
+    assert refused.exit_code == 1 and "2020-03-12 is in the past" in refused.output
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Course)) == 0
+    assert (await followup(*args, "--yes")).exit_code == 0
+
+
+async def test_the_example_register_in_the_docs_is_accepted(followup, tmp_path):
+    await _course(followup)
+    example = Path(__file__).parent.parent / "docs" / "register-example.csv"
+    result = await followup("course", "invite", "CSE-7", "--register", str(example), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "cse-7-mail-merge.csv").open(encoding="utf-8-sig")))
+    assert [r["name"] for r in rows] == ["Ann Example", "Bilal Example", "Cara Example", "Dev Example"]

@@ -12,6 +12,7 @@ import pyreadstat
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.commands.export import cli as export_cli
 from surveys.codebook import SelectionError
@@ -113,3 +114,20 @@ async def test_cli_exports_and_exits_1_on_unknown_course(database_url, people, t
     assert "Wrote" in ok.output and (tmp_path / "w_codebook.csv").exists()
     bad = await asyncio.to_thread(CliRunner().invoke, export_cli, ["--course", "NOPE", "--format", "csv", "--out", str(tmp_path / "x.csv")], env=env)
     assert bad.exit_code == 1 and "no course with code NOPE" in bad.output
+
+
+async def test_a_cli_export_says_its_row_count_once_and_is_audited(database_url, people, sessions, tmp_path):
+    env = {"FOLLOWUP_DATABASE_URL": database_url}
+    for shape in ("long", "wide"):
+        result = await asyncio.to_thread(
+            CliRunner().invoke, export_cli,
+            ["--format", "csv", "--shape", shape, "--out", str(tmp_path / f"{shape}.csv")], env=env,
+        )
+        assert result.exit_code == 0, result.output
+        rows = len(pd.read_csv(tmp_path / f"{shape}.csv"))
+        assert result.output.count(f"{rows:,}") == 1, result.output
+    async with sessions() as session:
+        events = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))).all()
+    assert [(e.role, e.actor, e.target, e.detail) for e in events] == [
+        ("cli", "cli", "all courses", "csv long"), ("cli", "cli", "all courses", "csv wide"),
+    ]

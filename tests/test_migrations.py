@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -75,3 +76,33 @@ def test_every_migration_can_be_undone_and_redone(empty_database):
     upgrade(empty_database)
     diff, _ = _diff(empty_database)
     assert diff == []
+
+
+def _followup(url: str, *args: str):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    return CliRunner().invoke(main, list(args), env={"FOLLOWUP_DATABASE_URL": url})
+
+
+@pytest.mark.parametrize("command", [("course", "list"), ("quiz", "list"), ("audit",), ("purge",)])
+def test_a_command_on_a_database_never_upgraded_says_to_run_db_upgrade(empty_database, command):
+    result = _followup(empty_database, *command)
+    assert result.exit_code == 1
+    assert result.output == "Error: the database is not set up: run `followup db upgrade`\n"
+    if empty_database.startswith("sqlite"):
+        assert not (Path(empty_database.removeprefix("sqlite:///"))).exists()  # no empty file left behind
+    assert _followup(empty_database, "db", "upgrade").exit_code == 0
+    assert _followup(empty_database, *command).exit_code == 0
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/followup", "followup.db"])
+def test_an_unsupported_database_url_names_the_supported_ones(url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = _followup(url, "course", "list")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: bad setting: FOLLOWUP_DATABASE_URL: unsupported database URL: "
+        "use sqlite:///PATH or postgresql://USER@HOST/NAME\n"
+    )

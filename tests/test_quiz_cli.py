@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.commands.quiz import cli
@@ -64,3 +66,19 @@ def test_preview_refuses_an_unknown_source_or_wave() -> None:
 def test_preview_finds_a_bundled_set_by_slug() -> None:
     result = run("preview", "cse-core", input="")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.usefixtures("engine")
+async def test_preview_takes_a_stored_quiz_set_by_slug_or_version(database_url, monkeypatch) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("FOLLOWUP_DATABASE_URL", database_url)
+    runner = CliRunner()
+    imported = await asyncio.to_thread(runner.invoke, main, ["quiz", "import", str(VALID)])
+    assert imported.exit_code == 0, imported.output
+    for ref in ("mini-cse", "mini-cse@1"):
+        result = await asyncio.to_thread(runner.invoke, main, ["quiz", "preview", ref], input="")
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("Mini CSE check — 8 items, waves post, 3m, 6m")
+    unknown = await asyncio.to_thread(runner.invoke, main, ["quiz", "preview", "mini-cse@9"])
+    assert unknown.exit_code == 2 and "not a file, a stored quiz set" in unknown.output

@@ -42,7 +42,7 @@ def test_every_bad_row_is_reported_with_its_row_number():
     assert found == [
         "row 3: unknown role 'astronaut'; use one of: " + ", ".join(DEFAULT_ROLES),
         "row 4: unknown agency 'space agency'; use one of: " + ", ".join(DEFAULT_AGENCIES),
-        "row 4: level '7' is not 1–6",
+        "row 4: the level is 1 (infrequent contact) to 6 (strategic managers), not '7'",
         "row 5: duplicate of row 2",
     ]
 

@@ -118,10 +118,12 @@ async def new_course(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: 
 
 
 async def wizard_press(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> None:
-    """A /newcourse button (quiz set, level, date)."""
+    """A /newcourse button (quiz set, level, date, past date, waves, attendance, zone)."""
     data = pressed(update)
     assert data is not None  # the registry only routes parsed x: presses here
     reply = await admin(context).wizard_press(actor, context.user_data.get(DRAFT), data.args[0], data.args[1])
+    if reply.done:
+        context.user_data.pop(DRAFT, None)
     await send(update, context, reply)
 
 
@@ -143,7 +145,7 @@ async def wizard_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     text = update.effective_message.text or ""
     if actor.role != OFFICER or wants_cancel(text):
         context.user_data.pop(DRAFT, None)
-        await send(update, context, AdminReply((Text(render_text("newcourse.txt", step="cancelled", problem="")),)))
+        await send(update, context, AdminReply((Text(render_text("newcourse.txt", step="stopped", problem="")),)))
     else:
         reply = await admin(context).wizard_text(actor, draft, text)
         if reply.done:

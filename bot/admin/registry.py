@@ -46,6 +46,10 @@ BUTTONS: tuple[AdminCommand, ...] = (
     AdminCommand("quiz", OFFICERS, "course.create", handlers.wizard_press),
     AdminCommand("level", OFFICERS, "course.create", handlers.wizard_press),
     AdminCommand("date", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("past", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("waves", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("attendance", OFFICERS, "course.create", handlers.wizard_press),
+    AdminCommand("zone", OFFICERS, "course.create", handlers.wizard_press),
     AdminCommand("end", OFFICERS, "course.end", handlers.end_press),
     AdminCommand("keep", OFFICERS, "course.end", handlers.end_press),
 )
@@ -58,7 +62,8 @@ def guard(command: AdminCommand) -> Handler:
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         actor = handlers.actor_of(update, context)
         if actor.role not in command.roles:
-            await handlers.send(update, context, await handlers.admin(context).refuse(actor, command.action))
+            refusal = await handlers.admin(context).refuse(actor, command.action, command.roles)
+            await handlers.send(update, context, refusal)
             return
         await command.handler(update, context, actor)
 

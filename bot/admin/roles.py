@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from surveys.audit import AuditActor, chat_actor
 from surveys.settings import Settings
 
 OFFICER = "officer"
@@ -19,10 +20,9 @@ class Actor:
     user_id: int
     role: str | None
 
-    @property
-    def audit_role(self) -> str:
-        """The role written to the audit log; "none" for people who are neither."""
-        return self.role or "none"
+    def audited(self, settings: Settings) -> AuditActor:
+        """How the audit log names this person: their role and a keyed hash of their id."""
+        return chat_actor(self.role, self.user_id, settings)
 
 
 def role_of(settings: Settings, user_id: int) -> str | None:

@@ -5,33 +5,37 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks
-from bot.admin.roles import Actor
-from bot.admin.wizard import NewCourse, day_from_button, day_from_text
+from bot.admin.roles import EVALUATOR, Actor
+from bot.admin.wizard import STEPS, NewCourse, attendance_from_text, day_from_button, day_from_text
 from bot.journey import Button, Text
 from scheduler.enrolment import release_post_wave
-from surveys.audit import audit_key, record
-from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
+from surveys.audit import record
+from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets, parsed
 from surveys.clock import Clock
 from surveys.codebook import SelectionError
 from surveys.domain import lifecycle, waves
-from surveys.domain.levels import LEVELS
+from surveys.domain.levels import LEVELS, LevelError, parse_level
 from surveys.courses import (
     CODE_PATTERN,
+    CodeTaken,
     CourseError,
+    check_title,
+    check_waves,
+    check_zone,
     create_course,
+    default_waves,
     find_course,
     list_courses,
 )
 from surveys.export import ExportError, codebook_path, export
 from surveys.invite_sheet import qr_png
-from surveys.invites import deep_link, issue_invite
-from surveys.models import Course
+from surveys.invites import CourseClosed, deep_link, invite_course
 from surveys.progress import course_progress
 from surveys.quizset import QuizSetInvalid, load_quiz_set
 from surveys.report import build_report, write_report
@@ -99,10 +103,6 @@ def _step_text(step: str, problem: str = "", **values: object) -> str:
     return render_text("newcourse.txt", step=step, problem=problem, **values)
 
 
-def _course_state(course: Course) -> str:
-    return "closed" if course.closed_at else ("ended" if course.ended_at else "open")
-
-
 class Admin:
     """Orchestrates the officer's and evaluator's chat tools over the store, like Journey does for practitioners."""
 
@@ -110,35 +110,33 @@ class Admin:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
-        token = settings.bot_token.get_secret_value() if settings.bot_token else None
-        self._key = audit_key(settings.secret_key.get_secret_value() if settings.secret_key else None, token)
 
     async def _audit(self, session: AsyncSession, actor: Actor, action: str, target: str | None = None,
-                     outcome: str = "ok", detail: str | None = None) -> None:
-        await record(session, now=self.clock(), role=actor.audit_role, action=action, actor_id=actor.user_id,
-                     key=self._key, target=target, outcome=outcome, detail=detail)
+                     outcome: str = "ok") -> None:
+        await record(session, actor.audited(self.settings), action, now=self.clock(), target=target, outcome=outcome)
 
     async def audited(self, actor: Actor, action: str, target: str | None = None, outcome: str = "ok") -> None:
         """Record one event in its own transaction (for outcomes decided outside the service)."""
         async with self.sessions() as session, session.begin():
             await self._audit(session, actor, action, target, outcome)
 
-    async def refuse(self, actor: Actor, action: str) -> AdminReply:
-        """Someone without the role tried an admin command: audited as denied, and a polite refusal."""
+    async def refuse(self, actor: Actor, action: str, roles: frozenset[str]) -> AdminReply:
+        """Someone without the role tried an admin command: audited as denied, and a refusal naming who may."""
         await self.audited(actor, action, outcome="denied")
-        reply = say("refused")
-        return AdminReply(reply.messages, notice=render_text("admin.txt", kind="refused"))
+        text = render_text("admin.txt", kind="refused", evaluators=EVALUATOR in roles)
+        return AdminReply((Text(text),), notice=text)
 
     # --- looking ------------------------------------------------------------------------
     async def courses(self, actor: Actor) -> AdminReply:
         """Every course with enrolment and answered/asked per wave."""
         async with self.sessions() as session, session.begin():
             lines = []
+            now = self.clock()
             for course in await list_courses(session):
                 progress = await course_progress(session, course)
                 lines.append({
                     "code": course.code, "title": course.title, "day": course.delivered_on,
-                    "state": _course_state(course), "enrolled": progress.enrolled,
+                    "state": lifecycle.status(course, now), "enrolled": progress.enrolled,
                     "attendance": course.expected_attendance,
                     "waves": "  ".join(f"{w.wave} {w.completed}/{w.asked}" for w in progress.waves),
                 })
@@ -161,7 +159,8 @@ class Admin:
         """Stored quiz-set versions."""
         async with self.sessions() as session, session.begin():
             versions = [
-                {"ref": v.ref, "title": v.title, "items": len(v.definition.get("items", [])), "day": f"{v.created_at:%Y-%m-%d}"}
+                {"ref": v.ref, "title": v.title, "item_count": len(parsed(v).items),
+                 "day": f"{v.created_at:%Y-%m-%d}"}
                 for v in await list_quiz_sets(session)
             ]
             await self._audit(session, actor, "quizset.list")
@@ -191,9 +190,7 @@ class Admin:
             head = render_text("admin.txt", kind="upload_invalid", filename=filename, count=len(problems))
             return AdminReply(tuple(Text(c) for c in chunks([head, *problems])))
         async with self.sessions() as session, session.begin():
-            result = await import_quiz_set(session, quiz, self.clock())
-            await self._audit(session, actor, "quizset.import", result.version.ref,
-                              outcome="ok" if result.created else "unchanged")
+            result = await import_quiz_set(session, quiz, self.clock(), actor=actor.audited(self.settings))
             return AdminReply((Text(result.describe()),))
 
     async def invite(self, actor: Actor, code: str, bot_username: str) -> AdminReply:
@@ -202,10 +199,10 @@ class Admin:
             course = await find_course(session, code)
             if course is None:
                 return say("unknown_course", code=code)
-            if lifecycle.is_closed(course):
+            try:
+                issued, _ = await invite_course(session, course, self.clock(), actor=actor.audited(self.settings))
+            except CourseClosed:
                 return say("closed_course", code=course.code)
-            issued = await issue_invite(session, course, self.clock())
-            await self._audit(session, actor, "course.invite", course.code, detail="shared link (chat)")
             link = deep_link(bot_username, issued.token)
             caption = render_text("admin.txt", kind="invite", title=course.title, code=course.code, link=link)
         return AdminReply((Photo(qr_png(link), caption),))
@@ -231,8 +228,8 @@ class Admin:
             if course.ended_at is not None:
                 text = render_text("admin.txt", kind="already_ended", code=course.code, on=f"{course.ended_at:%Y-%m-%d %H:%M}")
                 return AdminReply(notice=text, edit=Text(text))
-            released = await release_post_wave(session, course, self.clock(), self.settings)
-            await self._audit(session, actor, "course.end", course.code, detail=f"{released} released")
+            released = await release_post_wave(session, course, self.clock(), self.settings,
+                                               actor=actor.audited(self.settings))
             text = render_text("admin.txt", kind="ended", code=course.code, count=released)
         return AdminReply(notice=text, edit=Text(text))
 
@@ -246,8 +243,8 @@ class Admin:
         """report.html and report.pdf for one course (small groups suppressed as in the CLI)."""
         try:
             async with self.sessions() as session, session.begin():
-                report = await build_report(session, [code], self.settings)
-                await self._audit(session, actor, "report", code.upper())
+                report = await build_report(session, [code], self.settings, now=self.clock(),
+                                            actor=actor.audited(self.settings))
         except SelectionError as exc:
             return say("nothing_yet", problem=_chat_wording(str(exc)))
         with tempfile.TemporaryDirectory(prefix="followup-report-") as folder:
@@ -265,8 +262,8 @@ class Admin:
             out = Path(folder) / f"{code.lower()}-answers.csv"
             try:
                 async with self.sessions() as session, session.begin():
-                    await export(session, [code], "csv", "long", out)
-                    await self._audit(session, actor, "export", code.upper())
+                    await export(session, [code], "csv", "long", out,
+                                 actor=actor.audited(self.settings), now=self.clock())
             except (SelectionError, ExportError) as exc:
                 return say("nothing_yet", problem=_chat_wording(str(exc)))
             book = codebook_path(out)
@@ -281,88 +278,170 @@ class Admin:
         if not latest:
             return AdminReply(say("no_quiz_sets").messages, done=True)
         rows = tuple((Button(ref, callbacks.encode("x", "quiz", ref)),) for ref in latest.values())
-        return AdminReply((Text(_step_text("quiz"), rows),))
+        return AdminReply((Text(_step_text("quiz", number=1, of=len(STEPS)), rows),))
 
     def _ask(self, draft: NewCourse, problem: str = "") -> Text:
         """The draft's next question, with buttons where there are fixed answers."""
         step = draft.step
         rows: tuple[tuple[Button, ...], ...] = ()
+        values: dict[str, object] = {}
         if step == "level":
             buttons = [Button(str(n), callbacks.encode("x", "level", n)) for n in LEVELS]
             rows = (tuple(buttons[:3]), tuple(buttons[3:]))
         elif step == "date":
             rows = ((Button(label("admin.today"), callbacks.encode("x", "date", "today")),
                      Button(label("admin.tomorrow"), callbacks.encode("x", "date", "tomorrow"))),)
-        return Text(_step_text(step, problem), rows)
+        elif step == "past":
+            values["day"] = draft.delivered_on
+            rows = ((Button(label("admin.past_yes"), callbacks.encode("x", "past", "yes")),
+                     Button(label("admin.past_no"), callbacks.encode("x", "past", "no"))),)
+        elif step == "waves":
+            rows = tuple((Button(", ".join(o), callbacks.encode("x", "waves", ".".join(o))),)
+                         for o in _wave_options(draft.quiz_waves))
+            values["known"] = ", ".join(draft.quiz_waves)
+        elif step == "attendance":
+            rows = ((Button(label("admin.not_known"), callbacks.encode("x", "attendance", "unknown")),),)
+        elif step == "zone":
+            values["zone"] = self.settings.timezone
+            rows = ((Button(self.settings.timezone, callbacks.encode("x", "zone", "default")),),)
+        return Text(_step_text(step, problem, number=draft.number, of=len(STEPS), **values), rows)
 
     def _today(self) -> datetime:
         return self.clock().astimezone(self.settings.zone)
 
+    def _set_day(self, draft: NewCourse, day: date) -> None:
+        """Take the course date; a past one waits for the officer's confirmation."""
+        draft.delivered_on = day
+        draft.date_confirmed = not lifecycle.day_has_passed(day, self.settings.timezone, self.clock())
+
     async def wizard_press(self, actor: Actor, draft: NewCourse | None, step: str, value: str) -> AdminReply:
-        """A wizard button: fill the draft if it is the current question, then ask the next one."""
+        """A wizard button: fill the draft if it is the current question, then ask the next one (or create)."""
         if draft is None:
-            return AdminReply(notice=render_text("admin.txt", kind="stale"), edit=Text(_step_text("expired")))
+            return AdminReply(notice=render_text("admin.txt", kind="stale"), edit=Text(_step_text("gone")))
         if step != draft.step:
             return AdminReply(notice=render_text("admin.txt", kind="stale"))
+        chosen = await self._press(draft, step, value)
+        if chosen is None:
+            return AdminReply(notice=render_text("admin.txt", kind="stale"))
+        edit = Text(_step_text("chosen", label=chosen[0], value=chosen[1]))
+        if draft.step == "done":
+            reply = await self._create(actor, draft)
+            return AdminReply(reply.messages, notice=label("admin.picked"), edit=edit, done=reply.done)
+        return AdminReply((self._ask(draft),), notice=label("admin.picked"), edit=edit)
+
+    async def _press(self, draft: NewCourse, step: str, value: str) -> tuple[str, str] | None:
+        """Apply one button to the draft; (what, shown) for the "chosen ✓" line, None for a value no button has."""
         if step == "quiz":
             async with self.sessions() as session, session.begin():
                 try:
-                    draft.quiz_ref = (await find_quiz_set(session, value)).ref
+                    quiz = await find_quiz_set(session, value)
                 except UnknownQuizSet:
-                    return AdminReply(notice=render_text("admin.txt", kind="stale"))
-            name, shown = label("admin.quiz_set"), draft.quiz_ref
-        elif step == "level" and value.isdigit() and int(value) in LEVELS:
-            draft.level = int(value)
-            name, shown = label("admin.level"), value
-        elif step == "date" and (day := day_from_button(value, self._today().date())):
-            draft.delivered_on = day
-            name, shown = label("admin.date"), f"{day:%A} {day.isoformat()}"
-        else:
-            return AdminReply(notice=render_text("admin.txt", kind="stale"))
-        return AdminReply((self._ask(draft),), notice=label("admin.picked"),
-                          edit=Text(_step_text("chosen", label=name, value=shown)))
+                    return None
+            draft.quiz_ref, draft.quiz_waves = quiz.ref, parsed(quiz).waves
+            return label("admin.quiz_set"), draft.quiz_ref
+        if step == "level":
+            try:
+                draft.level = parse_level(value)
+            except LevelError:
+                return None
+            return label("admin.level"), value
+        if step == "date" and (day := day_from_button(value, self._today().date())):
+            self._set_day(draft, day)
+            return label("admin.date"), f"{day:%A} {day.isoformat()}"
+        if step == "past" and value in ("yes", "no"):
+            draft.date_confirmed = value == "yes"
+            if not draft.date_confirmed:
+                draft.delivered_on = None  # ask for the date again
+            return label("admin.date"), label("admin.past_yes" if draft.date_confirmed else "admin.past_no")
+        if step == "waves" and tuple(value.split(".")) in _wave_options(draft.quiz_waves):
+            draft.waves = tuple(value.split("."))
+            return label("admin.waves"), ", ".join(draft.waves)
+        if step == "attendance" and value == "unknown":
+            draft.attendance_given = True
+            return label("admin.attendance"), label("admin.not_known")
+        if step == "zone" and value == "default":
+            draft.zone = self.settings.timezone
+            return label("admin.zone"), draft.zone
+        return None
 
     async def wizard_text(self, actor: Actor, draft: NewCourse, text: str) -> AdminReply:
-        """Typed text during the wizard: a date, the code, or the title; anything else re-asks."""
+        """Typed text during the wizard: the answer to the current question; anything unusable re-asks."""
         step, text = draft.step, text.strip()
+        problem = await self._typed(draft, step, text)
+        if problem is not None:
+            return AdminReply((self._ask(draft, problem),))
+        if draft.step == "done":
+            return await self._create(actor, draft)
+        return AdminReply((self._ask(draft),))
+
+    async def _typed(self, draft: NewCourse, step: str, text: str) -> str | None:
+        """Apply a typed answer to the draft; the problem to show under the question again, or None."""
         if step == "date":
             day = day_from_text(text)
             if day is None:
-                return AdminReply((self._ask(draft, _step_text("bad_date")),))
-            draft.delivered_on = day
-            return AdminReply((self._ask(draft),))
-        if step == "code":
+                return _step_text("bad_date")
+            self._set_day(draft, day)
+        elif step == "code":
+            if not CODE_PATTERN.match(text):
+                return _step_text("bad_code")
             async with self.sessions() as session, session.begin():
-                taken = await find_course(session, text) is not None if CODE_PATTERN.match(text) else False
-            if not CODE_PATTERN.match(text) or taken:
-                problem = _step_text("code_taken", code=text) if taken else _step_text("bad_code")
-                return AdminReply((self._ask(draft, problem),))
+                if await find_course(session, text) is not None:
+                    return _step_text("code_taken", code=text)
             draft.code = text
-            return AdminReply((self._ask(draft),))
-        if step == "title":
-            return await self._create(actor, draft, text)
-        return AdminReply((self._ask(draft, _step_text("tap_button")),))
+        elif step == "title":
+            try:
+                draft.title = check_title(text)
+            except CourseError as exc:
+                return _sentence(str(exc))
+        elif step == "waves":
+            try:
+                chosen = waves.parse_list(text.replace(" ", ","))
+                check_waves(draft.quiz_ref or "", draft.quiz_waves, chosen)
+            except (waves.WaveError, CourseError) as exc:
+                return _sentence(str(exc))
+            draft.waves = chosen
+        elif step == "attendance":
+            count = attendance_from_text(text)
+            if count is None:
+                return _step_text("bad_attendance")
+            draft.attendance, draft.attendance_given = count, True
+        elif step == "zone":
+            try:
+                draft.zone = check_zone(text)
+            except CourseError as exc:
+                return _sentence(str(exc))
+        else:
+            return _step_text("tap_button")
+        return None
 
-    async def _create(self, actor: Actor, draft: NewCourse, title: str) -> AdminReply:
-        assert draft.quiz_ref and draft.level and draft.delivered_on and draft.code
+    async def _create(self, actor: Actor, draft: NewCourse) -> AdminReply:
+        assert draft.quiz_ref and draft.level and draft.delivered_on and draft.code and draft.title
+        assert draft.waves and draft.zone
         try:
             async with self.sessions() as session, session.begin():
-                quiz = await find_quiz_set(session, draft.quiz_ref)
-                known = set(quiz.definition.get("waves", ()))
-                # The default waves this quiz set has items for; create_course names any it lacks.
-                waves = tuple(w for w in waves.DEFAULT_WAVES if w in known) or waves.DEFAULT_WAVES
                 course = await create_course(
-                    session, code=draft.code, title=title, delivered_on=draft.delivered_on, level=draft.level,
-                    quiz_ref=draft.quiz_ref, now=self.clock(), zone=self.settings.timezone, waves=waves,
+                    session, code=draft.code, title=draft.title, delivered_on=draft.delivered_on,
+                    level=draft.level, quiz_ref=draft.quiz_ref, now=self.clock(), zone=draft.zone,
+                    waves=draft.waves, expected_attendance=draft.attendance, actor=actor.audited(self.settings),
                 )
-                await self._audit(session, actor, "course.create", course.code)
                 text = _step_text("created", code=course.code, title=course.title, day=course.delivered_on,
-                                  level=course.level, quiz=quiz.ref, waves=", ".join(course.waves))
-        except CourseError as exc:
-            if "code" in str(exc) and "already exists" in str(exc):
-                draft.code = None  # someone took the code meanwhile: ask for another
+                                  level=course.level, quiz=draft.quiz_ref, waves=", ".join(course.waves),
+                                  attendance=course.expected_attendance, zone=course.zone)
+        except CodeTaken as exc:
+            draft.code = None  # someone took the code meanwhile: ask for another
             return AdminReply((self._ask(draft, _sentence(str(exc))),))
+        except CourseError as exc:
+            return AdminReply((Text(_sentence(str(exc))),), done=True)
         return AdminReply((Text(text),), done=True)
+
+
+def _wave_options(known: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Wave lists offered as buttons: the default waves this quiz set has items for, then the same without pre."""
+    default = default_waves(known)
+    options = [default]
+    if waves.PRE in default and len(default) > 1:
+        options.append(tuple(w for w in default if w != waves.PRE))
+    return options
 
 
 def _sentence(message: str) -> str:

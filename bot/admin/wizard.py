@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-STEPS = ("quiz", "level", "date", "code", "title")
+STEPS = ("quiz", "level", "date", "code", "title", "waves", "attendance", "zone")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -15,20 +15,40 @@ class NewCourse:
     """What the officer has chosen so far; kept in PTB's in-memory user_data (lost on restart, by design)."""
 
     quiz_ref: str | None = None
+    quiz_waves: tuple[str, ...] = ()  # the waves the chosen quiz set has items for
     level: int | None = None
     delivered_on: date | None = None
+    # A past date is kept only once the officer confirms it (every check-in already due would be missed).
+    date_confirmed: bool = False
     code: str | None = None
+    title: str | None = None
+    waves: tuple[str, ...] | None = None
+    attendance: int | None = None
+    attendance_given: bool = False  # "not known" is an answer too
+    zone: str | None = None
 
     @property
     def step(self) -> str:
-        """The next question: the first of quiz, level, date, code, title not yet answered."""
+        """The next question: the first of STEPS not yet answered ("past" while a past date awaits confirmation)."""
         if self.quiz_ref is None:
             return "quiz"
         if self.level is None:
             return "level"
         if self.delivered_on is None:
             return "date"
-        return "code" if self.code is None else "title"
+        if not self.date_confirmed:
+            return "past"
+        for step, value in (("code", self.code), ("title", self.title), ("waves", self.waves)):
+            if value is None:
+                return step
+        if not self.attendance_given:
+            return "attendance"
+        return "zone" if self.zone is None else "done"
+
+    @property
+    def number(self) -> int:
+        """The question's number for "New course (n/8)"; the past-date check belongs to the date."""
+        return STEPS.index("date" if self.step == "past" else self.step) + 1
 
 
 def day_from_button(value: str, today: date) -> date | None:
@@ -44,6 +64,12 @@ def day_from_text(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
+
+
+def attendance_from_text(text: str) -> int | None:
+    """A typed head count (1 or more), or None when it is not one."""
+    text = text.strip()
+    return int(text) if text.isdigit() and int(text) >= 1 else None
 
 
 def wants_cancel(text: str) -> bool:

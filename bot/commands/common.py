@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
-from surveys.db import make_engine, make_sessionmaker
+from bot.logging import redact
+from surveys.db import make_sessionmaker
+from surveys.migrate import DatabaseNotReady, ready_engine
 from surveys.settings import Settings, SettingsError, load_settings
 
 P = ParamSpec("P")
@@ -28,12 +30,22 @@ def settings_or_exit() -> Settings:
         raise click.ClickException(f"bad setting: {exc}") from None
 
 
+def telegram_failure(exc: TelegramError) -> click.ClickException:
+    """A Telegram error as one line that never holds the token; a 401 names the setting to check."""
+    if isinstance(exc, InvalidToken):
+        return click.ClickException("the bot token was rejected (401); check FOLLOWUP_BOT_TOKEN")
+    return click.ClickException(f"Telegram did not answer as expected: {redact(str(exc))}")
+
+
 def run_async(func: Callable[P, Awaitable[T]]) -> Callable[P, T]:
-    """Let a click command be an async function."""
+    """Let a click command be an async function; a Telegram error ends it with one line, not a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        return asyncio.run(func(*args, **kwargs))  # type: ignore[arg-type]
+        try:
+            return asyncio.run(func(*args, **kwargs))  # type: ignore[arg-type]
+        except TelegramError as exc:
+            raise telegram_failure(exc) from None
 
     return wrapper
 
@@ -41,7 +53,7 @@ def run_async(func: Callable[P, Awaitable[T]]) -> Callable[P, T]:
 @asynccontextmanager
 async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
     """One session in one transaction on the configured database, committed on success."""
-    engine = make_engine(settings.database_url)
+    engine = await database(settings)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             yield session
@@ -49,9 +61,28 @@ async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+async def database(settings: Settings) -> AsyncEngine:
+    """An engine on the configured database; a missing or old schema stops the command saying what to run."""
+    try:
+        return await ready_engine(settings.database_url)
+    except DatabaseNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def fail(message: str, **kwargs: Any) -> None:
     """Stop with exit 1 and a friendly message (no traceback)."""
     raise click.ClickException(message.format(**kwargs) if kwargs else message)
+
+
+async def ask_telegram(settings: Settings) -> str:
+    """The bot's username from getMe: proves the token works; one clear line (no token) when it does not."""
+    assert settings.bot_token is not None
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
+    try:
+        async with bot:
+            return bot.username
+    except TelegramError as exc:
+        raise telegram_failure(exc) from None
 
 
 async def bot_username(settings: Settings) -> str:
@@ -62,9 +93,4 @@ async def bot_username(settings: Settings) -> str:
         raise click.ClickException(
             "set FOLLOWUP_BOT_USERNAME (or FOLLOWUP_BOT_TOKEN, to ask Telegram) to build invite links"
         )
-    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
-    try:
-        async with bot:
-            return bot.username
-    except TelegramError as exc:
-        raise click.ClickException(f"could not ask Telegram for the bot's username: {exc}") from None
+    return await ask_telegram(settings)

@@ -12,25 +12,20 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.common import bot_username, fail, run_async, settings_or_exit, transaction
-from surveys.audit import audit_key, record
+from surveys.audit import CLI
 from surveys.catalog import UnknownQuizSet
 from surveys.clock import system_clock
-from surveys.courses import CourseError, create_course, get_course, list_courses
-from surveys.domain.waves import WaveError, parse_list
+from surveys.courses import CourseError, check_zone, close_course, create_course, get_course, list_courses
+from surveys.domain import lifecycle
+from surveys.domain.levels import LEVELS, RANGE_TEXT
+from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
 from scheduler.enrolment import release_post_wave
 from surveys.invite_sheet import write_invite_files
 from surveys.models import Course
-from surveys.invites import deep_link, issue_invite
+from surveys.invites import CourseClosed, deep_link, invite_course
 from surveys.progress import course_progress
 from surveys.registers import RegisterInvalid, read_register
 from surveys.settings import Settings
-
-
-async def _audit(session: AsyncSession, settings: Settings, action: str, target: str, detail: str | None = None) -> None:
-    token = settings.bot_token.get_secret_value() if settings.bot_token else None
-    key = audit_key(settings.secret_key.get_secret_value() if settings.secret_key else None, token)
-    await record(session, now=system_clock(), role="officer", action=action, actor_id=None, key=key,
-                 target=target, detail=detail)
 
 
 @click.group("course")
@@ -42,26 +37,38 @@ def cli() -> None:
 @click.argument("code")
 @click.option("--title", required=True, help="The course title practitioners will see.")
 @click.option("--date", "delivered_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Course day, YYYY-MM-DD.")
-@click.option("--level", required=True, type=click.IntRange(1, 6), help="Audience level 1–6.")
+@click.option("--level", required=True, type=click.IntRange(LEVELS.start, LEVELS.stop - 1),
+              help=f"Audience level, {RANGE_TEXT}.")
 @click.option("--quiz", "quiz_ref", required=True, help="Quiz set SLUG or SLUG@VERSION.")
 @click.option("--attendance", type=click.IntRange(1), help="Expected attendance (the response-rate denominator).")
-@click.option("--waves", default=None, help="Waves, e.g. pre,post,3m,6m (default post,3m,6m).")
+@click.option("--waves", default=None,
+              help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}, "
+                   "those the quiz set has items for).")
 @click.option("--zone", default=None, help="Time zone for send windows (default FOLLOWUP_TIMEZONE).")
+@click.option("--yes", "-y", "confirmed", is_flag=True,
+              help="Create it even if the date is in the past, without asking.")
 @run_async
 async def create_command(
     code: str, title: str, delivered_on: date, level: int, quiz_ref: str,
-    attendance: int | None, waves: str | None, zone: str | None,
+    attendance: int | None, waves: str | None, zone: str | None, confirmed: bool,
 ) -> None:
-    """Create a course on a stored quiz set."""
+    """Create a course on a stored quiz set (a past date is confirmed first)."""
     settings = settings_or_exit()
+    now, day = system_clock(), delivered_on.date()
+    try:
+        zone = check_zone(zone or settings.timezone)
+        chosen = parse_list(waves) if waves else None
+    except (CourseError, WaveError) as exc:
+        fail(str(exc))
+    if lifecycle.day_has_passed(day, zone, now) and not confirmed:
+        click.confirm(f"{day} is in the past: check-ins already due by now would be missed by everyone who joins. "
+                      "Create the course anyway?", abort=True, err=True)
     try:
         async with transaction(settings) as session:
             course = await create_course(
-                session, code=code, title=title, delivered_on=delivered_on.date(), level=level,
-                quiz_ref=quiz_ref, now=system_clock(), zone=zone or settings.timezone,
-                waves=parse_list(waves), expected_attendance=attendance,
+                session, code=code, title=title, delivered_on=day, level=level, quiz_ref=quiz_ref, now=now,
+                zone=zone, waves=chosen, expected_attendance=attendance, actor=CLI,
             )
-            await _audit(session, settings, "course.create", course.code)
             click.echo(
                 f"Created course {course.code} ({course.title}, {course.delivered_on}, level {course.level}, "
                 f"{course.quiz_set.ref}, waves {', '.join(course.waves)})."
@@ -98,23 +105,18 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
     try:
         async with transaction(settings) as session:
             course = await get_course(session, code)
-            shared = await issue_invite(session, course, now, expires_at=expires_at)
-            personal = []
-            for attendee in attendees:
-                issued = await issue_invite(
-                    session, course, now, single_use=True, role=attendee.role,
-                    agency=attendee.agency, level=attendee.level, expires_at=expires_at,
-                )
-                personal.append((attendee.echo, deep_link(username, issued.token)))
-            await _audit(session, settings, "course.invite", course.code, f"{len(personal)} personal link(s)")
-            title, day = course.title, str(course.delivered_on)
-    except CourseError as exc:
+            shared, issued = await invite_course(
+                session, course, now, attendees=attendees, expires_at=expires_at, actor=CLI
+            )
+            personal = [(a.echo, deep_link(username, i.token)) for a, i in zip(attendees, issued, strict=True)]
+            code, title, day, waves = course.code, course.title, str(course.delivered_on), tuple(course.waves)
+    except (CourseError, CourseClosed) as exc:
         fail(str(exc))
     link = deep_link(username, shared.token)
     click.echo(link)
     if out is not None:
         files = write_invite_files(
-            out, course_code=code.upper(), course_title=title, course_date=day, link=link,
+            out, course_code=code, course_title=title, course_date=day, waves=waves, link=link,
             bot_username=username, attendees=personal if register is not None else None,
         )
         click.echo(f"Wrote {files.sheet}, {files.png}, {files.svg}")
@@ -151,8 +153,7 @@ async def end_command(code: str) -> None:
     async with _course_transaction(code) as (settings, session, course):
         if course.ended_at is not None:
             fail(f"{course.code} was already ended on {course.ended_at:%Y-%m-%d %H:%M} UTC")
-        released = await release_post_wave(session, course, system_clock(), settings)
-        await _audit(session, settings, "course.end", course.code, f"{released} released")
+        released = await release_post_wave(session, course, system_clock(), settings, actor=CLI)
     click.echo(f"Ended {course.code}: {released} post-course check-in(s) go out with the next dispatch.")
 
 
@@ -161,11 +162,8 @@ async def end_command(code: str) -> None:
 @run_async
 async def close_command(code: str) -> None:
     """Take no more enrolments on this course (check-ins already planned still go out)."""
-    async with _course_transaction(code) as (settings, session, course):
-        if course.closed_at is not None:
-            fail(f"{course.code} is already closed")
-        course.closed_at = system_clock()
-        await _audit(session, settings, "course.close", course.code)
+    async with _course_transaction(code) as (_, session, course):
+        await close_course(session, course, system_clock(), actor=CLI)
     click.echo(f"Closed {course.code}: its invite links no longer enrol anyone.")
 
 
@@ -174,13 +172,14 @@ async def close_command(code: str) -> None:
 async def list_command() -> None:
     """List courses, newest first."""
     settings = settings_or_exit()
+    now = system_clock()
     async with transaction(settings) as session:
         courses = await list_courses(session)
         if not courses:
             click.echo("No courses yet: `followup course create` makes one.")
         for course in courses:
             progress = await course_progress(session, course)
-            state = "closed" if course.closed_at else ("ended" if course.ended_at else "open")
+            state = lifecycle.status(course, now)
             waves = "  ".join(f"{w.wave} {w.completed}/{w.asked}" for w in progress.waves)
             attendance = f"/{course.expected_attendance}" if course.expected_attendance else ""
             click.echo(

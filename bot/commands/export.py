@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
+from surveys.audit import CLI
 from surveys.codebook import SelectionError
 from surveys.export import ExportError, export
 
@@ -22,15 +23,17 @@ async def cli(courses: tuple[str, ...], fmt: str, shape: str, out: Path) -> None
     settings = settings_or_exit()
 
     def progress(stage: str, rows: int) -> None:
-        # One line per stage change or every 100,000 rows: visible, not noisy.
-        if stage != progress.last or rows // 100_000 != progress.step:  # type: ignore[attr-defined]
-            click.echo(f"  {stage}: {rows:,} rows", err=True)
-            progress.last, progress.step = stage, rows // 100_000  # type: ignore[attr-defined]
+        # A line each 100,000 rows shows a big export is moving; the count itself is said once, at the end.
+        if rows // 100_000 > progress.step:  # type: ignore[attr-defined]
+            click.echo(f"  {stage}: {rows:,} rows so far…", err=True)
+            progress.step = rows // 100_000  # type: ignore[attr-defined]
 
-    progress.last, progress.step = "", 0  # type: ignore[attr-defined]
+    progress.step = 0  # type: ignore[attr-defined]
     try:
         async with transaction(settings) as session:
-            rows = await export(session, list(courses) or None, fmt, shape, out, progress=progress)  # type: ignore[arg-type]
+            rows = await export(
+                session, list(courses) or None, fmt, shape, out, progress=progress, actor=CLI  # type: ignore[arg-type]
+            )
     except (SelectionError, ExportError) as exc:
         fail(str(exc))
     click.echo(f"Wrote {rows:,} rows to {out}" + (" (codebook beside it)" if fmt == "csv" else " (codebook inside)"))

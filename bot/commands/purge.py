@@ -7,19 +7,20 @@ from datetime import datetime
 
 import click
 
-from bot.commands.common import settings_or_exit
+from bot.commands.common import database, settings_or_exit
 from bot.commands.dispatch import parse_at
 from scheduler.retention import PurgeReport, purge
+from surveys.audit import CLI
 from surveys.clock import system_clock
-from surveys.db import make_engine, make_sessionmaker
+from surveys.db import make_sessionmaker
 from surveys.settings import Settings
 
 
-async def _purge(url: str, at: datetime, settings: Settings) -> PurgeReport:
-    engine = make_engine(url)
+async def _purge(at: datetime, settings: Settings) -> PurgeReport:
+    engine = await database(settings)
     try:
         async with make_sessionmaker(engine)() as session:
-            return await purge(session, at, settings)
+            return await purge(session, at, settings, actor=CLI)
     finally:
         await engine.dispose()
 
@@ -30,7 +31,7 @@ def cli(at: str | None) -> None:
     """Forget who people are once their check-ins are over; drop expired and used invites."""
     settings = settings_or_exit()
     moment = parse_at(at) or system_clock()
-    click.echo(str(asyncio.run(_purge(settings.database_url, moment, settings))))
+    click.echo(str(asyncio.run(_purge(moment, settings))))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -13,15 +14,49 @@ from surveys.domain import waves
 from surveys.render import RenderContext, render
 
 
-def resolve_quiz_source(ref: str) -> Path:
-    """Turn FILE or SLUG into a quiz-set file: an existing path, else a bundled set (the database comes later)."""
+def load_or_exit(path: Path) -> QuizSet:
+    """Load a quiz-set file; every problem as FILE:LINE:COL and exit 1 if it is invalid."""
+    try:
+        return load_quiz_set(path, filename=str(path))
+    except QuizSetInvalid as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+
+
+async def stored_quiz_set(ref: str) -> QuizSet | None:
+    """The stored version SLUG or SLUG@VERSION, or None when there is none (or no database set up)."""
+    from surveys.catalog import UnknownQuizSet, find_quiz_set, parsed
+    from surveys.db import make_sessionmaker
+    from surveys.migrate import DatabaseNotReady, ready_engine
+    from surveys.settings import SettingsError, load_settings
+
+    try:
+        engine = await ready_engine(load_settings().database_url)
+    except (SettingsError, DatabaseNotReady):
+        return None
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return parsed(await find_quiz_set(session, ref))
+    except UnknownQuizSet:
+        return None
+    finally:
+        await engine.dispose()
+
+
+def resolve_quiz(ref: str) -> QuizSet:
+    """FILE, else a stored SLUG[@VERSION], else a bundled SLUG; a usage error naming all three otherwise."""
     path = Path(ref)
     if path.is_file():
-        return path
+        return load_or_exit(path)
+    if (stored := asyncio.run(stored_quiz_set(ref))) is not None:
+        return stored
     bundled = bundled_quiz_set(ref)
     if bundled is None:
-        raise click.BadParameter(f"{ref!r} is neither a file nor the slug of a bundled quiz set", param_hint="FILE|SLUG")
-    return bundled
+        raise click.BadParameter(
+            f"{ref!r} is not a file, a stored quiz set (`followup quiz list`) or a bundled one", param_hint="FILE|SLUG"
+        )
+    return load_or_exit(bundled)
 
 
 def _describe(quiz: QuizSet) -> str:
@@ -70,18 +105,12 @@ def _show_summary(summary: Summary) -> None:
 
 
 @cli.command()
-@click.argument("ref", metavar="FILE|SLUG")
+@click.argument("ref", metavar="FILE|SLUG[@VERSION]")
 @click.option("--wave", default="post", show_default=True, help="Which wave's items to ask.")
 @click.option("--course-title", default="CSE awareness (preview)", show_default=True, help="Fills {{ course_title }}.")
 def preview(ref: str, wave: str, course_title: str) -> None:
-    """Take the quiz in FILE (or bundled SLUG) in the terminal, through the real conversation engine."""
-    path = resolve_quiz_source(ref)
-    try:
-        quiz = load_quiz_set(path, filename=str(path))
-    except QuizSetInvalid as exc:
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        raise SystemExit(1) from None
+    """Take the quiz in FILE (or stored SLUG[@VERSION], or bundled SLUG) in the terminal, through the real engine."""
+    quiz = resolve_quiz(ref)
     if wave not in quiz.waves:
         raise click.BadParameter(f"{wave!r} is not one of {', '.join(quiz.waves)}", param_hint="--wave")
     context = RenderContext(course_title, wave, waves.months(wave))
@@ -106,9 +135,8 @@ def preview(ref: str, wave: str, course_title: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(files: tuple[Path, ...]) -> None:
     """Validate FILEs and store each as a new version (an unchanged file is a no-op that says so)."""
-    import asyncio
-
     from bot.commands.common import settings_or_exit, transaction
+    from surveys.audit import CLI
     from surveys.catalog import import_quiz_set
     from surveys.clock import system_clock
 
@@ -129,7 +157,7 @@ def import_command(files: tuple[Path, ...]) -> None:
 
     async def run() -> list[str]:
         async with transaction(settings) as session:
-            return [(await import_quiz_set(session, quiz, system_clock())).describe() for quiz in quizzes]
+            return [(await import_quiz_set(session, quiz, system_clock(), actor=CLI)).describe() for quiz in quizzes]
 
     for line in asyncio.run(run()):
         click.echo(line)
@@ -138,17 +166,15 @@ def import_command(files: tuple[Path, ...]) -> None:
 @cli.command("list")
 def list_command() -> None:
     """List the stored quiz sets and their versions."""
-    import asyncio
-
     from bot.commands.common import settings_or_exit, transaction
-    from surveys.catalog import list_quiz_sets
+    from surveys.catalog import list_quiz_sets, parsed
 
     settings = settings_or_exit()
 
     async def run() -> list[str]:
         async with transaction(settings) as session:
             return [
-                f"{v.ref}\t{v.created_at:%Y-%m-%d}\t{len(v.definition.get('items', []))} items\t{v.title}"
+                f"{v.ref}\t{v.created_at:%Y-%m-%d}\t{len(parsed(v).items)} items\t{v.title}"
                 for v in await list_quiz_sets(session)
             ]
 

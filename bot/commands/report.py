@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
+from surveys.audit import CLI
 from surveys.codebook import SelectionError
 from surveys.report import build_report, write_report
 
@@ -23,7 +24,7 @@ async def cli(courses: tuple[str, ...], out: Path) -> None:
     click.echo("Aggregating answers…", err=True)
     try:
         async with transaction(settings) as session:
-            report = await build_report(session, list(courses) or None, settings)
+            report = await build_report(session, list(courses) or None, settings, actor=CLI)
     except SelectionError as exc:
         fail(str(exc))
     click.echo(f"Drawing charts and writing files… ({time.perf_counter() - started:.1f}s so far)", err=True)

@@ -9,14 +9,15 @@ import signal
 from contextlib import AbstractAsyncContextManager
 
 import click
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, polling
-from bot.commands.common import settings_or_exit
+from bot.commands.common import ask_telegram, database, settings_or_exit, telegram_failure
 from bot.logging import setup_logging
 from bot.scheduling import dispatch_hooks
 from bot.webhook import webhook
-from surveys.settings import SettingsError
+from surveys.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.run")
 
@@ -29,6 +30,8 @@ log = logging.getLogger("bot.run")
 def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> None:
     """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM."""
     settings = settings_or_exit()
+    # A database not set up, a wrong token or an unreachable Telegram is one clear line here, before anything starts.
+    asyncio.run(_preflight(settings))
     setup_logging(settings)
     try:
         on_start, on_stop = dispatch_hooks(settings)
@@ -42,8 +45,18 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
     else:
         running = polling(application)
         mode = "long polling"
-    asyncio.run(_serve(running, mode))
+    try:
+        asyncio.run(_serve(running, mode))
+    except TelegramError as exc:
+        raise telegram_failure(exc) from None
     click.echo("Stopped.")
+
+
+async def _preflight(settings: Settings) -> None:
+    """Stop (a ClickException) unless the database is at the newest schema and the token works."""
+    await (await database(settings)).dispose()
+    if settings.bot_token is not None:
+        await ask_telegram(settings)
 
 
 async def _serve(running: AbstractAsyncContextManager[Application], mode: str) -> None:

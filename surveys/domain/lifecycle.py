@@ -25,11 +25,16 @@ class CourseStatus(StrEnum):
     CLOSED = "closed"  # no more enrolments
 
 
+def day_has_passed(day: date, zone: str, now: datetime) -> bool:
+    """A course day has passed once the date in its zone is later than it."""
+    return now.astimezone(ZoneInfo(zone)).date() > day
+
+
 def has_ended(course: CourseLike, now: datetime) -> bool:
     """The course day is over once the officer ended it or its date has passed in the course's zone."""
     if course.ended_at is not None:
         return True
-    return now.astimezone(ZoneInfo(course.zone)).date() > course.delivered_on
+    return day_has_passed(course.delivered_on, course.zone, now)
 
 
 def is_closed(course: CourseLike) -> bool:

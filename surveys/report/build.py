@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.audit import SYSTEM, AuditActor, record
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.report import data
@@ -33,7 +34,8 @@ FADED_SHOWN = 5
 
 
 async def build_report(
-    session: AsyncSession, courses: list[str] | None, settings: Settings, *, now: datetime | None = None
+    session: AsyncSession, courses: list[str] | None, settings: Settings, *, now: datetime | None = None,
+    actor: AuditActor = SYSTEM,
 ) -> Report:
     """Aggregate the selected courses (all when None) into the report; SelectionError if none match.
 
@@ -41,6 +43,8 @@ async def build_report(
     """
     k = settings.suppress_below
     selected = await select_courses(session, courses)
+    await record(session, actor, "report", now=now or system_clock(),
+                 target=", ".join(c.code for c in selected) if courses else "all courses")
     codebook = await load_codebook(session, selected)
     read = await data.report_data(session, selected, codebook, all_courses=not courses)
     frames = _frames(read, selected, codebook)
