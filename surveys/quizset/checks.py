@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from jinja2 import TemplateError
 
+from surveys.domain.waves import is_wave
 from surveys.render import longest_context, render, template_problems
 
 TELEGRAM_MAX_TEXT = 4096
 # Feedback wraps the explanation ("Not quite: the answer is …. "), so leave it some room.
 FEEDBACK_HEADROOM = 100
-_WAVE = re.compile(r"^(pre|post|[1-9][0-9]?m)$")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def _wave_problems(data: Mapping, items: list) -> list[Problem]:
             if wave not in seen:
                 problems.append(Problem(("items", i, "waves", j), f"wave '{wave}' is not one of the set's waves ({known})"))
     for k, wave in enumerate(set_waves):
-        if wave not in used and isinstance(wave, str) and _WAVE.match(wave):
+        if wave not in used and isinstance(wave, str) and is_wave(wave):
             problems.append(Problem(("waves", k), f"no item is asked at wave '{wave}'"))
     return problems
 
@@ -96,7 +95,7 @@ def set_problems(data: Mapping) -> list[Problem]:
     items = data.get("items")
     items = list(items) if _is_list(items) else []
     set_waves = data.get("waves")
-    waves = [w for w in set_waves if isinstance(w, str) and _WAVE.match(w)] if _is_list(set_waves) else []
+    waves = [w for w in set_waves if isinstance(w, str) and is_wave(w)] if _is_list(set_waves) else []
     problems = _wave_problems(data, items)
     problems += _text_problems(("intro",), data.get("intro"), waves, TELEGRAM_MAX_TEXT, True)
     problems += _text_problems(("description",), data.get("description"), waves, TELEGRAM_MAX_TEXT, False)
