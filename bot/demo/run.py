@@ -26,6 +26,7 @@ from surveys.catalog import import_quiz_set
 from surveys.clock import FrozenClock
 from surveys.courses import create_course
 from surveys.db import make_engine, make_sessionmaker
+from surveys.domain import states
 from surveys.export import export
 from surveys.invites import issue_invite
 from surveys.models import CheckIn, Contact
@@ -173,7 +174,7 @@ class Demo:
         async with self.sessions() as session:
             reminder_at = await session.scalar(
                 select(func.min(CheckIn.next_action_at)).where(
-                    CheckIn.wave == wave, CheckIn.state.in_(("sent", "in_progress")))
+                    CheckIn.wave == wave, CheckIn.state.in_(states.REMINDABLE))
             )
         if reminder_at is not None:
             self.clock.set(max(reminder_at, self.clock()))

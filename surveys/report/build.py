@@ -10,23 +10,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain import constructs, states as check_in_states
+from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.report import data
 from surveys.report.stats import mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.clock import system_clock
+from surveys.scrub import scrubbed_sentence
 from surveys.settings import Settings
 
 Report = dict[str, Any]
 """The report: JSON-ready dicts and lists; every figure the HTML and PDF show is in here."""
 
-CONSTRUCT_LABELS = {
-    "victim_blaming": "Victim blaming (higher = more blaming)",
-    "blaming_parents": "Blaming parents and carers (higher = more blaming)",
-    "self_efficacy": "Self-efficacy (powerlessness reversed; higher = more able)",
-    "confidence": "Confidence to spot the signs",
-    "resources": "Resources to identify CSE and act",
-}
 BREAKDOWNS = ("role", "agency", "level")
 NOT_STATED = "not stated"
 FADED_SHOWN = 5
@@ -63,14 +59,14 @@ async def build_report(
         "waves": waves,
         "response": _response(selected, waves, checkins, states, enrolled, k),
         "knowledge": {
-            "items": [i.id for i in codebook.core_knowledge()],
+            "items": codebook.core_knowledge_ids(),
             "by_wave": knowledge,
         },
         "paired_change": _paired(checkins, waves, k),
         "items": items,
         "faded_most": _faded_most(items),
         "constructs": [
-            {"construct": c, "label": CONSTRUCT_LABELS.get(c, c), "by_wave": _by_wave(checkins, c, waves, k)}
+            {"construct": c, "label": constructs.label(c), "by_wave": _by_wave(checkins, c, waves, k)}
             for c in codebook.constructs
         ],
         "practice": _practice(codebook, item_waves, waves, k),
@@ -270,12 +266,12 @@ def _response(
         at_wave = checkins[checkins["wave"] == wave]
         responded = int(len(at_wave))
         wave_states = states[states["wave"] == wave] if len(states) else states
-        completed = int(wave_states.loc[wave_states["state"] == "completed", "n"].sum()) if len(states) else 0
+        completed = int(wave_states.loc[wave_states["state"] == CheckInState.COMPLETED, "n"].sum()) if len(states) else 0
         # Only courses with a known attendance count towards the attendance-based rate.
         responded_att = int(at_wave["course"].isin({c.code for c in with_wave if c.expected_attendance}).sum())
         row = suppressed(responded, k, {
             "responded": responded,
-            "completed": completed if completed >= k else None,
+            "completed": completed if completed >= k else None,  # not a check-in state: a figure
             "rate_attendance": 100.0 * responded_att / attendance if attendance else None,
             "rate_enrolled": 100.0 * responded / n_enrolled if n_enrolled else None,
         })
@@ -365,9 +361,6 @@ def _attrition_waves(waves: list[str]) -> tuple[str | None, str | None]:
     return baseline, (later[-1] if later else None)
 
 
-FINISHED_STATES = ("completed", "expired", "missed", "cancelled")
-
-
 def _attrition(
     checkins: pd.DataFrame, last_states: pd.DataFrame, baseline: str | None, last: str | None, k: int
 ) -> dict[str, Any]:
@@ -378,7 +371,7 @@ def _attrition(
     base = checkins[checkins["wave"] == baseline].set_index("enrolment_id")["knowledge_core_pct"].dropna()
     answered_last = set(checkins.loc[checkins["wave"] == last, "enrolment_id"])
     # Only people whose later check-in is over can have dropped out; pending ones are left out.
-    over = set(last_states.loc[last_states["state"].isin(FINISHED_STATES), "enrolment_id"]) if len(last_states) else set()
+    over = set(last_states.loc[last_states["state"].isin(check_in_states.FINISHED), "enrolment_id"]) if len(last_states) else set()
     stayed = base[base.index.isin(answered_last)].to_numpy()
     dropped = base[base.index.isin(over - answered_last)].to_numpy()
     u, p, r = mann_whitney(stayed, dropped)
@@ -443,8 +436,9 @@ def _methods(
         "people_answering": people if people >= k else None,
         "answers": int(checkins["n_answers"].sum()) if len(checkins) else 0,
         "feedback_shown": codebook.feedback,
-        "knowledge_items": [i.id for i in codebook.core_knowledge()],
+        "knowledge_items": codebook.core_knowledge_ids(),
         "suppress_below": k,
+        "free_text_scrubbed": scrubbed_sentence(),
         "notes": [
             "Knowledge score: the percentage of knowledge items answered correctly, counting only the "
             "items asked at every wave of the quiz set (so waves are compared on the same questions); "

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain import states as check_in_states
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.models import Answer, CheckIn, Course, Enrolment
@@ -109,7 +110,7 @@ def _ratio(total: pd.Series, n: pd.Series) -> pd.Series:
 # indexes, so the wide check_in rows are never read.
 
 WAVE_CODE_OTHER = -1
-STATES = ["scheduled", "sent", "in_progress", "completed", "expired", "missed", "cancelled"]
+STATES = [str(s) for s in check_in_states.ALL]
 # What an answer's value gave, as one code: a stored score s in 0..6 as s + 1 (item_score gives 0, 1
 # or 1-5); without a score (yes/no, number and text items), YES, NO or 0; any other score ODD_SCORE,
 # which makes the read fetch the scores as they are stored.

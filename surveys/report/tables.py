@@ -50,7 +50,7 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         "rows": [[r["wave"], DASH if r["expected_attendance"] is None else str(r["expected_attendance"]),
                   m if r["enrolled"] is None else str(r["enrolled"])]
                  + ([m] * 4 if r["suppressed"] else [
-                     str(r["responded"]), m if r["completed"] is None else str(r["completed"]),
+                     str(r["responded"]), m if r["completed"] is None else str(r["completed"]),  # not a check-in state
                      num(r["rate_attendance"]), num(r["rate_enrolled"])])
                  for r in report["response"]],
     }], "notes": ["Answered: at least one answer at the wave. Rates against attendance use only the "
@@ -120,9 +120,8 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
               "long": not t["suppressed"]}
              for t in report["free_text"]]
     out.append({"id": "free-text", "title": "Free-text answers", "lists": lists,
-                "notes": ["Scrubbed of names, phone numbers and e-mail addresses when stored. Identical "
-                          "answers are listed once with how many gave them (×n), most frequent first, then "
-                          "alphabetically: never by person or time."]})
+                "notes": [report["methods"]["free_text_scrubbed"] + " Identical answers are listed once with how "
+                          "many gave them (×n), most frequent first, then alphabetically: never by person or time."]})
 
     meth = report["methods"]
     feedback = "; ".join(f"{ref}: {'shown' if shown else 'not shown'}" for ref, shown in meth["feedback_shown"].items())
