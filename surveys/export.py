@@ -47,6 +47,10 @@ COLUMN_LABELS = {
     "knowledge_pct": "Knowledge: % of the knowledge items answered at this wave that were right",
     "knowledge_core_pct": "Knowledge on the items asked at every wave (comparable across waves), %",
 }
+# SPSS measure level of each fixed column; items and construct means are set in _measure.
+MEASURES = {"level": "ordinal", "wave": "ordinal", "score": "scale", "knowledge_pct": "scale",
+            "knowledge_core_pct": "scale"}
+ITEM_MEASURES = {"likert": "ordinal", "number": "scale"}
 XLSX_MAX_ROWS = 1_048_575
 CHUNK = 20_000
 
@@ -279,4 +283,17 @@ def _write_sav(frame: pd.DataFrame, codebook: Codebook, shape: Shape, out: Path)
         if data[column].dtype == object or str(data[column].dtype).startswith("str"):
             data[column] = data[column].astype(object).where(data[column].notna(), "").astype(str)
     data = data.rename(columns=names)
-    pyreadstat.write_sav(data, str(out), column_labels=labels, variable_value_labels=value_labels)
+    measures = {names[c]: _measure(str(c), codebook, shape) for c in frame.columns}
+    pyreadstat.write_sav(data, str(out), column_labels=labels, variable_value_labels=value_labels,
+                         variable_measure=measures)
+
+
+def _measure(column: str, codebook: Codebook, shape: Shape) -> str:
+    """SPSS measure level: scale for scores and means, ordinal for levels, waves and Likert items, else nominal."""
+    if column in MEASURES:
+        return MEASURES[column]
+    if column in codebook.constructs:
+        return "scale"
+    if shape == "wide" and column in codebook.item_ids():
+        return ITEM_MEASURES.get(codebook.first(column).kind, "nominal")
+    return "nominal"
