@@ -266,3 +266,30 @@ async def test_followup_report_writes_the_three_files(database_url, cohort, tmp_
     bad = await asyncio.to_thread(CliRunner().invoke, report_cli, ["--course", "NOPE", "--out", str(tmp_path / "x")],
                                   env=env)
     assert bad.exit_code == 1 and "no course with code NOPE" in bad.output
+
+
+async def test_two_versions_of_a_quiz_set_list_each_core_item_once(sessions, now):
+    from surveys.catalog import import_quiz_set
+
+    async with sessions() as session, session.begin():
+        first = await a_course(session, now, code="V-ONE", delivered_on=date(2025, 6, 2), waves=WAVES)
+        await populate(session, first, 6, seed=11, now=now)
+        await import_quiz_set(session, _QUIZ.model_copy(update={"title": _QUIZ.title + " (revised)"}), now)
+        second = await a_course(session, now, code="V-TWO", delivered_on=date(2025, 6, 9), waves=WAVES)
+        await populate(session, second, 6, seed=12, now=now)
+        assert first.quiz_set_id != second.quiz_set_id
+    async with sessions() as session:
+        report = await build_report(session, None, SETTINGS)
+    assert report["knowledge"]["items"] == CORE
+    assert report["methods"]["knowledge_items"] == CORE
+    assert len(report["items"]) == len({i["item_id"] for i in report["items"]})
+
+
+async def test_the_report_says_exactly_what_free_text_is_scrubbed_of(small_groups, tmp_path):
+    from surveys.scrub import SCRUBBED
+
+    html = write_report(small_groups, tmp_path)["html"].read_text()
+    assert "scrubbed of names" not in html.lower()
+    for description in SCRUBBED:
+        assert description in html
+    assert "names and other identifying details are not removed" in html
