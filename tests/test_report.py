@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pypdf import PdfReader
-from scipy import stats
+from scipy import special, stats
 from sqlalchemy import update
 
 from surveys.export import export
@@ -48,8 +48,32 @@ async def cohort(sessions, now, tmp_path):
     return report, frame
 
 
-def _ci(x: np.ndarray) -> tuple[float, float]:
-    return stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+def _ci(x: np.ndarray, low: float = 0.0, high: float = 100.0) -> tuple[float, float]:
+    # The t-interval taken on the logit of the mean rescaled to 0-1 (delta method), mapped back.
+    p = (x.mean() - low) / (high - low)
+    scale = stats.sem(x) / (high - low) / (p * (1 - p))
+    ends = stats.t.interval(0.95, len(x) - 1, loc=special.logit(p), scale=scale)
+    return tuple(low + (high - low) * special.expit(e) for e in ends)
+
+
+def _intervals(report: dict) -> list[tuple[str, float, float, tuple[float, float]]]:
+    """Every (section, low, high, scale) interval in a report."""
+    scales = {"constructs": (1.0, 5.0), "paired_change": (-100.0, 100.0)}
+    found = []
+
+    def walk(node, section):
+        if isinstance(node, dict):
+            if node.get("ci_low") is not None:
+                found.append((section, node["ci_low"], node["ci_high"], scales.get(section, (0.0, 100.0))))
+            for value in node.values():
+                walk(value, section)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, section)
+
+    for section, node in report.items():
+        walk(node, section)
+    return found
 
 
 async def test_figures_equal_an_independent_computation(cohort):
@@ -91,7 +115,14 @@ async def test_figures_equal_an_independent_computation(cohort):
         for cell in construct["by_wave"]:
             x = means.loc[(construct["construct"], cell["wave"])].to_numpy()
             assert cell["n"] == len(x) and cell["mean"] == pytest.approx(x.mean())
-            assert cell["ci_low"] == pytest.approx(_ci(x)[0])
+            assert cell["ci_low"] == pytest.approx(_ci(x, 1.0, 5.0)[0])
+
+    for item in report["items"]:  # Wilson: (p + z²/2n ± z√(p(1−p)/n + z²/4n²)) / (1 + z²/n)
+        for cell in item["by_wave"]:
+            n, p, z = cell["n"], cell["pct_correct"] / 100, stats.norm.ppf(0.975)
+            centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(
+                (100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n)))
 
     yes_no = long[long["item_id"].str.startswith("prac-") & long["value"].isin(["yes", "no"])]
     for item in report["practice"]:
@@ -293,3 +324,23 @@ async def test_the_report_says_exactly_what_free_text_is_scrubbed_of(small_group
     for description in SCRUBBED:
         assert description in html
     assert "names and other identifying details are not removed" in html
+
+
+async def test_every_interval_lies_within_its_scale_even_for_five_far_apart_people(sessions, now, cohort):
+    # Four people who know nearly everything and one who knows nearly nothing: the t-interval went past 100.
+    rng = random.Random(8)
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, code="SPREAD", delivered_on=date(2025, 6, 2), attendance=5)
+        quiz = QuizSet.from_definition(course.quiz_set.definition)
+        for index in range(5):
+            enrolment = await an_enrolment(session, course, 8_890_000_000 + index, now)
+            await answer_wave(session, enrolment, quiz, "post", 1.0 if index else 0.0, rng)
+    async with sessions() as session:
+        spread = await build_report(session, ["SPREAD"], SETTINGS)
+    post = next(c for c in spread["knowledge"]["by_wave"] if c["wave"] == "post")
+    assert post["n"] == 5 and post["sd"] > 30
+    for report in (spread, cohort[0]):
+        found = _intervals(report)
+        assert found
+        for section, low, high, (bottom, top) in found:
+            assert bottom <= low <= high <= top, (section, low, high)

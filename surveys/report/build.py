@@ -15,7 +15,7 @@ from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.report import data
-from surveys.report.stats import mann_whitney, mean_ci, paired_change, percent, suppressed
+from surveys.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.clock import system_clock
 from surveys.scrub import scrubbed_sentence
 from surveys.settings import Settings
@@ -48,7 +48,7 @@ async def build_report(
     baseline, last = _attrition_waves(waves)
     last_states = frames.wave_states(last) if last else pd.DataFrame()
 
-    knowledge = _by_wave(checkins, "knowledge_core_pct", waves, k)
+    knowledge = _by_wave(checkins, "knowledge_core_pct", waves, k, PERCENT)
     items = _retention(codebook, item_waves, waves, k)
     return {
         "title": "CSE training follow-up: impact report",
@@ -66,7 +66,7 @@ async def build_report(
         "items": items,
         "faded_most": _faded_most(items),
         "constructs": [
-            {"construct": c, "label": constructs.label(c), "by_wave": _by_wave(checkins, c, waves, k)}
+            {"construct": c, "label": constructs.label(c), "by_wave": _by_wave(checkins, c, waves, k, LIKERT)}
             for c in codebook.constructs
         ],
         "practice": _practice(codebook, item_waves, waves, k),
@@ -281,9 +281,10 @@ def _response(
     return out
 
 
-def _by_wave(frame: pd.DataFrame, column: str, waves: list[str], k: int) -> list[dict[str, Any]]:
+def _by_wave(frame: pd.DataFrame, column: str, waves: list[str], k: int,
+             bounds: tuple[float, float]) -> list[dict[str, Any]]:
     return [
-        {"wave": wave, **mean_ci(frame.loc[frame["wave"] == wave, column].to_numpy(dtype="float64"), k)}
+        {"wave": wave, **mean_ci(frame.loc[frame["wave"] == wave, column].to_numpy(dtype="float64"), k, bounds)}
         for wave in waves
     ]
 
@@ -366,7 +367,7 @@ def _attrition(
 ) -> dict[str, Any]:
     empty = {"baseline": baseline, "later": last}
     if baseline is None or last is None:
-        return {**empty, "stayed": mean_ci([], k), "dropped": mean_ci([], k),
+        return {**empty, "stayed": mean_ci([], k, PERCENT), "dropped": mean_ci([], k, PERCENT),
                 **suppressed(0, k, {"mann_whitney_u": None, "p": None, "rank_biserial": None})}
     base = checkins[checkins["wave"] == baseline].set_index("enrolment_id")["knowledge_core_pct"].dropna()
     answered_last = set(checkins.loc[checkins["wave"] == last, "enrolment_id"])
@@ -378,7 +379,7 @@ def _attrition(
     n = min(len(stayed), len(dropped))
     test = suppressed(n, k, {"mann_whitney_u": u, "p": p, "rank_biserial": r})
     test.pop("n")
-    return {**empty, "stayed": mean_ci(stayed, k), "dropped": mean_ci(dropped, k), **test}
+    return {**empty, "stayed": mean_ci(stayed, k, PERCENT), "dropped": mean_ci(dropped, k, PERCENT), **test}
 
 
 def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) -> list[dict[str, Any]]:
@@ -393,7 +394,7 @@ def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) ->
         mine = named == group
         out.append({
             "group": group,
-            "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k)} for w in waves],
+            "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k, PERCENT)} for w in waves],
         })
     return out
 
@@ -443,7 +444,15 @@ def _methods(
             "Knowledge score: the percentage of knowledge items answered correctly, counting only the "
             "items asked at every wave of the quiz set (so waves are compared on the same questions); "
             "partly completed check-ins count with the items they answered.",
-            "95% confidence intervals of means: t-interval, mean ± t(0.975, n−1) × SD/√n (scipy.stats.t).",
+            "95% confidence intervals of means respect their scale (0–100 for knowledge, 1–5 for attitudes, "
+            "−100 to 100 for a paired change): the scale is mapped to 0–1, the t-interval "
+            "logit(m) ± t(0.975, n−1) × SE/(m(1−m)) is taken on the logit of the mean m (delta method) and "
+            "mapped back, so no interval can leave the scale; it keeps the t-interval's small-sample width, "
+            "needs no random numbers (the same data give the same report) and meets the plain t-interval "
+            "as n grows. A bootstrap was not used: it is narrower than it should be for the small groups "
+            "where bounds matter, and costs far more at a million answers.",
+            "95% confidence intervals of percentages of answers (per item, practice questions): Wilson score "
+            "intervals (scipy.stats.binomtest(…).proportion_ci(method=\"wilson\")), which stay within 0–100.",
             "Paired change: people who answered both waves; difference = later − earlier; two-sided "
             "Wilcoxon signed-rank test (scipy.stats.wilcoxon, zero differences dropped); effect size: "
             "matched-pairs rank-biserial correlation r = (R+ − R−) / (R+ + R−), where R+ and R− are the "

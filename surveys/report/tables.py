@@ -79,10 +79,11 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
     out.append({"id": "retention", "title": "Retention per item", "chart": "retention", "tables": [{
         "headers": ["Item", *waves, "Fade (points)"],
         "rows": [_by_wave_row(i["item_id"] + (" ★" if i["age_of_consent"] else ""), i["by_wave"], waves, m,
-                              lambda c: m if c["suppressed"] else f"{num(c['pct_correct'])}% (n={c['n']})")
+                              lambda c: _pct_cell(c, "pct_correct", m))
                  + [DASH if i["fade"] is None else num(i["fade"]["points"])] for i in report["items"]],
     }], "lists": [{"title": "Faded most (age of consent first)", "items": faded or ["No item faded."]}],
-        "notes": ["★ age-of-consent item. Fade: % correct at the first post-course wave minus the last."]})
+        "notes": ["★ age-of-consent item; 95% Wilson intervals. Fade: % correct at the first post-course wave "
+                  "minus the last."]})
 
     out.append({"id": "constructs", "title": "Attitudes", "chart": "constructs", "tables": [{
         "headers": ["Construct", *waves],
@@ -94,7 +95,7 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
     out.append({"id": "practice", "title": "Practice change", "chart": "practice", "tables": [{
         "headers": ["Question", *practice_waves],
         "rows": [_by_wave_row(f"{i['item_id']}: {i['text']}", i["by_wave"], practice_waves, m,
-                              lambda c: m if c["suppressed"] else f"{num(c['pct_yes'])}% yes (n={c['n']})")
+                              lambda c: _pct_cell(c, "pct_yes", m, " yes"))
                  for i in report["practice"]],
     }]})
 
@@ -132,6 +133,12 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         *meth["notes"],
     ]})
     return out
+
+
+def _pct_cell(cell: dict[str, Any], key: str, marker: str, what: str = "") -> str:
+    if cell["suppressed"]:
+        return marker
+    return f"{num(cell[key])}%{what} ({num(cell['ci_low'])}–{num(cell['ci_high'])}), n={cell['n']}"
 
 
 def _answer(answer: dict[str, Any]) -> str:
