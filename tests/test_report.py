@@ -143,7 +143,7 @@ async def test_figures_equal_an_independent_computation(cohort):
     for group in report["breakdowns"]["role"]:
         for cell in group["by_wave"]:
             x = by_role.loc[by_role["role"] == group["group"], cell["wave"]].dropna()
-            if len(x) < 5:
+            if len(x) < 5 or cell.get("complementary"):  # a complement hides a small group elsewhere
                 assert cell["suppressed"] and cell["mean"] is None
             else:
                 assert cell["n"] == len(x) and cell["mean"] == pytest.approx(x.mean())
@@ -185,7 +185,8 @@ async def test_a_group_of_four_is_suppressed_everywhere_and_five_is_shown(small_
     roles = {g["group"]: {c["wave"]: c for c in g["by_wave"]} for g in report["breakdowns"]["role"]}
     assert roles["police officer"]["post"] == {"wave": "post", "n": None, "mean": None, "sd": None, "ci_low": None,
                                                "ci_high": None, "suppressed": True}
-    assert roles["nurse"]["post"]["n"] == 5 and not roles["nurse"]["post"]["suppressed"]
+    # The nurses are withheld too: shown, they and the total (9) would give the police officers' n and mean.
+    assert roles["nurse"]["post"]["complementary"] and roles["nurse"]["post"]["mean"] is None
     knowledge = {c["wave"]: c for c in report["knowledge"]["by_wave"]}
     assert knowledge["3m"]["suppressed"] and knowledge["3m"]["mean"] is None
     assert knowledge["post"]["n"] == 9
@@ -206,7 +207,7 @@ async def test_a_group_of_four_is_suppressed_everywhere_and_five_is_shown(small_
     assert 'id="paired-post-3m"' not in html and 'id="response-rate_enrolled-3m"' not in html
     row = re.search(r"<tr><td>police officer</td>(.*?)</tr>", html).group(1)
     assert "fewer than 5" in row and "n=" not in row
-    assert re.search(r"<tr><td>nurse</td><td>[0-9.]+ \(", html)
+    assert re.search(r"<tr><td>nurse</td><td[^>]*>withheld</td>", html)
     saved = json.loads(paths["json"].read_text())
     assert saved == json.loads(json.dumps(report))
     assert "fewer than 5" in "".join(page.extract_text() for page in PdfReader(paths["pdf"]).pages)
@@ -344,3 +345,47 @@ async def test_every_interval_lies_within_its_scale_even_for_five_far_apart_peop
         assert found
         for section, low, high, (bottom, top) in found:
             assert bottom <= low <= high <= top, (section, low, high)
+
+
+TEAM = [("youth worker", "youth services")] * 3 + [("teacher", "education")] * 6 + [("nurse", "health")] * 5
+
+
+@pytest.fixture
+async def a_small_team(sessions, now):
+    """Fourteen people answer post: three youth workers (the only ones in youth services), six teachers, five nurses."""
+    rng = random.Random(6)
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, code="TEAM", delivered_on=date(2025, 6, 2), attendance=14)
+        quiz = QuizSet.from_definition(course.quiz_set.definition)
+        for index, (role, agency) in enumerate(TEAM):
+            enrolment = await an_enrolment(session, course, 8_870_000_000 + index, now)
+            enrolment.role, enrolment.agency = role, agency
+            await answer_wave(session, enrolment, quiz, "post", rng.uniform(0.5, 0.95), rng)
+    async with sessions() as session:
+        return await build_report(session, ["TEAM"], SETTINGS)
+
+
+def _in_span(vector: list[int], rows: list[list[int]]) -> bool:
+    return bool(rows) and np.linalg.matrix_rank(np.array(rows + [vector])) == np.linalg.matrix_rank(np.array(rows))
+
+
+async def test_a_withheld_group_cannot_be_worked_out_from_the_published_figures(a_small_team, tmp_path):
+    saved = json.loads(write_report(a_small_team, tmp_path)["json"].read_text())
+    post = next(c for c in saved["knowledge"]["by_wave"] if c["wave"] == "post")
+    assert post["n"] == 14
+    tables = {name: {g["group"]: next(c for c in g["by_wave"] if c["wave"] == "post") for g in groups}
+              for name, groups in saved["breakdowns"].items() if name in ("role", "agency")}
+    assert tables["role"]["youth worker"]["n"] is None and tables["agency"]["youth services"]["n"] is None
+    for cells in tables.values():
+        hidden = [g for g, c in cells.items() if c["n"] is None]
+        # Total minus the groups shown: never one group's n, nor fewer than five people's.
+        assert len(hidden) != 1
+        assert post["n"] - sum(c["n"] for c in cells.values() if c["n"] is not None) >= 5
+        # ... nor their mean: the shown n × mean sums leave the hidden groups' total score, never one group's.
+    # Across the two breakdowns: the youth workers are no sum or difference of shown figures.
+    atoms = list(dict.fromkeys(TEAM))
+    shown = [[1] * len(atoms)] + [
+        [int(atom[position] == group) for atom in atoms]
+        for position, name in enumerate(("role", "agency")) for group, cell in tables[name].items() if cell["n"]]
+    assert not _in_span([int(a[0] == "youth worker") for a in atoms], shown)
+    assert "withheld" in write_report(a_small_team, tmp_path / "again")["html"].read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.report import data
+from surveys.report.disclosure import Cell, protect
 from surveys.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.clock import system_clock
 from surveys.scrub import scrubbed_sentence
@@ -26,6 +28,8 @@ Report = dict[str, Any]
 BREAKDOWNS = ("role", "agency", "level")
 NOT_STATED = "not stated"
 FADED_SHOWN = 5
+WITHHELD = "withheld"
+"""Shown for a figure about enough people that is withheld so that a smaller one cannot be worked out."""
 
 
 async def build_report(
@@ -49,15 +53,21 @@ async def build_report(
     last_states = frames.wave_states(last) if last else pd.DataFrame()
 
     knowledge = _by_wave(checkins, "knowledge_core_pct", waves, k, PERCENT)
+    breakdowns = {name: _breakdown(checkins, name, waves, k) for name in BREAKDOWNS}
+    _protect_breakdowns(checkins, knowledge, breakdowns, waves, k)
+    courses_out = [_course(c, enrolled.get(c.id, 0), k) for c in selected]
+    response = _response(selected, waves, checkins, states, enrolled, k)
+    _protect_enrolled(selected, courses_out, response, enrolled, k)
     items = _retention(codebook, item_waves, waves, k)
     return {
         "title": "CSE training follow-up: impact report",
         "generated_at": (now or system_clock()).astimezone(UTC).isoformat(timespec="seconds"),
         "suppress_below": k,
         "suppressed_marker": f"fewer than {k}",
-        "courses": [_course(c, enrolled.get(c.id, 0), k) for c in selected],
+        "withheld_marker": WITHHELD,
+        "courses": courses_out,
         "waves": waves,
-        "response": _response(selected, waves, checkins, states, enrolled, k),
+        "response": response,
         "knowledge": {
             "items": codebook.core_knowledge_ids(),
             "by_wave": knowledge,
@@ -71,7 +81,7 @@ async def build_report(
         ],
         "practice": _practice(codebook, item_waves, waves, k),
         "attrition": _attrition(checkins, last_states, baseline, last, k),
-        "breakdowns": {name: _breakdown(checkins, name, waves, k) for name in BREAKDOWNS},
+        "breakdowns": breakdowns,
         "free_text": _free_text(codebook, free_text, waves, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
     }
@@ -382,10 +392,15 @@ def _attrition(
     return {**empty, "stayed": mean_ci(stayed, k, PERCENT), "dropped": mean_ci(dropped, k, PERCENT), **test}
 
 
-def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) -> list[dict[str, Any]]:
+def _named(checkins: pd.DataFrame, column: str) -> np.ndarray:
+    """Each row's group in a breakdown, as shown (a missing value is "not stated")."""
     # Factorised first: the few distinct values are named once, not every row.
     codes, uniques = pd.factorize(checkins[column].to_numpy(dtype=object), use_na_sentinel=True)
-    named = np.array([str(v) for v in uniques] + [NOT_STATED], dtype=object)[codes]  # -1 (missing) → last
+    return np.array([str(v) for v in uniques] + [NOT_STATED], dtype=object)[codes]  # -1 (missing) → last
+
+
+def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) -> list[dict[str, Any]]:
+    named = _named(checkins, column)
     wave = checkins["wave"]
     score = checkins["knowledge_core_pct"].to_numpy(dtype="float64")
     at = {w: (wave == w).to_numpy() for w in waves}
@@ -397,6 +412,60 @@ def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) ->
             "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k, PERCENT)} for w in waves],
         })
     return out
+
+
+def _withhold(figures: dict[str, Any], *keys: str) -> Callable[[], None]:
+    """Blank these figures (all but the labels when none are named) of a shown cell, to protect a smaller one."""
+    def withhold() -> None:
+        for key in keys or [key for key in figures if key not in ("wave", "group", "suppressed")]:
+            figures[key] = None
+        if keys:
+            figures[f"{keys[0]}_complementary"] = True
+        else:
+            figures.update(suppressed=True, complementary=True)
+    return withhold
+
+
+def _protect_breakdowns(checkins: pd.DataFrame, knowledge: list[dict[str, Any]],
+                        breakdowns: dict[str, list[dict[str, Any]]], waves: list[str], k: int) -> None:
+    """Per wave, the knowledge total and every breakdown's groups: no withheld group can be worked out."""
+    scored = checkins["knowledge_core_pct"].notna().to_numpy()
+    names = {name: _named(checkins, name) for name in breakdowns}
+    for w, wave in enumerate(waves):
+        rows = scored & (checkins["wave"] == wave).to_numpy()
+        # Atoms: the people sharing role, agency and level; every cell of every breakdown is a union of them.
+        keys = list(zip(*(names[name][rows] for name in breakdowns)))
+        atoms = list(dict.fromkeys(keys))
+        total = knowledge[w]
+        cells = [Cell("total", np.ones(len(atoms), dtype=bool), int(rows.sum()), total["suppressed"],
+                      _withhold(total), total=True)]
+        for b, (name, groups) in enumerate(breakdowns.items()):
+            for group in groups:
+                figures = group["by_wave"][w]
+                inside = np.array([a[b] == group["group"] for a in atoms], dtype=bool)
+                n = int(sum(1 for key in keys if key[b] == group["group"]))
+                cells.append(Cell(name, inside, n, figures["suppressed"], _withhold(figures)))
+        protect(cells, k)
+
+
+def _protect_enrolled(courses: list[CourseInfo], shown: list[dict[str, Any]], response: list[dict[str, Any]],
+                      enrolled: dict[int, int], k: int) -> None:
+    """Enrolled per course and per wave (the sum over the courses with that wave): none withheld can be worked out."""
+    cells = [Cell("courses", np.arange(len(courses)) == i, enrolled.get(c.id, 0), row["enrolled_suppressed"],
+                  _course_withheld(row)) for i, (c, row) in enumerate(zip(courses, shown))]
+    for row in response:
+        with_wave = np.array([row["wave"] in c.waves for c in courses], dtype=bool)
+        n = sum(enrolled.get(c.id, 0) for c, inside in zip(courses, with_wave) if inside)
+        # The rate against enrolment gives the count back from the answered count: it goes with it.
+        cells.append(Cell("waves", with_wave, n, row["enrolled"] is None,
+                          _withhold(row, "enrolled", "rate_enrolled"), total=True))
+    protect(cells, k)
+
+
+def _course_withheld(row: dict[str, Any]) -> Callable[[], None]:
+    def withhold() -> None:
+        row.update(enrolled=None, enrolled_suppressed=True, enrolled_complementary=True)
+    return withhold
 
 
 def _free_text(codebook: Codebook, frame: pd.DataFrame, waves: list[str], k: int) -> list[dict[str, Any]]:
@@ -464,6 +533,13 @@ def _methods(
             f"Suppression: any figure computed from fewer than {k} people is withheld (shown as "
             f"“fewer than {k}”, null in report.json, not drawn in charts); free-text lists from fewer "
             f"than {k} people are withheld.",
+            f"Complementary suppression: a withheld group could otherwise be worked out by subtraction (a "
+            f"wave's total minus the groups shown, or a group equal to one in another breakdown). So, per "
+            f"wave, the knowledge total and the role, agency and level groups are checked together, and so "
+            f"are the enrolled counts per course and per wave: while some withheld figure about fewer than "
+            f"{k} people (or a table's withheld groups together, if fewer than {k}) is a sum or difference of "
+            f"shown figures, the smallest shown figure that allows it is withheld too (shown as "
+            f"“{WITHHELD}”, null in report.json). A group is withheld before a total.",
             "Taking a quiz is itself retrieval practice: where feedback was shown at earlier waves, later "
             "scores measure training plus that practice.",
         ],

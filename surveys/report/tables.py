@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 DASH = "–"
+WITHHELD = "withheld"  # as report["withheld_marker"]: a figure hidden to protect a smaller one
 
 
 def num(value: float | None, digits: int = 1) -> str:
@@ -20,6 +21,8 @@ def p_value(p: float | None) -> str:
 
 
 def _mean_cell(cell: dict[str, Any], marker: str, digits: int = 1) -> str:
+    if cell.get("complementary"):
+        return WITHHELD
     if cell["suppressed"]:
         return marker
     ci = f" ({num(cell['ci_low'], digits)}–{num(cell['ci_high'], digits)})" if cell.get("ci_low") is not None else ""
@@ -42,13 +45,13 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         "headers": ["Course", "Title", "Level", "Delivered", "Waves", "Expected attendance", "Enrolled"],
         "rows": [[c["code"], c["title"], str(c["level"]), c["delivered_on"], ", ".join(c["waves"]),
                   DASH if c["expected_attendance"] is None else str(c["expected_attendance"]),
-                  m if c["enrolled_suppressed"] else str(c["enrolled"])] for c in report["courses"]],
+                  _count(c["enrolled"], c["enrolled_suppressed"], c.get("enrolled_complementary", False), m)] for c in report["courses"]],
     }]})
 
     out.append({"id": "response", "title": "Response rate", "chart": "response", "tables": [{
         "headers": ["Wave", "Expected attendance", "Enrolled", "Answered", "Completed", "% of attendance", "% of enrolled"],
         "rows": [[r["wave"], DASH if r["expected_attendance"] is None else str(r["expected_attendance"]),
-                  m if r["enrolled"] is None else str(r["enrolled"])]
+                  _count(r["enrolled"], r["enrolled"] is None, r.get("enrolled_complementary", False), m)]
                  + ([m] * 4 if r["suppressed"] else [
                      str(r["responded"]), m if r["completed"] is None else str(r["completed"]),  # not a check-in state
                      num(r["rate_attendance"]), num(r["rate_enrolled"])])
@@ -139,6 +142,12 @@ def _pct_cell(cell: dict[str, Any], key: str, marker: str, what: str = "") -> st
     if cell["suppressed"]:
         return marker
     return f"{num(cell[key])}%{what} ({num(cell['ci_low'])}–{num(cell['ci_high'])}), n={cell['n']}"
+
+
+def _count(n: int | None, suppressed: bool, complementary: bool, marker: str) -> str:
+    if complementary:
+        return WITHHELD
+    return marker if suppressed else str(n)
 
 
 def _answer(answer: dict[str, Any]) -> str:
