@@ -10,7 +10,7 @@ import random
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from scipy import special, stats
 from sqlalchemy import update
 
+from surveys.domain.states import CheckInState
 from surveys.export import export
 from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
 from surveys.models import Answer
@@ -389,3 +390,28 @@ async def test_a_withheld_group_cannot_be_worked_out_from_the_published_figures(
         for position, name in enumerate(("role", "agency")) for group, cell in tables[name].items() if cell["n"]]
     assert not _in_span([int(a[0] == "youth worker") for a in atoms], shown)
     assert "withheld" in write_report(a_small_team, tmp_path / "again")["html"].read_text()
+
+
+async def test_the_few_who_dropped_out_cannot_be_worked_out_from_those_who_stayed(sessions, now):
+    from tests.synthetic import wave_offset
+    from tests.synthetic import _store_wave as store_wave
+
+    rng = random.Random(9)
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, code="STAY", delivered_on=date(2025, 6, 2), waves=("post", "3m"))
+        quiz = QuizSet.from_definition(course.quiz_set.definition)
+        for index in range(8):
+            enrolment = await an_enrolment(session, course, 8_860_000_000 + index, now)
+            await answer_wave(session, enrolment, quiz, "post", rng.uniform(0.5, 0.95), rng)
+            if index < 6:
+                await answer_wave(session, enrolment, quiz, "3m", 0.7, rng)
+            else:  # two let the 3m check-in close unanswered
+                due = datetime.combine(course.delivered_on, time(15, 0), tzinfo=UTC) + wave_offset("3m")
+                await store_wave(session, enrolment, "3m", due, [], CheckInState.EXPIRED)
+    async with sessions() as session:
+        report = await build_report(session, ["STAY"], SETTINGS)
+    post = next(c for c in report["knowledge"]["by_wave"] if c["wave"] == "post")
+    attrition = report["attrition"]
+    assert attrition["dropped"]["suppressed"]
+    # Post total minus those who stayed would be the two who dropped out, n and mean.
+    assert post["n"] is None or attrition["stayed"]["n"] is None

@@ -80,7 +80,7 @@ async def build_report(
             for c in codebook.constructs
         ],
         "practice": _practice(codebook, item_waves, waves, k),
-        "attrition": _attrition(checkins, last_states, baseline, last, k),
+        "attrition": _attrition(checkins, last_states, baseline, last, k, knowledge),
         "breakdowns": breakdowns,
         "free_text": _free_text(codebook, free_text, waves, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
@@ -373,7 +373,8 @@ def _attrition_waves(waves: list[str]) -> tuple[str | None, str | None]:
 
 
 def _attrition(
-    checkins: pd.DataFrame, last_states: pd.DataFrame, baseline: str | None, last: str | None, k: int
+    checkins: pd.DataFrame, last_states: pd.DataFrame, baseline: str | None, last: str | None, k: int,
+    knowledge: list[dict[str, Any]],
 ) -> dict[str, Any]:
     empty = {"baseline": baseline, "later": last}
     if baseline is None or last is None:
@@ -389,7 +390,15 @@ def _attrition(
     n = min(len(stayed), len(dropped))
     test = suppressed(n, k, {"mann_whitney_u": u, "p": p, "rank_biserial": r})
     test.pop("n")
-    return {**empty, "stayed": mean_ci(stayed, k, PERCENT), "dropped": mean_ci(dropped, k, PERCENT), **test}
+    out = {**empty, "stayed": mean_ci(stayed, k, PERCENT), "dropped": mean_ci(dropped, k, PERCENT), **test}
+    total = next(c for c in knowledge if c["wave"] == baseline)
+    # Stayed, dropped and (not yet over) pending make up the baseline total shown in the knowledge table.
+    atoms = 3 if len(base) > len(stayed) + len(dropped) else 2
+    protect([Cell("total", np.ones(atoms, dtype=bool), len(base), total["suppressed"], _withhold(total), total=True),
+             Cell("attrition", np.arange(atoms) == 0, len(stayed), out["stayed"]["suppressed"], _withhold(out["stayed"])),
+             Cell("attrition", np.arange(atoms) == 1, len(dropped), out["dropped"]["suppressed"],
+                  _withhold(out["dropped"]))], k)
+    return out
 
 
 def _named(checkins: pd.DataFrame, column: str) -> np.ndarray:
@@ -536,7 +545,8 @@ def _methods(
             f"Complementary suppression: a withheld group could otherwise be worked out by subtraction (a "
             f"wave's total minus the groups shown, or a group equal to one in another breakdown). So, per "
             f"wave, the knowledge total and the role, agency and level groups are checked together, and so "
-            f"are the enrolled counts per course and per wave: while some withheld figure about fewer than "
+            f"are the enrolled counts per course and per wave, and the attrition groups with their baseline "
+            f"total: while some withheld figure about fewer than "
             f"{k} people (or a table's withheld groups together, if fewer than {k}) is a sum or difference of "
             f"shown figures, the smallest shown figure that allows it is withheld too (shown as "
             f"“{WITHHELD}”, null in report.json). A group is withheld before a total.",

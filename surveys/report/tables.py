@@ -155,6 +155,8 @@ def _answer(answer: dict[str, Any]) -> str:
 
 
 def _group(cell: dict[str, Any], marker: str) -> list[str]:
+    if cell.get("complementary"):
+        return [WITHHELD, WITHHELD]
     if cell["suppressed"]:
         return [marker, marker]
     return [str(cell["n"]), f"{num(cell['mean'])} ({num(cell['ci_low'])}–{num(cell['ci_high'])})"]
