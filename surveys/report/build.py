@@ -43,7 +43,7 @@ async def build_report(
     selected = await select_courses(session, courses)
     codebook = await load_codebook(session, selected)
     read = await data.report_data(session, selected, codebook, all_courses=not courses)
-    frames = _frames(read, selected, codebook)
+    frames = tabulate(read, selected, codebook)
     checkins = frames.checkins
     if checkins.empty:
         raise SelectionError(f"no answers yet in {', '.join(c.code for c in selected)}: nothing to report")
@@ -92,7 +92,7 @@ class _Frames:
     """The tables build_report reduces to figures, each made from report_data's arrays with numpy."""
 
     checkins: pd.DataFrame  # one row per answered check-in (as data.checkin_frame, without pseudonyms)
-    item_waves: pd.DataFrame  # item_id, wave, n, score_sum, yes, yes_no
+    item_waves: pd.DataFrame  # item_id, wave, n, scored_n, score_sum, yes, yes_no
     states: pd.DataFrame  # wave, state, n
     enrolled: dict[int, int]
     free_text: pd.DataFrame  # item_id, wave, enrolment_id, value
@@ -129,15 +129,16 @@ def _per_key(table: list[ItemInfo | None], test: Any) -> np.ndarray:
 
 
 def _sum_ratio(pos: np.ndarray, n: int, mask: np.ndarray, score: np.ndarray, has: np.ndarray) -> np.ndarray:
-    """Per check-in: sum of stored scores / answers counted by `mask` (NaN when no score is stored), as SQL's SUM/COUNT."""
+    """Per check-in: mean stored score of the answers `mask` selects; a skipped one (no score) is not answered
+    (surveys.scoring, the reference); NaN when none was answered."""
     total = np.bincount(pos, weights=np.where(mask & has, score, 0.0), minlength=n)
     stored = np.bincount(pos[mask & has], minlength=n)
-    counted = np.bincount(pos[mask], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((stored > 0) & (counted > 0), total / np.where(counted > 0, counted, 1), np.nan)
+        return np.where(stored > 0, total / np.where(stored > 0, stored, 1), np.nan)
 
 
-def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook) -> _Frames:
+def tabulate(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook) -> _Frames:
+    """report_data's arrays as tables (numpy): per answered check-in its knowledge % and construct means, and more."""
     ans, chk, enr = read.answers, read.checkins, read.enrolments
     chk = chk.sort_values("id", kind="stable")
     ci_ids = chk["id"].to_numpy()
@@ -162,7 +163,6 @@ def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook
     columns: dict[str, Any] = {
         "check_in_id": ci_ids[answered],
         "n_answers": n_answers[answered],
-        # As SUM(CASE …)/COUNT: a skipped (unscored) answer to a scored item counts as not correct.
         "knowledge_pct": _sum_ratio(at, n_at, scored, score, has) * 100.0,
         "knowledge_core_pct": _sum_ratio(at, n_at, core, score, has) * 100.0,
     }
@@ -198,7 +198,7 @@ def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook
         frame[column] = enr[column].to_numpy()[e_pos]
     frame = frame.sort_values(["course", "enrolment_id", "wave"], kind="stable").reset_index(drop=True)
 
-    # Per (item id, wave): every answer counts in n, as the report always did (all quiz-set versions).
+    # Per (item id, wave), over all quiz-set versions: answers (n) and answers with a score (scored_n).
     n_waves = len(read.waves)
     a_wave = wave_codes[pos]
     item = ans["item"].to_numpy()
@@ -208,13 +208,14 @@ def _frames(read: data.ReportData, courses: list[CourseInfo], codebook: Codebook
     yn = ans["yn"].to_numpy()[keep]
     counts = np.bincount(cell, minlength=size)
     sums = np.bincount(cell, weights=np.where(has[keep], score[keep], 0.0), minlength=size)
+    scored_n = np.bincount(cell, weights=has[keep], minlength=size)  # a skip (no score) is not answered
     yes = np.bincount(cell, weights=(yn == 2), minlength=size)
     yes_no = np.bincount(cell, weights=(yn > 0), minlength=size)
     present = np.nonzero(counts)[0]
     item_waves = pd.DataFrame({
         "item_id": np.array(read.item_ids, dtype=object)[present // n_waves],
         "wave": np.array(read.waves, dtype=object)[present % n_waves],
-        "n": counts[present], "score_sum": sums[present],
+        "n": counts[present], "scored_n": scored_n[present].astype("int64"), "score_sum": sums[present],
         "yes": yes[present].astype("int64"), "yes_no": yes_no[present].astype("int64"),
     })
 
@@ -331,7 +332,7 @@ def _retention(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k
         cells = []
         for wave in waves:
             if wave in rows.index:
-                n, total = int(rows.at[wave, "n"]), float(rows.at[wave, "score_sum"] or 0.0)
+                n, total = int(rows.at[wave, "scored_n"]), float(rows.at[wave, "score_sum"] or 0.0)
                 cells.append({"wave": wave, **percent(int(round(total)), n, k, "pct_correct")})
         shown = [c for c in cells if not c["suppressed"] and c["wave"] != "pre"]
         fade = None

@@ -46,8 +46,9 @@ async def checkin_frame(session: AsyncSession, courses: list[CourseInfo], codebo
 
     The database does the per-answer work; Python sees one row per check-in, not per answer.
     """
-    scored = in_items([i for i in codebook.items if i.scored])
-    core = in_items(codebook.core_knowledge())
+    # A skipped item has no score and counts as not answered (surveys.scoring, the reference).
+    scored = and_(in_items([i for i in codebook.items if i.scored]), Answer.score.is_not(None))
+    core = and_(in_items(codebook.core_knowledge()), Answer.score.is_not(None))
     sums: list[Any] = [
         func.count().label("n_answers"),
         func.sum(case((scored, Answer.score))).label("k_sum"),
