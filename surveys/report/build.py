@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.domain import constructs, states as check_in_states
 from surveys.domain.states import CheckInState
-from surveys.domain.waves import order_key as wave_order
+from surveys.domain.waves import POST, PRE, order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.report import data
 from surveys.report.disclosure import Cell, protect
@@ -302,9 +302,9 @@ def _by_wave(frame: pd.DataFrame, column: str, waves: list[str], k: int,
 
 def paired_pairs(waves: list[str]) -> list[tuple[str, str]]:
     """The paired comparisons shown: post→each later wave, and pre→post when there is a pre wave."""
-    pairs = [("post", w) for w in waves if wave_order(w) > 0] if "post" in waves else []
-    if "pre" in waves and "post" in waves:
-        pairs.insert(0, ("pre", "post"))
+    pairs = [(POST, w) for w in waves if wave_order(w) > 0] if POST in waves else []
+    if PRE in waves and POST in waves:
+        pairs.insert(0, (PRE, POST))
     return pairs
 
 
@@ -318,7 +318,8 @@ def _paired(checkins: pd.DataFrame, waves: list[str], k: int) -> list[dict[str, 
             result = paired_change(both[before].to_numpy(), both[after].to_numpy(), k)
         else:
             result = paired_change(np.array([]), np.array([]), k)
-        out.append({"from": before, "to": after, **result})
+        # The day's change (pre → post) and retention (post → later) are read differently: say which.
+        out.append({"from": before, "to": after, "kind": "day" if before == PRE else "retention", **result})
     return out
 
 
@@ -334,7 +335,7 @@ def _retention(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k
             if wave in rows.index:
                 n, total = int(rows.at[wave, "scored_n"]), float(rows.at[wave, "score_sum"] or 0.0)
                 cells.append({"wave": wave, **percent(int(round(total)), n, k, "pct_correct")})
-        shown = [c for c in cells if not c["suppressed"] and c["wave"] != "pre"]
+        shown = [c for c in cells if not c["suppressed"] and c["wave"] != PRE]
         fade = None
         if len(shown) >= 2:
             fade = {"from": shown[0]["wave"], "to": shown[-1]["wave"],
@@ -368,7 +369,7 @@ def _practice(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k:
 
 
 def _attrition_waves(waves: list[str]) -> tuple[str | None, str | None]:
-    baseline = "post" if "post" in waves else (waves[0] if waves else None)
+    baseline = POST if POST in waves else (waves[0] if waves else None)
     later = [w for w in waves if baseline and wave_order(w) > wave_order(baseline)]
     return baseline, (later[-1] if later else None)
 

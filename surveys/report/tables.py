@@ -69,12 +69,13 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
 
     out.append({"id": "paired", "title": "Paired change in knowledge", "chart": "paired", "tables": [{
         "headers": ["Change", "n", "Mean before", "Mean after", "Difference (95% CI)", "Wilcoxon W", "p", "Rank-biserial r"],
-        "rows": [[f"{r['from']} → {r['to']}"] + ([m] * 7 if r["suppressed"] else [
+        "rows": [[_change(r)] + ([m] * 7 if r["suppressed"] else [
             str(r["n"]), num(r["mean_before"]), num(r["mean_after"]),
             f"{num(r['mean_diff'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
             num(r["wilcoxon_w"]), p_value(r["p"]), num(r["rank_biserial"], 2)])
             for r in report["paired_change"]],
-    }], "notes": ["People who answered both waves. Negative differences mean knowledge fell."]})
+    }], "notes": ["People who answered both waves. On the day: the change from before the course to its end. "
+                  "Retention: from the end of the course to a later wave; negative differences mean knowledge fell."]})
 
     faded = [f"{f['item_id']}{' (age of consent)' if f['age_of_consent'] else ''}: "
              f"{num(f['points'])} points lower at {f['to']} than at {f['from']} — {f['text']}"
@@ -142,6 +143,10 @@ def _pct_cell(cell: dict[str, Any], key: str, marker: str, what: str = "") -> st
     if cell["suppressed"]:
         return marker
     return f"{num(cell[key])}%{what} ({num(cell['ci_low'])}–{num(cell['ci_high'])}), n={cell['n']}"
+
+
+def _change(row: dict[str, Any]) -> str:
+    return f"{'On the day' if row['kind'] == 'day' else 'Retention'}: {row['from']} → {row['to']}"
 
 
 def _count(n: int | None, suppressed: bool, complementary: bool, marker: str) -> str:
