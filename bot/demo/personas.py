@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from surveys.codebook import AGE_OF_CONSENT_TAG
 from surveys.domain import waves
 from surveys.settings import DEFAULT_AGENCIES, DEFAULT_ROLES
 
@@ -51,7 +52,7 @@ class Persona:
         """Chance of knowing the answer at a wave: before the course, or `months` after it."""
         if wave == waves.PRE:
             return self.before
-        fade = self.aoc_fade if "age-of-consent" in tags else self.fade
+        fade = self.aoc_fade if AGE_OF_CONSENT_TAG in tags else self.fade
         return max(0.15, min(0.98, self.knowledge - fade * waves.months(wave)))
 
 

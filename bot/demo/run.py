@@ -155,7 +155,7 @@ class Demo:
         return report
 
     def _takes_part(self, p: Persona, wave: str) -> bool:
-        if p.uses_stop and wave != "post":
+        if p.uses_stop and wave != waves.POST:
             return False
         return WAVES.index(wave) <= WAVES.index(p.last_wave)
 
@@ -176,7 +176,7 @@ class Demo:
         if wave == waves.PRE:
             await self._pre()
             return
-        if wave == "post":
+        if wave == waves.POST:
             self.clock.set(START.replace(hour=16))
             async with self.sessions() as session, session.begin():
                 await release_post_wave(session, self.course, self.clock(), self.settings)
@@ -203,14 +203,14 @@ class Demo:
             f"[{3 + WAVES.index(wave)}/{STAGES}] {wave:>4}: {sent.sent} invited, {reminded.reminded} reminded, "
             f"{done} completed check-ins."
         )
-        if wave == "post":
+        if wave == waves.POST:
             await self._after_post()
 
     async def _answer(self, people: list[Persona], wave: str, button: str | None) -> int:
         async def one(p: Persona) -> bool:
             person = self.people[p.user_id]
             user = person.user
-            if p.blocks_bot and wave != "post":
+            if p.blocks_bot and wave != waves.POST:
                 return False
             await user.wait_for(lambda m: bool(_start_button(user, m)), timeout=15)
             # The newest invitation or reminder: that is the one a person taps.
