@@ -63,7 +63,8 @@ def tables(csv_path: Path) -> dict[str, Any]:
         nz = d[d != 0]
         ranks = stats.rankdata(np.abs(nz))
         paired[f"{before}->{after}"] = {
-            "n": len(d), "mean_diff": float(d.mean()), **{k: v for k, v in _mean_ci(d, -100.0, 100.0).items() if k.startswith("ci")},
+            "n": len(d), "mean_diff": float(d.mean()),
+            **{k: v for k, v in _mean_ci(d, -100.0, 100.0).items() if k.startswith("ci")},
             "wilcoxon_w": float(test.statistic), "p": float(test.pvalue),
             "rank_biserial": float((ranks[nz > 0].sum() - ranks[nz < 0].sum()) / ranks.sum()),
         }

@@ -141,7 +141,8 @@ async def populate(
                 answers = answers[: len(answers) // 2]  # stopped half way
             values = [(item, _value(item, wave, ability, rng)) for item in answers]
             complete = bool(values) and len(values) == len(quiz.items_for(wave))
-            state = CheckInState.COMPLETED if complete else (CheckInState.EXPIRED if not values else CheckInState.IN_PROGRESS)
+            state = (CheckInState.COMPLETED if complete else
+                     CheckInState.EXPIRED if not values else CheckInState.IN_PROGRESS)
             if via_store:
                 await _store_wave(session, enrolment, wave, due, values, state)
             else:
@@ -186,7 +187,8 @@ async def _bulk(session: AsyncSession, course: Course, enrolments: list, chat_id
         await session.execute(insert(Contact), [
             {"enrolment_id": e, "chat_id": c, "created_at": now} for e, c in chunk])
     rows = [{"enrolment_id": ids[i], "wave": w, "state": s, "due_at": d, "closes_at": d + timedelta(days=21),
-             "completed_at": d + timedelta(hours=1) if s == CheckInState.COMPLETED else None} for i, w, d, s, _ in checkins]
+             "completed_at": d + timedelta(hours=1) if s == CheckInState.COMPLETED else None}
+            for i, w, d, s, _ in checkins]
     checkin_ids: list[int] = []
     for chunk in _chunks(rows, 2000):
         checkin_ids += list(await session.scalars(insert(CheckIn).returning(CheckIn.id, sort_by_parameter_order=True), chunk))

@@ -1,4 +1,4 @@
-"""Complementary suppression: after protect, no withheld figure about fewer than k people is a sum or difference of shown ones."""
+"""Complementary suppression: no withheld figure about fewer than k people is a sum or difference of shown ones."""
 
 from __future__ import annotations
 

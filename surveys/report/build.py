@@ -277,7 +277,8 @@ def _response(
         at_wave = checkins[checkins["wave"] == wave]
         responded = int(len(at_wave))
         wave_states = states[states["wave"] == wave] if len(states) else states
-        completed = int(wave_states.loc[wave_states["state"] == CheckInState.COMPLETED, "n"].sum()) if len(states) else 0
+        done = wave_states["state"] == CheckInState.COMPLETED if len(states) else None
+        completed = int(wave_states.loc[done, "n"].sum()) if len(states) else 0
         # Only courses with a known attendance count towards the attendance-based rate.
         responded_att = int(at_wave["course"].isin({c.code for c in with_wave if c.expected_attendance}).sum())
         row = suppressed(responded, k, {
@@ -385,7 +386,8 @@ def _attrition(
     base = checkins[checkins["wave"] == baseline].set_index("enrolment_id")["knowledge_core_pct"].dropna()
     answered_last = set(checkins.loc[checkins["wave"] == last, "enrolment_id"])
     # Only people whose later check-in is over can have dropped out; pending ones are left out.
-    over = set(last_states.loc[last_states["state"].isin(check_in_states.FINISHED), "enrolment_id"]) if len(last_states) else set()
+    over = (set(last_states.loc[last_states["state"].isin(check_in_states.FINISHED), "enrolment_id"])
+            if len(last_states) else set())
     stayed = base[base.index.isin(answered_last)].to_numpy()
     dropped = base[base.index.isin(over - answered_last)].to_numpy()
     u, p, r = mann_whitney(stayed, dropped)
@@ -397,7 +399,8 @@ def _attrition(
     # Stayed, dropped and (not yet over) pending make up the baseline total shown in the knowledge table.
     atoms = 3 if len(base) > len(stayed) + len(dropped) else 2
     protect([Cell("total", np.ones(atoms, dtype=bool), len(base), total["suppressed"], _withhold(total), total=True),
-             Cell("attrition", np.arange(atoms) == 0, len(stayed), out["stayed"]["suppressed"], _withhold(out["stayed"])),
+             Cell("attrition", np.arange(atoms) == 0, len(stayed), out["stayed"]["suppressed"],
+                  _withhold(out["stayed"])),
              Cell("attrition", np.arange(atoms) == 1, len(dropped), out["dropped"]["suppressed"],
                   _withhold(out["dropped"]))], k)
     return out

@@ -45,7 +45,8 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         "headers": ["Course", "Title", "Level", "Delivered", "Waves", "Expected attendance", "Enrolled"],
         "rows": [[c["code"], c["title"], str(c["level"]), c["delivered_on"], ", ".join(c["waves"]),
                   DASH if c["expected_attendance"] is None else str(c["expected_attendance"]),
-                  _count(c["enrolled"], c["enrolled_suppressed"], c.get("enrolled_complementary", False), m)] for c in report["courses"]],
+                  _count(c["enrolled"], c["enrolled_suppressed"], c.get("enrolled_complementary", False), m)]
+                 for c in report["courses"]],
     }]})
 
     out.append({"id": "response", "title": "Response rate", "chart": "response", "tables": [{
