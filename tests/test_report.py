@@ -415,3 +415,25 @@ async def test_the_few_who_dropped_out_cannot_be_worked_out_from_those_who_staye
     assert attrition["dropped"]["suppressed"]
     # Post total minus those who stayed would be the two who dropped out, n and mean.
     assert post["n"] is None or attrition["stayed"]["n"] is None
+
+
+async def test_how_many_left_part_way_cannot_be_worked_out_from_answered_minus_completed(sessions, now):
+    from tests.synthetic import _store_wave as store_wave
+
+    rng = random.Random(4)
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now, code="PART", delivered_on=date(2025, 6, 2))
+        quiz = QuizSet.from_definition(course.quiz_set.definition)
+        items = quiz.items_for("post")
+        for index in range(9):
+            enrolment = await an_enrolment(session, course, 8_850_000_000 + index, now)
+            if index < 7:
+                await answer_wave(session, enrolment, quiz, "post", 0.8, rng)
+            else:  # two stop after three questions
+                values = [(item, item.correct_value or "1") for item in items[:3]]
+                await store_wave(session, enrolment, "post", now, values, CheckInState.IN_PROGRESS)
+    async with sessions() as session:
+        report = await build_report(session, ["PART"], SETTINGS)
+    post = next(r for r in report["response"] if r["wave"] == "post")
+    assert post["responded"] == 9
+    assert post["completed"] is None and post["completed_complementary"]  # 9 − 7 would be the two who stopped

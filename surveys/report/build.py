@@ -288,9 +288,19 @@ def _response(
             "rate_enrolled": 100.0 * responded / n_enrolled if n_enrolled else None,
         })
         row.pop("n")
-        out.append({"wave": wave, "expected_attendance": attendance,
-                    "enrolled": n_enrolled if n_enrolled >= k else None, **row})
+        row = {"wave": wave, "expected_attendance": attendance,
+               "enrolled": n_enrolled if n_enrolled >= k else None, **row}
+        _protect_completed(row, responded, completed, k)
+        out.append(row)
     return out
+
+
+def _protect_completed(row: dict[str, Any], responded: int, completed: int, k: int) -> None:
+    """Answered minus completed is how many left part-way: never a count of fewer than k people."""
+    part_way, key = responded - completed, "completed"  # not a check-in state: the row's count
+    protect([Cell("total", np.ones(2, dtype=bool), responded, row["suppressed"], lambda: None, total=True),
+             Cell("response", np.array([True, False]), completed, row[key] is None, _withhold(row, key)),
+             Cell("response", np.array([False, True]), part_way, True, lambda: None)], k)
 
 
 def _by_wave(frame: pd.DataFrame, column: str, waves: list[str], k: int,
@@ -550,8 +560,8 @@ def _methods(
             f"Complementary suppression: a withheld group could otherwise be worked out by subtraction (a "
             f"wave's total minus the groups shown, or a group equal to one in another breakdown). So, per "
             f"wave, the knowledge total and the role, agency and level groups are checked together, and so "
-            f"are the enrolled counts per course and per wave, and the attrition groups with their baseline "
-            f"total: while some withheld figure about fewer than "
+            f"are the enrolled counts per course and per wave, answered against completed per wave (their "
+            f"difference is who left part-way), and the attrition groups with their baseline total: while some withheld figure about fewer than "
             f"{k} people (or a table's withheld groups together, if fewer than {k}) is a sum or difference of "
             f"shown figures, the smallest shown figure that allows it is withheld too (shown as "
             f"“{WITHHELD}”, null in report.json). A group is withheld before a total.",

@@ -54,7 +54,7 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         "rows": [[r["wave"], DASH if r["expected_attendance"] is None else str(r["expected_attendance"]),
                   _count(r["enrolled"], r["enrolled"] is None, r.get("enrolled_complementary", False), m)]
                  + ([m] * 4 if r["suppressed"] else [
-                     str(r["responded"]), m if r["completed"] is None else str(r["completed"]),  # not a check-in state
+                     str(r["responded"]), _completed(r, m),
                      num(r["rate_attendance"]), num(r["rate_enrolled"])])
                  for r in report["response"]],
     }], "notes": ["Answered: at least one answer at the wave. Rates against attendance use only the "
@@ -148,6 +148,11 @@ def _pct_cell(cell: dict[str, Any], key: str, marker: str, what: str = "") -> st
 
 def _change(row: dict[str, Any]) -> str:
     return f"{'On the day' if row['kind'] == 'day' else 'Retention'}: {row['from']} → {row['to']}"
+
+
+def _completed(row: dict[str, Any], marker: str) -> str:
+    done = row["completed"]  # not a check-in state: the count of completed check-ins
+    return _count(done, done is None, row.get("completed_complementary", False), marker)
 
 
 def _count(n: int | None, suppressed: bool, complementary: bool, marker: str) -> str:
