@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from bench.common import peak_rss_mb
 from surveys.domain.waves import order_key as wave_order
@@ -24,12 +24,17 @@ from surveys.domain.waves import order_key as wave_order
 _wave_key = wave_order
 
 
-def _mean_ci(x: np.ndarray) -> dict[str, float]:
+def _mean_ci(x: np.ndarray, low: float = 0.0, high: float = 100.0) -> dict[str, float]:
+    # The t-interval on the logit of the mean rescaled to 0-1 (delta method), mapped back to the scale.
     x = x[~np.isnan(x)]
     n = len(x)
     mean = float(x.mean()) if n else float("nan")
-    low, high = stats.t.interval(0.95, n - 1, loc=mean, scale=stats.sem(x)) if n > 1 else (mean, mean)
-    return {"n": n, "mean": mean, "ci_low": float(low), "ci_high": float(high)}
+    lo = hi = mean
+    p = (mean - low) / (high - low) if n else float("nan")
+    if n > 1 and 0 < p < 1 and x.std() > 0:
+        half = stats.t.ppf(0.975, n - 1) * stats.sem(x) / (high - low) / (p * (1 - p))
+        lo, hi = (low + (high - low) * special.expit(special.logit(p) + s) for s in (-half, half))
+    return {"n": n, "mean": mean, "ci_low": float(lo), "ci_high": float(hi)}
 
 
 def tables(csv_path: Path) -> dict[str, Any]:
@@ -58,7 +63,8 @@ def tables(csv_path: Path) -> dict[str, Any]:
         nz = d[d != 0]
         ranks = stats.rankdata(np.abs(nz))
         paired[f"{before}->{after}"] = {
-            "n": len(d), "mean_diff": float(d.mean()), **{k: v for k, v in _mean_ci(d).items() if k.startswith("ci")},
+            "n": len(d), "mean_diff": float(d.mean()),
+            **{k: v for k, v in _mean_ci(d, -100.0, 100.0).items() if k.startswith("ci")},
             "wilcoxon_w": float(test.statistic), "p": float(test.pvalue),
             "rank_biserial": float((ranks[nz > 0].sum() - ranks[nz < 0].sum()) / ranks.sum()),
         }
@@ -69,7 +75,7 @@ def tables(csv_path: Path) -> dict[str, Any]:
 
     likert = long[long["construct"].notna() & long["score"].notna()]
     person = likert.groupby(["construct", "wave", "pseudonym"])["score"].mean()
-    constructs = {f"{c}@{w}": _mean_ci(group.to_numpy(dtype="float64"))
+    constructs = {f"{c}@{w}": _mean_ci(group.to_numpy(dtype="float64"), 1.0, 5.0)
                   for (c, w), group in person.groupby(level=["construct", "wave"])}
 
     return {

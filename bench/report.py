@@ -18,6 +18,7 @@ from bench.common import (
     arguments, asyncpg_dsn, median, peak_rss_mb, postgres_available, sqlite_bulk, sqlite_path, sqlite_time,
     temp_database, without_indexes, write_results,
 )
+from surveys.domain.states import CheckInState
 
 FULL = {"answers": 1_000_000, "enrolments": 100_000}
 COURSES = 20
@@ -76,9 +77,10 @@ def _cohort(courses: list, definition: dict, enrolments: int, answers_goal: int,
             items = per_wave[wave] if rng.random() < RESPONSE[wave] * scale + (ability - 0.82) * 0.2 else ()
             if items and rng.random() < 0.05:
                 items = items[: len(items) // 2]  # stopped half way
-            state = "expired" if not items else ("completed" if len(items) == len(per_wave[wave]) else "in_progress")
-            checkin_rows.append((check_in_id, e, wave, state, due, due + timedelta(days=21),
-                                 due + timedelta(hours=1) if state == "completed" else None, 0, 0))
+            state = (CheckInState.EXPIRED if not items else
+                     CheckInState.COMPLETED if len(items) == len(per_wave[wave]) else CheckInState.IN_PROGRESS)
+            checkin_rows.append((check_in_id, e, wave, str(state), due, due + timedelta(days=21),
+                                 due + timedelta(hours=1) if state == CheckInState.COMPLETED else None, 0, 0))
             for position, item in enumerate(items):
                 value = _value(item, wave, ability, rng)
                 answer_id += 1

@@ -88,6 +88,10 @@ class Codebook:
         core = [i for i in self.items if i.scored and i.core]
         return core or [i for i in self.items if i.scored]
 
+    def core_knowledge_ids(self) -> list[str]:
+        """The core knowledge items' ids, each once however many quiz-set versions ask it."""
+        return list(dict.fromkeys(i.id for i in self.core_knowledge()))
+
     @property
     def constructs(self) -> list[str]:
         """Constructs measured, in first-seen order."""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.audit import SYSTEM, AuditActor, record
 from surveys.clock import system_clock
+from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, spss_name
 from surveys.models import Answer, CheckIn, Course, Enrolment
@@ -31,7 +32,7 @@ LONG_COLUMNS = (
     "pseudonym", "course", "level", "role", "agency", "wave", "item_id", "quiz_set",
     "construct", "value", "score", "answered_at",
 )
-ID_COLUMNS = ("pseudonym", "course", "level", "role", "agency", "wave", "quiz_set", "completed")
+ID_COLUMNS = ("pseudonym", "course", "level", "role", "agency", "wave", "quiz_set", "completed")  # not a check-in state
 COLUMN_LABELS = {
     "pseudonym": "Random pseudonym of the practitioner",
     "course": "Course code",
@@ -45,10 +46,14 @@ COLUMN_LABELS = {
     "value": "Answer as stored (option code, true/false, yes/no, number or scrubbed text)",
     "score": "Score: 1/0 for knowledge items, 1-5 for Likert with reverse-worded items flipped",
     "answered_at": "When answered (ISO 8601, UTC)",
-    "completed": "Check-in completed (1) or left part-way (0)",
+    "completed": "Check-in completed (1) or left part-way (0)",  # not a check-in state: a column
     "knowledge_pct": "Knowledge: % of the knowledge items answered at this wave that were right",
     "knowledge_core_pct": "Knowledge on the items asked at every wave (comparable across waves), %",
 }
+# SPSS measure level of each fixed column; items and construct means are set in _measure.
+MEASURES = {"level": "ordinal", "wave": "ordinal", "score": "scale", "knowledge_pct": "scale",
+            "knowledge_core_pct": "scale"}
+ITEM_MEASURES = {"likert": "ordinal", "number": "scale"}
 XLSX_MAX_ROWS = 1_048_575
 CHUNK = 20_000
 
@@ -201,7 +206,7 @@ async def wide_frame(session: AsyncSession, courses: list[CourseInfo], codebook:
         role=checkins["role"].fillna(""),
         agency=checkins["agency"].fillna(""),
         quiz_set=checkins["course"].map(refs),
-        completed=(checkins["state"] == "completed").astype(int),
+        completed=(checkins["state"] == CheckInState.COMPLETED).astype(int),
     )
     wide = ids.set_index("check_in_id")[list(ID_COLUMNS)].join(values[items])
     scores = ["knowledge_pct", "knowledge_core_pct", *codebook.constructs]
@@ -281,9 +286,22 @@ def _write_sav(frame: pd.DataFrame, codebook: Codebook, shape: Shape, out: Path)
             elif item.value_labels:
                 value_labels[name] = dict(item.value_labels)
     if shape == "wide":
-        value_labels[names["completed"]] = {1.0: "completed", 0.0: "left part-way"}
+        value_labels[names["completed"]] = {1.0: "completed", 0.0: "left part-way"}  # not a check-in state: labels
     for column in data.columns:
         if data[column].dtype == object or str(data[column].dtype).startswith("str"):
             data[column] = data[column].astype(object).where(data[column].notna(), "").astype(str)
     data = data.rename(columns=names)
-    pyreadstat.write_sav(data, str(out), column_labels=labels, variable_value_labels=value_labels)
+    measures = {names[c]: _measure(str(c), codebook, shape) for c in frame.columns}
+    pyreadstat.write_sav(data, str(out), column_labels=labels, variable_value_labels=value_labels,
+                         variable_measure=measures)
+
+
+def _measure(column: str, codebook: Codebook, shape: Shape) -> str:
+    """SPSS measure level: scale for scores and means, ordinal for levels, waves and Likert items, else nominal."""
+    if column in MEASURES:
+        return MEASURES[column]
+    if column in codebook.constructs:
+        return "scale"
+    if shape == "wide" and column in codebook.item_ids():
+        return ITEM_MEASURES.get(codebook.first(column).kind, "nominal")
+    return "nominal"

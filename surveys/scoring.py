@@ -8,6 +8,8 @@ from surveys.quizset import LikertItem, QuizSet
 from surveys.quizset.models import Item
 
 LIKERT_VALUES = ("1", "2", "3", "4", "5")
+SKIPPED = ""
+"""How a skipped item is stored (no score): it counts as not answered, in every score."""
 
 
 def item_score(item: Item, value: str) -> float | None:
@@ -21,8 +23,9 @@ def item_score(item: Item, value: str) -> float | None:
 
 
 def knowledge_percent(quiz: QuizSet, answers: Mapping[str, str]) -> float | None:
-    """Percentage of answered knowledge items answered correctly; None when none was answered."""
-    scores = [item_score(item, answers[item.id]) for item in quiz.items if item.scored and item.id in answers]
+    """Percentage of answered (not skipped) knowledge items answered correctly; None when none was answered."""
+    scores = [item_score(item, answers[item.id]) for item in quiz.items
+              if item.scored and answers.get(item.id, SKIPPED) != SKIPPED]
     if not scores:
         return None
     return 100.0 * sum(s for s in scores if s is not None) / len(scores)

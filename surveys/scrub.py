@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 REMOVED = "[removed]"
 
@@ -24,10 +25,28 @@ def _phone(match: re.Match[str]) -> str:
     return REMOVED if 9 <= digits <= 15 else match.group(0)
 
 
+# In the order applied (a link before a handle, so "t.me/@x" goes whole); each with what it removes, in words.
+_RULES: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    ("e-mail addresses", _EMAIL, REMOVED),
+    ("t.me and telegram.me links", _LINK, REMOVED),
+    ("@handles", _HANDLE, REMOVED),
+    ("phone numbers (9 to 15 digits)", _PHONE, _phone),
+    ("UK postcodes", _POSTCODE, REMOVED),
+)
+
+SCRUBBED = tuple(description for description, _, _ in _RULES)
+"""What scrub_free_text removes, in words, for reports and notices (names are NOT removed)."""
+
+
 def scrub_free_text(text: str) -> str:
     """Replace e-mail addresses, phone numbers, UK postcodes, @handles and t.me links with "[removed]"."""
-    text = _EMAIL.sub(REMOVED, text)
-    text = _LINK.sub(REMOVED, text)
-    text = _HANDLE.sub(REMOVED, text)
-    text = _PHONE.sub(_phone, text)
-    return _POSTCODE.sub(REMOVED, text)
+    for _, pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def scrubbed_sentence() -> str:
+    """One sentence saying what free text is scrubbed of, and that names are not."""
+    *rest, last = SCRUBBED
+    return (f"Free text is scrubbed of {', '.join(rest)} and {last} (each replaced by “{REMOVED}”) when stored; "
+            "names and other identifying details are not removed.")

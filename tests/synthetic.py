@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.domain import waves
+from surveys.domain.states import CheckInState
 from surveys.checkins import record_answer
 from surveys.enrolments import enrol
 from surveys.invites import issue_invite
@@ -140,7 +141,8 @@ async def populate(
                 answers = answers[: len(answers) // 2]  # stopped half way
             values = [(item, _value(item, wave, ability, rng)) for item in answers]
             complete = bool(values) and len(values) == len(quiz.items_for(wave))
-            state = "completed" if complete else ("expired" if not values else "in_progress")
+            state = (CheckInState.COMPLETED if complete else
+                     CheckInState.EXPIRED if not values else CheckInState.IN_PROGRESS)
             if via_store:
                 await _store_wave(session, enrolment, wave, due, values, state)
             else:
@@ -155,12 +157,12 @@ async def answer_wave(session: AsyncSession, enrolment: Enrolment, quiz: QuizSet
     """One person answers every item of a wave through the real store (deterministic tests)."""
     due = due or datetime.combine(enrolment.course.delivered_on, time(15, 0), tzinfo=UTC) + wave_offset(wave)
     values = [(item, _value(item, wave, ability, rng)) for item in quiz.items_for(wave)]
-    await _store_wave(session, enrolment, wave, due, values, "completed")
+    await _store_wave(session, enrolment, wave, due, values, CheckInState.COMPLETED)
 
 
 async def _store_wave(session: AsyncSession, enrolment: Enrolment, wave: str, due: datetime,
                       values: list, state: str) -> None:
-    check_in = CheckIn(enrolment_id=enrolment.id, wave=wave, state="sent", due_at=due,
+    check_in = CheckIn(enrolment_id=enrolment.id, wave=wave, state=CheckInState.SENT, due_at=due,
                        closes_at=due + timedelta(days=21), sent_at=due)
     check_in.enrolment = enrolment
     session.add(check_in)
@@ -169,8 +171,8 @@ async def _store_wave(session: AsyncSession, enrolment: Enrolment, wave: str, du
         score = item_score(item, value) if value != "" else None
         at = due + timedelta(hours=1, seconds=20 * position)
         await record_answer(session, check_in, item_id=item.id, value=value, score=score, now=at,
-                            completes=state == "completed" and position == len(values) - 1)
-    if state != "completed":
+                            completes=state == CheckInState.COMPLETED and position == len(values) - 1)
+    if state != CheckInState.COMPLETED:
         check_in.state = state
         await session.flush()
 
@@ -185,7 +187,8 @@ async def _bulk(session: AsyncSession, course: Course, enrolments: list, chat_id
         await session.execute(insert(Contact), [
             {"enrolment_id": e, "chat_id": c, "created_at": now} for e, c in chunk])
     rows = [{"enrolment_id": ids[i], "wave": w, "state": s, "due_at": d, "closes_at": d + timedelta(days=21),
-             "completed_at": d + timedelta(hours=1) if s == "completed" else None} for i, w, d, s, _ in checkins]
+             "completed_at": d + timedelta(hours=1) if s == CheckInState.COMPLETED else None}
+            for i, w, d, s, _ in checkins]
     checkin_ids: list[int] = []
     for chunk in _chunks(rows, 2000):
         checkin_ids += list(await session.scalars(insert(CheckIn).returning(CheckIn.id, sort_by_parameter_order=True), chunk))

@@ -15,10 +15,16 @@ def test_the_demo_runs_a_whole_course_cycle_offline_and_leaves_no_way_to_identif
     result = CliRunner().invoke(main, ["demo", "--attendees", "12", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     # Progress is shown stage by stage, and the summary names what was written.
-    assert "[1/6]" in result.output and "[6/6]" in result.output and "report.html" in result.output
+    assert "[1/7]" in result.output and "[7/7]" in result.output and "report.html" in result.output
 
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["courses"][0]["code"] == "DEMO-CSE-2"
+    # Pre and post on the day: everyone answers pre in the room, and the report shows the day's change.
+    assert report["waves"] == ["pre", "post", "3m", "6m"]
+    day = report["paired_change"][0]
+    assert (day["from"], day["to"], day["kind"]) == ("pre", "post", "day") and day["n"] >= 10
+    assert day["mean_after"] > day["mean_before"]
+    assert [(r["from"], r["to"]) for r in report["paired_change"][1:]] == [("post", "3m"), ("post", "6m")]
     assert (out / "report" / "report.pdf").read_bytes().startswith(b"%PDF")
     for name in ("answers-long.csv", "answers-wide.xlsx", "answers-wide.sav"):
         assert (out / name).stat().st_size > 0

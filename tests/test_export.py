@@ -93,6 +93,21 @@ async def test_spss_reads_back_with_variable_and_value_labels(sessions, people, 
     assert "knowledge_pct" in labels
 
 
+@pytest.mark.parametrize("shape", ["long", "wide"])
+async def test_spss_measure_levels_are_nominal_ordinal_or_scale_as_each_variable_is(sessions, people, tmp_path, shape):
+    async with sessions() as session:
+        await export(session, None, "sav", shape, tmp_path / "out.sav")
+    _, meta = pyreadstat.read_sav(str(tmp_path / "out.sav"), metadataonly=True)
+    measure = meta.variable_measure
+    assert "unknown" not in measure.values()
+    assert measure["pseudonym"] == "nominal" and measure["role"] == "nominal" and measure["level"] == "ordinal"
+    if shape == "wide":
+        assert measure["knowledge_core_pct"] == "scale" and measure["victim_blaming"] == "scale"
+        assert measure["att_confidence_signs"] == "ordinal" and measure["aoc_age"] == "nominal"
+    else:
+        assert measure["score"] == "scale" and measure["value"] == "nominal"
+
+
 async def test_xlsx_has_a_codebook_sheet(sessions, people, tmp_path):
     async with sessions() as session:
         await export(session, None, "xlsx", "long", tmp_path / "long.xlsx")

@@ -35,3 +35,19 @@ def test_ordinary_numbers_and_words_are_kept(text: str) -> None:
 def test_telegram_handles_and_profile_links_are_removed_but_ordinary_at_signs_stay():
     text = "Ask @jo_smith99 or see t.me/jsmith and https://telegram.me/another; meet @ 3pm, 5 @ £2"
     assert scrub_free_text(text) == "Ask [removed] or see [removed] and [removed] meet @ 3pm, 5 @ £2"
+
+
+def test_what_the_report_says_is_scrubbed_is_exactly_what_is_removed():
+    from surveys.scrub import REMOVED, SCRUBBED
+
+    examples = {
+        "e-mail addresses": "write to jo@example.org",
+        "t.me and telegram.me links": "see t.me/jsmith",
+        "@handles": "ask @jo_smith99",
+        "phone numbers (9 to 15 digits)": "ring 07700 900123",
+        "UK postcodes": "near SW1A 1AA",
+    }
+    assert set(SCRUBBED) == set(examples)
+    for text in examples.values():
+        assert REMOVED in scrub_free_text(text)
+    assert scrub_free_text("Jo Smith from Leeds") == "Jo Smith from Leeds"  # names are not removed: the report says so

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from surveys.codebook import AGE_OF_CONSENT_TAG
+from surveys.domain import waves
 from surveys.settings import DEFAULT_AGENCIES, DEFAULT_ROLES
 
 FIRST_NAMES = (
@@ -30,6 +32,7 @@ class Persona:
     first_name: str
     role: str
     agency: str
+    before: float  # chance of a right answer before the course (the pre wave)
     knowledge: float  # chance of a right answer at the end of the course
     fade: float  # lost per month afterwards
     aoc_fade: float  # age-of-consent knowledge fades faster (the known weak spot)
@@ -45,13 +48,15 @@ class Persona:
     uses_stop: bool = False
     extra: dict[str, float] = field(default_factory=dict)
 
-    def p_correct(self, months: int, tags: tuple[str, ...]) -> float:
-        """Chance of knowing the answer `months` after the course."""
-        fade = self.aoc_fade if "age-of-consent" in tags else self.fade
-        return max(0.15, min(0.98, self.knowledge - fade * months))
+    def p_correct(self, wave: str, tags: tuple[str, ...]) -> float:
+        """Chance of knowing the answer at a wave: before the course, or `months` after it."""
+        if wave == waves.PRE:
+            return self.before
+        fade = self.aoc_fade if AGE_OF_CONSENT_TAG in tags else self.fade
+        return max(0.15, min(0.98, self.knowledge - fade * waves.months(wave)))
 
 
-WAVES = ("post", "3m", "6m")
+WAVES = waves.DEFAULT_WAVES  # pre and post on the day (pre in the room, right after consent), then 3m and 6m
 
 
 def make_personas(n: int, seed: int = 7) -> list[Persona]:
@@ -69,6 +74,7 @@ def make_personas(n: int, seed: int = 7) -> list[Persona]:
                 first_name=f"{FIRST_NAMES[i % len(FIRST_NAMES)]}",
                 role=role,
                 agency=agency,
+                before=rng.uniform(0.35, 0.6),
                 knowledge=rng.uniform(0.7, 0.95),
                 fade=rng.uniform(0.005, 0.03),
                 aoc_fade=rng.uniform(0.03, 0.07),

@@ -60,12 +60,12 @@ class Practitioner:
         if kind in ("single_choice", "true_false"):
             options = {c.value: c.label for c in choices_of(item)}
             right = item.correct_value
-            knows = rng.random() < p.p_correct(months, tuple(item.tags))
+            knows = rng.random() < p.p_correct(wave, tuple(item.tags))
             value = right if knows else rng.choice([v for v in options if v != right])
             return (None, value) if p.types_answers and kind == "single_choice" else (options[value], value)
         if kind == "likert":
             assert isinstance(item, LikertItem)
-            lean = _lean(item.construct_name, p, months)
+            lean = _lean(item.construct_name, p, wave)
             score = min(5, max(1, round(rng.gauss(lean, 0.7))))
             raw = 6 - score if item.reverse else score
             return item.labels[raw - 1], str(raw)
@@ -90,6 +90,8 @@ class Practitioner:
             if self.persona.types_nonsense and self.rng.random() < 0.15:
                 await self.user.send(self.rng.choice(NONSENSE))
                 message = await self.user.wait_for(is_step, timeout=15)  # the re-prompt
+                if DONE in (message.text or ""):  # typed into a free-text item, nonsense is an answer
+                    return True
                 continue
             label, typed = self._decide(item, wave)
             if label is not None and any(text == label for text, _ in self.user.buttons(message)):
@@ -102,10 +104,11 @@ class Practitioner:
                 return True
 
 
-def _lean(construct: str, p: Persona, months: int) -> float:
-    """Where a persona sits on a construct: blaming creeps back a little as months pass."""
+def _lean(construct: str, p: Persona, wave: str) -> float:
+    """Where a persona sits on a construct: the course moves it, and blaming creeps back a little as months pass."""
+    months, before = waves.months(wave), wave == waves.PRE
     if construct in ("victim_blaming", "blaming_parents"):
-        return p.blame + 0.08 * months
+        return p.blame + (0.8 if before else 0.08 * months)
     if construct == "self_efficacy":
-        return p.efficacy - 0.05 * months
-    return p.efficacy + 0.2 - 0.03 * months  # confidence, resources
+        return p.efficacy - (0.8 if before else 0.05 * months)
+    return p.efficacy + 0.2 - (0.9 if before else 0.03 * months)  # confidence, resources

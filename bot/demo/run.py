@@ -26,6 +26,7 @@ from surveys.catalog import import_quiz_set
 from surveys.clock import FrozenClock
 from surveys.courses import create_course
 from surveys.db import make_engine, make_sessionmaker
+from surveys.domain import states, waves
 from surveys.export import export
 from surveys.invites import issue_invite
 from surveys.models import CheckIn, Contact
@@ -40,6 +41,7 @@ TITLE = "CSE awareness, level 2"
 # A Thursday morning in London; the demo moves the clock through six months from here.
 START = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
 Echo = Callable[[str], None]
+STAGES = len(WAVES) + 3  # the course, joining, each wave, closing
 
 
 @dataclass
@@ -126,7 +128,7 @@ class Demo:
                 issued = await issue_invite(session, self.course, self.clock(), single_use=True,
                                             role=p.role, agency=p.agency, level=2)
                 self.tokens[p.user_id] = issued.token
-        self.echo(f"[1/6] Course {COURSE} created on quiz set cse-core; {len(self.personas)} invite links made.")
+        self.echo(f"[1/{STAGES}] Course {COURSE} created on quiz set cse-core; {len(self.personas)} invite links made.")
 
     async def _join(self) -> None:
         self.people = {
@@ -145,7 +147,7 @@ class Demo:
 
         joined = await asyncio.gather(*(join(p) for p in self.personas))
         self.result.joined = sum(joined)
-        self.echo(f"[2/6] {self.result.joined} practitioners joined by deep link and consented.")
+        self.echo(f"[2/{STAGES}] {self.result.joined} practitioners joined by deep link and consented.")
 
     async def _dispatch(self) -> DispatchReport:
         report = await self.dispatcher.run_once()
@@ -153,12 +155,28 @@ class Demo:
         return report
 
     def _takes_part(self, p: Persona, wave: str) -> bool:
-        if p.uses_stop and wave != "post":
+        if p.uses_stop and wave != waves.POST:
             return False
         return WAVES.index(wave) <= WAVES.index(p.last_wave)
 
+    async def _pre(self) -> None:
+        """In the room, before the training: consent starts the pre check-in at once, and everyone answers it."""
+        async def one(p: Persona) -> bool:
+            person = self.people[p.user_id]
+            first = await person.user.wait_for(is_question, timeout=15)
+            finished = await person.take(first, waves.PRE)
+            person.user.mark_read()
+            return finished
+
+        done = sum(await asyncio.gather(*(one(p) for p in self.personas)))
+        self.result.completed[waves.PRE] = done
+        self.echo(f"[3/{STAGES}]  pre: answered in the room right after joining, {done} completed check-ins.")
+
     async def _wave(self, wave: str) -> None:
-        if wave == "post":
+        if wave == waves.PRE:
+            await self._pre()
+            return
+        if wave == waves.POST:
             self.clock.set(START.replace(hour=16))
             async with self.sessions() as session, session.begin():
                 await release_post_wave(session, self.course, self.clock(), self.settings)
@@ -173,7 +191,7 @@ class Demo:
         async with self.sessions() as session:
             reminder_at = await session.scalar(
                 select(func.min(CheckIn.next_action_at)).where(
-                    CheckIn.wave == wave, CheckIn.state.in_(("sent", "in_progress")))
+                    CheckIn.wave == wave, CheckIn.state.in_(states.REMINDABLE))
             )
         if reminder_at is not None:
             self.clock.set(max(reminder_at, self.clock()))
@@ -182,17 +200,17 @@ class Demo:
         done += await self._answer(late, wave, None)
         self.result.completed[wave] = done
         self.echo(
-            f"[{3 + WAVES.index(wave)}/6] {wave:>4}: {sent.sent} invited, {reminded.reminded} reminded, "
+            f"[{3 + WAVES.index(wave)}/{STAGES}] {wave:>4}: {sent.sent} invited, {reminded.reminded} reminded, "
             f"{done} completed check-ins."
         )
-        if wave == "post":
+        if wave == waves.POST:
             await self._after_post()
 
     async def _answer(self, people: list[Persona], wave: str, button: str | None) -> int:
         async def one(p: Persona) -> bool:
             person = self.people[p.user_id]
             user = person.user
-            if p.blocks_bot and wave != "post":
+            if p.blocks_bot and wave != waves.POST:
                 return False
             await user.wait_for(lambda m: bool(_start_button(user, m)), timeout=15)
             # The newest invitation or reminder: that is the one a person taps.
@@ -229,7 +247,7 @@ class Demo:
         async with self.sessions() as session:
             self.result.contacts_left = await session.scalar(select(func.count()).select_from(Contact)) or 0
         self.echo(
-            f"[6/6] Six months on: unanswered check-ins closed; retention purge ran ({purged}); "
+            f"[{STAGES}/{STAGES}] Six months on: unanswered check-ins closed; retention purge ran ({purged}); "
             f"{self.result.contacts_left} chat links remain."
         )
 

@@ -18,11 +18,11 @@ from pydantic import (
     model_validator,
 )
 
-from surveys.domain import waves
+from surveys.domain import constructs, waves
 from surveys.quizset.checks import set_problems
 
 MAX_BUTTON_LABEL = 40
-KNOWN_CONSTRUCTS = ("victim_blaming", "blaming_parents", "self_efficacy", "confidence", "resources")
+KNOWN_CONSTRUCTS = constructs.NAMES
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 

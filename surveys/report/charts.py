@@ -99,7 +99,7 @@ def paired_chart(report: dict[str, Any]) -> Figure | None:
         return None
     fig, ax = _figure(2.6)
     hidden = []
-    labels = [f"{r['from']} → {r['to']}" for r in rows]
+    labels = [f"{'on the day' if r['kind'] == 'day' else 'retention'}: {r['from']} → {r['to']}" for r in rows]
     for y, row in enumerate(rows):
         if row["suppressed"] or row["mean_diff"] is None:
             hidden.append(labels[y])

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain import states as check_in_states
 from surveys.domain.waves import order_key as wave_order
 from surveys.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.models import Answer, CheckIn, Course, Enrolment
@@ -45,8 +46,9 @@ async def checkin_frame(session: AsyncSession, courses: list[CourseInfo], codebo
 
     The database does the per-answer work; Python sees one row per check-in, not per answer.
     """
-    scored = in_items([i for i in codebook.items if i.scored])
-    core = in_items(codebook.core_knowledge())
+    # A skipped item has no score and counts as not answered (surveys.scoring, the reference).
+    scored = and_(in_items([i for i in codebook.items if i.scored]), Answer.score.is_not(None))
+    core = and_(in_items(codebook.core_knowledge()), Answer.score.is_not(None))
     sums: list[Any] = [
         func.count().label("n_answers"),
         func.sum(case((scored, Answer.score))).label("k_sum"),
@@ -109,7 +111,7 @@ def _ratio(total: pd.Series, n: pd.Series) -> pd.Series:
 # indexes, so the wide check_in rows are never read.
 
 WAVE_CODE_OTHER = -1
-STATES = ["scheduled", "sent", "in_progress", "completed", "expired", "missed", "cancelled"]
+STATES = [str(s) for s in check_in_states.ALL]
 # What an answer's value gave, as one code: a stored score s in 0..6 as s + 1 (item_score gives 0, 1
 # or 1-5); without a score (yes/no, number and text items), YES, NO or 0; any other score ODD_SCORE,
 # which makes the read fetch the scores as they are stored.

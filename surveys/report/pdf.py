@@ -8,6 +8,8 @@ from typing import Any
 import matplotlib
 from fpdf import FPDF
 
+from surveys.report.tables import WITHHELD
+
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 PDF_LIST_LIMIT = 200  # free-text answers listed per question and wave in the PDF (the most frequent)
 FONT = "DejaVu"  # ships with matplotlib, and covers – → ★ which the core PDF fonts do not
@@ -113,7 +115,7 @@ def _row(pdf: FPDF, values: list[str], style: str | None, inner: float,
     """(height, [(font style, lines)]) of one table row."""
     cells = []
     for value in values:
-        font = style if style is not None else ("I" if value == marker else "")
+        font = style if style is not None else ("I" if value in (marker, WITHHELD) else "")
         pdf.set_font(FONT, font, TABLE_FONT_SIZE)
         if "\n" not in value and pdf.get_string_width(value) <= inner:
             lines = [value]

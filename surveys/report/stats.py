@@ -34,8 +34,33 @@ def _array(values: Iterable[float]) -> np.ndarray:
     return arr[~np.isnan(arr)]
 
 
-def mean_ci(values: Iterable[float], k: int) -> dict[str, Any]:
-    """n, mean, sd and the 95% t-interval of the mean (scipy.stats.t)."""
+PERCENT = (0.0, 100.0)
+"""Knowledge scores: 0–100 % correct."""
+LIKERT = (1.0, 5.0)
+"""Attitude construct means: 1–5."""
+CHANGE = (-100.0, 100.0)
+"""A paired change in knowledge: later − earlier, each 0–100."""
+
+
+def bounded_interval(mean: float, sd: float, n: int, bounds: tuple[float, float]) -> tuple[float, float]:
+    """95% interval of a mean on a bounded scale: the t-interval on the logit of the rescaled mean, mapped back.
+
+    It cannot leave the scale, keeps the t quantile's small-sample width, and meets the plain t-interval
+    as n grows; a mean at a bound has no spread (every answer there), so its interval is the mean itself.
+    """
+    low, high = bounds
+    p = (mean - low) / (high - low)
+    if sd == 0 or not 0 < p < 1:
+        return mean, mean
+    # The t quantile as scipy.stats.t.interval computes it, without its ~1 ms of argument handling per call.
+    half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * sd / math.sqrt(n) / (high - low) / (p * (1 - p))
+    centre = float(special.logit(p))
+    return (low + (high - low) * float(special.expit(centre - half)),
+            low + (high - low) * float(special.expit(centre + half)))
+
+
+def mean_ci(values: Iterable[float], k: int, bounds: tuple[float, float]) -> dict[str, Any]:
+    """n, mean, sd and the 95% interval of the mean on a scale with these bounds (bounded_interval)."""
     x = _array(values)
     n = len(x)
     if n < max(k, 1):
@@ -44,11 +69,7 @@ def mean_ci(values: Iterable[float], k: int) -> dict[str, Any]:
     low = high = sd = float("nan")
     if n >= 2:
         sd = float(np.std(x, ddof=1))
-        sem = sd / math.sqrt(n)
-        # The t quantile as scipy.stats.t.interval computes it, without its ~1 ms of argument handling
-        # per call (the report takes ~80 intervals).
-        half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * sem
-        low, high = (mean, mean) if sem == 0 else (mean - half, mean + half)
+        low, high = bounded_interval(mean, sd, n, bounds)
     return suppressed(n, k, {"mean": mean, "sd": sd, "ci_low": low, "ci_high": high})
 
 
@@ -84,7 +105,7 @@ def paired_change(before: np.ndarray, after: np.ndarray, k: int) -> dict[str, An
     )
     if n < max(k, 1):
         return suppressed(n, max(k, 1), figures)
-    diff_ci = mean_ci(diff, 1)
+    diff_ci = mean_ci(diff, 1, CHANGE)
     w, p = wilcoxon_p(diff)
     figures.update(
         mean_before=float(before.mean()),
@@ -112,5 +133,8 @@ def mann_whitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 
 def percent(count: int, n: int, k: int, key: str = "pct") -> dict[str, Any]:
-    """A percentage of n people, suppressed when n < k."""
-    return suppressed(n, k, {key: 100.0 * count / n if n else float("nan")})
+    """A percentage of n answers with its 95% Wilson interval (scipy.stats.binomtest), suppressed when n < k."""
+    if n < max(k, 1):
+        return suppressed(n, max(k, 1), {key: None, "ci_low": None, "ci_high": None})
+    interval = stats.binomtest(int(count), int(n)).proportion_ci(CONFIDENCE, method="wilson")
+    return suppressed(n, k, {key: 100.0 * count / n, "ci_low": 100.0 * interval.low, "ci_high": 100.0 * interval.high})

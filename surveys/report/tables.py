@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 DASH = "–"
+WITHHELD = "withheld"  # as report["withheld_marker"]: a figure hidden to protect a smaller one
 
 
 def num(value: float | None, digits: int = 1) -> str:
@@ -20,6 +21,8 @@ def p_value(p: float | None) -> str:
 
 
 def _mean_cell(cell: dict[str, Any], marker: str, digits: int = 1) -> str:
+    if cell.get("complementary"):
+        return WITHHELD
     if cell["suppressed"]:
         return marker
     ci = f" ({num(cell['ci_low'], digits)}–{num(cell['ci_high'], digits)})" if cell.get("ci_low") is not None else ""
@@ -42,15 +45,16 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         "headers": ["Course", "Title", "Level", "Delivered", "Waves", "Expected attendance", "Enrolled"],
         "rows": [[c["code"], c["title"], str(c["level"]), c["delivered_on"], ", ".join(c["waves"]),
                   DASH if c["expected_attendance"] is None else str(c["expected_attendance"]),
-                  m if c["enrolled_suppressed"] else str(c["enrolled"])] for c in report["courses"]],
+                  _count(c["enrolled"], c["enrolled_suppressed"], c.get("enrolled_complementary", False), m)]
+                 for c in report["courses"]],
     }]})
 
     out.append({"id": "response", "title": "Response rate", "chart": "response", "tables": [{
         "headers": ["Wave", "Expected attendance", "Enrolled", "Answered", "Completed", "% of attendance", "% of enrolled"],
         "rows": [[r["wave"], DASH if r["expected_attendance"] is None else str(r["expected_attendance"]),
-                  m if r["enrolled"] is None else str(r["enrolled"])]
+                  _count(r["enrolled"], r["enrolled"] is None, r.get("enrolled_complementary", False), m)]
                  + ([m] * 4 if r["suppressed"] else [
-                     str(r["responded"]), m if r["completed"] is None else str(r["completed"]),
+                     str(r["responded"]), _completed(r, m),
                      num(r["rate_attendance"]), num(r["rate_enrolled"])])
                  for r in report["response"]],
     }], "notes": ["Answered: at least one answer at the wave. Rates against attendance use only the "
@@ -66,12 +70,13 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
 
     out.append({"id": "paired", "title": "Paired change in knowledge", "chart": "paired", "tables": [{
         "headers": ["Change", "n", "Mean before", "Mean after", "Difference (95% CI)", "Wilcoxon W", "p", "Rank-biserial r"],
-        "rows": [[f"{r['from']} → {r['to']}"] + ([m] * 7 if r["suppressed"] else [
+        "rows": [[_change(r)] + ([m] * 7 if r["suppressed"] else [
             str(r["n"]), num(r["mean_before"]), num(r["mean_after"]),
             f"{num(r['mean_diff'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
             num(r["wilcoxon_w"]), p_value(r["p"]), num(r["rank_biserial"], 2)])
             for r in report["paired_change"]],
-    }], "notes": ["People who answered both waves. Negative differences mean knowledge fell."]})
+    }], "notes": ["People who answered both waves. On the day: the change from before the course to its end. "
+                  "Retention: from the end of the course to a later wave; negative differences mean knowledge fell."]})
 
     faded = [f"{f['item_id']}{' (age of consent)' if f['age_of_consent'] else ''}: "
              f"{num(f['points'])} points lower at {f['to']} than at {f['from']} — {f['text']}"
@@ -79,10 +84,11 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
     out.append({"id": "retention", "title": "Retention per item", "chart": "retention", "tables": [{
         "headers": ["Item", *waves, "Fade (points)"],
         "rows": [_by_wave_row(i["item_id"] + (" ★" if i["age_of_consent"] else ""), i["by_wave"], waves, m,
-                              lambda c: m if c["suppressed"] else f"{num(c['pct_correct'])}% (n={c['n']})")
+                              lambda c: _pct_cell(c, "pct_correct", m))
                  + [DASH if i["fade"] is None else num(i["fade"]["points"])] for i in report["items"]],
     }], "lists": [{"title": "Faded most (age of consent first)", "items": faded or ["No item faded."]}],
-        "notes": ["★ age-of-consent item. Fade: % correct at the first post-course wave minus the last."]})
+        "notes": ["★ age-of-consent item; 95% Wilson intervals. Fade: % correct at the first post-course wave "
+                  "minus the last."]})
 
     out.append({"id": "constructs", "title": "Attitudes", "chart": "constructs", "tables": [{
         "headers": ["Construct", *waves],
@@ -94,7 +100,7 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
     out.append({"id": "practice", "title": "Practice change", "chart": "practice", "tables": [{
         "headers": ["Question", *practice_waves],
         "rows": [_by_wave_row(f"{i['item_id']}: {i['text']}", i["by_wave"], practice_waves, m,
-                              lambda c: m if c["suppressed"] else f"{num(c['pct_yes'])}% yes (n={c['n']})")
+                              lambda c: _pct_cell(c, "pct_yes", m, " yes"))
                  for i in report["practice"]],
     }]})
 
@@ -120,9 +126,8 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
               "long": not t["suppressed"]}
              for t in report["free_text"]]
     out.append({"id": "free-text", "title": "Free-text answers", "lists": lists,
-                "notes": ["Scrubbed of names, phone numbers and e-mail addresses when stored. Identical "
-                          "answers are listed once with how many gave them (×n), most frequent first, then "
-                          "alphabetically: never by person or time."]})
+                "notes": [report["methods"]["free_text_scrubbed"] + " Identical answers are listed once with how "
+                          "many gave them (×n), most frequent first, then alphabetically: never by person or time."]})
 
     meth = report["methods"]
     feedback = "; ".join(f"{ref}: {'shown' if shown else 'not shown'}" for ref, shown in meth["feedback_shown"].items())
@@ -135,11 +140,34 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _pct_cell(cell: dict[str, Any], key: str, marker: str, what: str = "") -> str:
+    if cell["suppressed"]:
+        return marker
+    return f"{num(cell[key])}%{what} ({num(cell['ci_low'])}–{num(cell['ci_high'])}), n={cell['n']}"
+
+
+def _change(row: dict[str, Any]) -> str:
+    return f"{'On the day' if row['kind'] == 'day' else 'Retention'}: {row['from']} → {row['to']}"
+
+
+def _completed(row: dict[str, Any], marker: str) -> str:
+    done = row["completed"]  # not a check-in state: the count of completed check-ins
+    return _count(done, done is None, row.get("completed_complementary", False), marker)
+
+
+def _count(n: int | None, suppressed: bool, complementary: bool, marker: str) -> str:
+    if complementary:
+        return WITHHELD
+    return marker if suppressed else str(n)
+
+
 def _answer(answer: dict[str, Any]) -> str:
     return answer["text"] if answer["count"] == 1 else f"{answer['text']} (×{answer['count']})"
 
 
 def _group(cell: dict[str, Any], marker: str) -> list[str]:
+    if cell.get("complementary"):
+        return [WITHHELD, WITHHELD]
     if cell["suppressed"]:
         return [marker, marker]
     return [str(cell["n"]), f"{num(cell['mean'])} ({num(cell['ci_low'])}–{num(cell['ci_high'])})"]
