@@ -36,7 +36,7 @@ class Transactions:
         """fn(connection) inside one transaction; its result, or its exception after the rollback.
 
         On SQLite it waits for the engine's one connection: don't call it while holding a session.
-        A cancelled caller does not stop fn, which finishes (and commits) on the thread.
+        A cancelled caller does not stop fn once started: it finishes (and commits) on the thread.
         """
         if self._sync is None or self._worker is None:
             async with self.engine.begin() as conn:
@@ -44,7 +44,12 @@ class Transactions:
         # Holding the async engine's one SQLite connection meanwhile keeps this process to one
         # writer at a time, as surveys.db's pool of one does: no meeting in SQLite's busy handler.
         async with self.engine.connect():
-            return await asyncio.get_running_loop().run_in_executor(self._worker, self._in_transaction, fn)
+            job = asyncio.get_running_loop().run_in_executor(self._worker, self._in_transaction, fn)
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await asyncio.wait([job])  # still one writer: the connection is held until fn ends
+                raise
 
     def _in_transaction(self, fn: Callable[[Connection], T]) -> T:
         assert self._sync is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -120,3 +122,24 @@ async def test_a_write_left_uncommitted_on_a_returned_connection_is_rolled_back(
         await raw.execute("INSERT INTO answer (check_in_id, item_id, quiz_set_id, value, answered_at) "
                           "VALUES (?, 'a1', ?, 'agree', '2026-01-15 10:00:00')", (check_in_id, quiz_set_id))
     assert await _stored(engine, check_in_id) == []
+
+
+async def test_a_cancelled_caller_leaves_the_run_to_finish_whole(engine, transactions, check_in, now):
+    check_in_id, quiz_set_id = check_in
+    started = threading.Event()
+
+    def slow(conn: Connection) -> None:
+        conn.execute(insert(Answer), _answer(check_in_id, quiz_set_id, "a1", now))
+        started.set()
+        time.sleep(0.2)
+        conn.execute(insert(Answer), _answer(check_in_id, quiz_set_id, "a2", now))
+
+    task = asyncio.create_task(transactions.run(slow))
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stored = await _stored(engine, check_in_id)
+    # SQLite: the thread finishes and commits before run() gives up the connection. PostgreSQL:
+    # the cancel lands inside fn and rolls back. Never half a press.
+    assert stored == ["a1", "a2"] if engine.dialect.name == "sqlite" else stored in ([], ["a1", "a2"])
