@@ -1,4 +1,4 @@
-"""Run a whole transaction as one sync function: on SQLite in one hop to a dedicated thread, on PostgreSQL via run_sync."""
+"""A whole transaction as one sync function: one hop to a dedicated thread on SQLite, run_sync on PostgreSQL."""
 
 from __future__ import annotations
 

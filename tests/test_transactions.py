@@ -97,7 +97,8 @@ async def test_runs_and_session_writes_side_by_side_all_land(engine, sessions, t
             session.add(AuditEvent(at=now, role="admin", actor=f"actor{n}", action="test"))
 
     async def press(n: int) -> None:
-        await transactions.run(lambda conn: conn.execute(insert(Answer), _answer(check_in_id, quiz_set_id, f"i{n}", now)))
+        row = _answer(check_in_id, quiz_set_id, f"i{n}", now)
+        await transactions.run(lambda conn: conn.execute(insert(Answer), row))
 
     await asyncio.gather(*(f(n) for n in range(10) for f in (audit, press)))
     assert len(await _stored(engine, check_in_id)) == 10
