@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
-from surveys import sqlite_driver
 from surveys.settings import async_database_url
 
 
@@ -25,12 +24,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # on the pool instead took the bot from ~70 to ~110 answers/s (bench/README.md).
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-        database = make_url(url).database
-        if database and database != ":memory:" and not make_url(url).query and "async_creator" not in kwargs:
-            # One worker-thread hop per statement instead of four (surveys.sqlite_driver).
-            connect_args = kwargs.pop("connect_args")
-            path = os.path.abspath(database)
-            kwargs["async_creator"] = lambda: sqlite_driver.connect(path, **connect_args)
+        # Returned connections are rolled back only with a transaction open (_rollback_if_open).
+        kwargs.setdefault("pool_reset_on_return", None)
     else:
         # PostgreSQL: keep one pooled connection per concurrent handler (bot.app runs 8) plus
         # room for the dispatcher. With SQLAlchemy's default 5, bursts opened overflow
@@ -39,7 +34,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 10)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        if kwargs["pool_reset_on_return"] is None:
+            event.listen(engine.sync_engine, "reset", _rollback_if_open)
     return engine
 
 
@@ -58,7 +55,14 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
                              return_exceptions=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _rollback_if_open(dbapi_connection: Any, record: ConnectionPoolEntry, reset: PoolResetState) -> None:
+    # SQLAlchemy's default reset rolls back every returned connection, an aiosqlite worker-thread
+    # hop even after a commit; sqlite3 knows whether there is anything to roll back.
+    if reset.asyncio_safe and not reset.terminate_only and record.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the dispatcher read while the bot writes; busy_timeout rides out short locks.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
