@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import InvalidRequestError
 
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.answering import pressed_check_in
 from surveys.checkins import open_check_in, record_answer, stored_answers
-from surveys.courses import CourseError, create_course
+from surveys.courses import CourseError, create_course, find_course
 from surveys.domain.lifecycle import has_ended as course_has_ended
 from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
 from surveys.invites import InviteProblem, deep_link, issue_invite, resolve_invite
@@ -205,3 +206,21 @@ async def test_a_used_single_use_invite_keeps_only_the_day_it_was_used(sessions,
         enrolment = await enrol(session, issued.invite, 77, now)
         assert issued.invite.used_at.date() == now.date()
         assert issued.invite.used_at != enrolment.consented_at
+
+
+async def test_each_read_brings_the_related_rows_its_callers_use_and_no_others(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        issued = await issue_invite(session, course, now)
+        check_in = await _checkin(session, await an_enrolment(session, course, 1001, now), now)
+        ids = course.quiz_set_id, check_in.id
+    # Fresh sessions, as each Telegram update gets: nothing is in memory from the writes above.
+    async with sessions() as session, session.begin():
+        invite = await resolve_invite(session, issued.token, now)
+        assert (invite.course.title, invite.course.quiz_set.ref) == ("CSE awareness level 2", "cse-core@1")
+        assert (await find_course(session, "cse-1")).quiz_set.ref == "cse-core@1"
+        stored = await session.get(CheckIn, ids[1])
+        with pytest.raises(InvalidRequestError):  # relationships load only when a query asks for them
+            stored.enrolment
+        assert await record_answer(session, stored, item_id="q1", value="b", score=1.0, now=now, completes=False)
+        assert await session.scalar(select(Answer.quiz_set_id)) == ids[0]
