@@ -29,6 +29,10 @@ class CodeTaken(CourseError):
     """Another course already has this code."""
 
 
+class CourseClosed(CourseError):
+    """The course takes no more enrolments: closing it again or inviting to it would do nothing."""
+
+
 def check_title(title: str) -> str:
     """The title without outer spaces; CourseError when empty or too long to quote in item texts."""
     if not title.strip():
@@ -120,9 +124,9 @@ async def create_course(
 
 
 async def close_course(session: AsyncSession, course: Course, now: datetime, *, actor: AuditActor = SYSTEM) -> None:
-    """Take no more enrolments (check-ins already planned still go out), audited; CourseError if already closed."""
+    """Take no more enrolments (check-ins already planned still go out), audited; CourseClosed if already closed."""
     if lifecycle.is_closed(course):
-        raise CourseError(f"{course.code} is already closed")
+        raise CourseClosed(f"{course.code} is already closed")
     course.closed_at = now
     await record(session, actor, "course.close", now=now, target=course.code)
 

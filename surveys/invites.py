@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from surveys.audit import SYSTEM, AuditActor, record
+from surveys.courses import CourseClosed
 from surveys.domain import lifecycle
 from surveys.models import Course, Invite, QuizSetVersion
 from surveys.registers import Attendee
@@ -60,10 +61,6 @@ async def issue_invite(
     session.add(invite)
     await session.flush()
     return IssuedInvite(invite, token)
-
-
-class CourseClosed(ValueError):
-    """Invites for a closed course would enrol nobody."""
 
 
 async def invite_course(

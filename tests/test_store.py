@@ -11,11 +11,11 @@ from sqlalchemy.exc import InvalidRequestError
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.answering import pressed_check_in
 from surveys.checkins import open_check_in, record_answer, stored_answers
-from surveys.courses import CourseError, create_course, find_course
+from surveys.courses import CourseClosed, CourseError, close_course, create_course, find_course
 from surveys.domain.lifecycle import has_ended as course_has_ended
 from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
-from surveys.invites import InviteProblem, deep_link, issue_invite, resolve_invite
-from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
+from surveys.invites import InviteProblem, deep_link, invite_course, issue_invite, resolve_invite
+from surveys.models import Answer, CheckIn, Contact, Enrolment, Invite, QuizSetVersion
 from surveys.quizset import bundled_quiz_set, load_quiz_set
 from surveys.tokens import hash_token
 from tests.factories import a_course, an_enrolment, stored_cse_core
@@ -224,3 +224,14 @@ async def test_each_read_brings_the_related_rows_its_callers_use_and_no_others(s
             stored.enrolment
         assert await record_answer(session, stored, item_id="q1", value="b", score=1.0, now=now, completes=False)
         assert await session.scalar(select(Answer.quiz_set_id)) == ids[0]
+
+
+async def test_a_closed_course_refuses_closing_again_and_new_links_with_one_error_type(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        await close_course(session, course, now)
+        with pytest.raises(CourseClosed, match="already closed"):
+            await close_course(session, course, now)
+        with pytest.raises(CourseError, match="no longer enrol"):  # a CourseClosed: every course refusal is one
+            await invite_course(session, course, now)
+        assert await session.scalar(select(func.count()).select_from(Invite)) == 0
