@@ -18,8 +18,15 @@ class Kind(StrEnum):
     CONSENT = "y"  # agree to the invite with this token
     DECLINE = "n"  # decline the invite
     CONFIRM = "c"  # confirm /stop or /delete (acts on the presser's own chat only)
-    PROFILE = "p"  # self-enrolment profile: enrolment, role/agency, choice index
+    PROFILE = "p"  # self-enrolment profile: enrolment, ProfileField, choice index
     ADMIN = "x"  # admin wizard step and value
+
+
+class ProfileField(StrEnum):
+    """Which self-enrolment question a profile button answers: the enrolment column it fills."""
+
+    ROLE = "role"
+    AGENCY = "agency"
 
 
 # kind → the arguments after "kind:". Every reference is to a check-in id; the handler then
@@ -31,7 +38,7 @@ _ARGUMENTS = {
     Kind.CONSENT: r"([A-Za-z0-9_-]{16,64})",
     Kind.DECLINE: r"([A-Za-z0-9_-]{16,64})",
     Kind.CONFIRM: r"(stop|erase|keep)",
-    Kind.PROFILE: r"(\d{1,12}):([rg]):(\d{1,2})",
+    Kind.PROFILE: rf"(\d{{1,12}}):({'|'.join(ProfileField)}):(\d{{1,2}})",
     Kind.ADMIN: r"([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})",  # a 40-char slug + "@version" fits
 }
 _PATTERNS = {kind: re.compile(f"{kind}:{arguments}") for kind, arguments in _ARGUMENTS.items()}

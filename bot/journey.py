@@ -253,7 +253,7 @@ class Journey:
     async def _take_profile(self, session: AsyncSession, chat_id: int, enrolment: Enrolment, field: str,
                             value: str, now: datetime) -> Out:
         """Store one answer; then the agency question, the first check-in item, or a thank-you."""
-        await set_profile(session, enrolment, **{profile.FIELDS[field]: value})
+        await set_profile(session, enrolment, **{field: value})
         following = profile.missing_field(enrolment)
         if following is not None:
             return self._profile_question(enrolment, following)

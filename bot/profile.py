@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from bot import callbacks
+from bot.callbacks import ProfileField
 from surveys.domain.names import match  # noqa: F401  (journey matches typed names through profile)
 from surveys.models import Enrolment
 from surveys.settings import Settings
 from surveys.texts import render_text
 
 PER_ROW = 2  # "residential care" and "children's services" fit two to a row on a phone
-FIELDS = {"r": "role", "g": "agency"}
 
 
 def options(settings: Settings, field: str) -> tuple[str, ...]:
-    """The configured names for a field ('r' roles, 'g' agencies), already lower-cased."""
-    return settings.roles if field == "r" else settings.agencies
+    """The configured names for a field (roles or agencies), already lower-cased."""
+    return settings.roles if field == ProfileField.ROLE else settings.agencies
 
 
-def missing_field(enrolment: Enrolment) -> str | None:
+def missing_field(enrolment: Enrolment) -> ProfileField | None:
     """Which question comes next: role first, then agency; None when both are known."""
     if enrolment.role is None:
-        return "r"
+        return ProfileField.ROLE
     if enrolment.agency is None:
-        return "g"
+        return ProfileField.AGENCY
     return None
 
 
@@ -35,9 +35,9 @@ def question(settings: Settings, enrolment: Enrolment, field: str, *, again: boo
     buttons = [(name.capitalize(), callbacks.encode(callbacks.Kind.PROFILE, enrolment.id, field, n))
                for n, name in enumerate(names)]
     rows = [buttons[i:i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
-    return render_text("profile.txt", field=FIELDS[field], again=again), rows
+    return render_text("profile.txt", field=field, again=again), rows
 
 
 def answered(field: str, value: str) -> str:
     """The question once answered: what was chosen."""
-    return render_text("profile.txt", field=FIELDS[field], chosen=value.capitalize())
+    return render_text("profile.txt", field=field, chosen=value.capitalize())

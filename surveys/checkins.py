@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import defer
 
 from surveys import answering
 from surveys.domain import states
-from surveys.models import Answer, CheckIn, Course, QuizSetVersion
+from surveys.models import Answer, CheckIn, Course, Enrolment, QuizSetVersion
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,8 @@ def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
     """Check-ins of this chat's unwithdrawn enrolments, with their course and quiz-set version."""
     return (
         answering.of_chat(select(CheckIn, Course, QuizSetVersion), chat_id)
-        # Skip the models' eager joins (Course and the quiz set are selected here already) and the
-        # quiz definition (JSON), which callers cache by checksum.
-        .options(lazyload(CheckIn.enrolment), lazyload(Course.quiz_set), defer(QuizSetVersion.definition))
+        # Not the quiz definition (JSON): callers parse it once per checksum and cache it.
+        .options(defer(QuizSetVersion.definition, raiseload=True))
     )
 
 
@@ -95,10 +94,13 @@ async def record_answer(
 ) -> bool:
     """Store one answer through surveys.answering.record (as a button press does); False if already answered.
 
-    `quiz_set_id` saves loading the check-in's enrolment and course when the caller has it.
+    `quiz_set_id` saves looking up the check-in's course when the caller has it.
     """
     if quiz_set_id is None:
-        quiz_set_id = check_in.enrolment.course.quiz_set_id
+        quiz_set_id = await session.scalar(
+            select(Course.quiz_set_id).join(Enrolment, Enrolment.course_id == Course.id)
+            .where(Enrolment.id == check_in.enrolment_id)
+        )
     # Flush first, as session.execute would, so pending rows are there for the foreign key.
     await session.flush()
     started = check_in.state == states.CheckInState.IN_PROGRESS

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from surveys.audit import SYSTEM, AuditActor, record
 from surveys.catalog import find_quiz_set, parsed
 from surveys.domain import lifecycle
 from surveys.domain.levels import LevelError, parse_level
 from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, parse_list
-from surveys.models import Course
+from surveys.models import Course, QuizSetVersion
 from surveys.render import MAX_COURSE_TITLE
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
@@ -26,6 +27,10 @@ class CourseError(ValueError):
 
 class CodeTaken(CourseError):
     """Another course already has this code."""
+
+
+class CourseClosed(CourseError):
+    """The course takes no more enrolments: closing it again or inviting to it would do nothing."""
 
 
 def check_title(title: str) -> str:
@@ -119,16 +124,20 @@ async def create_course(
 
 
 async def close_course(session: AsyncSession, course: Course, now: datetime, *, actor: AuditActor = SYSTEM) -> None:
-    """Take no more enrolments (check-ins already planned still go out), audited; CourseError if already closed."""
+    """Take no more enrolments (check-ins already planned still go out), audited; CourseClosed if already closed."""
     if lifecycle.is_closed(course):
-        raise CourseError(f"{course.code} is already closed")
+        raise CourseClosed(f"{course.code} is already closed")
     course.closed_at = now
     await record(session, actor, "course.close", now=now, target=course.code)
 
 
 async def find_course(session: AsyncSession, code: str) -> Course | None:
-    """The course with exactly this code, ignoring case ('_' and '%' are characters, not patterns), or None."""
-    return await session.scalar(select(Course).where(func.lower(Course.code) == code.lower()))
+    """The course with exactly this code, ignoring case ('_' and '%' are characters, not patterns), or None.
+
+    Its quiz-set version comes with it (progress lines name it), not the version's definition.
+    """
+    loaded = joinedload(Course.quiz_set, innerjoin=True).defer(QuizSetVersion.definition, raiseload=True)
+    return await session.scalar(select(Course).where(func.lower(Course.code) == code.lower()).options(loaded))
 
 
 async def get_course(session: AsyncSession, code: str) -> Course:
@@ -140,5 +149,5 @@ async def get_course(session: AsyncSession, code: str) -> Course:
 
 
 async def list_courses(session: AsyncSession) -> list[Course]:
-    """All courses, newest first."""
+    """All courses, newest first, without their quiz-set versions."""
     return list(await session.scalars(select(Course).order_by(Course.delivered_on.desc(), Course.code)))

@@ -8,10 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from surveys.audit import SYSTEM, AuditActor, record
+from surveys.courses import CourseClosed
 from surveys.domain import lifecycle
-from surveys.models import Course, Invite
+from surveys.models import Course, Invite, QuizSetVersion
 from surveys.registers import Attendee
 from surveys.tokens import hash_token, new_token
 
@@ -61,10 +63,6 @@ async def issue_invite(
     return IssuedInvite(invite, token)
 
 
-class CourseClosed(ValueError):
-    """Invites for a closed course would enrol nobody."""
-
-
 async def invite_course(
     session: AsyncSession,
     course: Course,
@@ -89,12 +87,18 @@ async def invite_course(
 
 
 async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, for_update: bool = False) -> Invite:
-    """The usable invite for `token`; InviteProblem says why it is not usable.
+    """The usable invite for `token`, with its course and quiz-set version; InviteProblem says why it is not usable.
 
-    `for_update` locks the invite row (PostgreSQL) so two taps on "Agree" run one after the
-    other and the second sees the first one's enrolment; SQLite serialises writers anyway.
+    The quiz definition is not loaded: callers parse it once per checksum. `for_update` locks the
+    invite row (PostgreSQL) so two taps on "Agree" run one after the other and the second sees
+    the first one's enrolment; SQLite serialises writers anyway.
     """
-    query = select(Invite).where(Invite.token_hash == hash_token(token))
+    query = (
+        select(Invite)
+        .where(Invite.token_hash == hash_token(token))
+        .options(joinedload(Invite.course, innerjoin=True).joinedload(Course.quiz_set, innerjoin=True)
+                 .defer(QuizSetVersion.definition, raiseload=True))
+    )
     invite = await session.scalar(query.with_for_update(of=Invite) if for_update else query)
     if invite is None or invite.revoked_at is not None:
         raise InviteProblem("unknown")

@@ -108,7 +108,9 @@ class Course(Base):
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
-    quiz_set: Mapped[QuizSetVersion] = relationship(lazy="joined")
+    # Every relationship is lazy="raise": an async session cannot load one on attribute access, so
+    # a query whose callers need the related row asks for it (joinedload) and a forgotten one fails loudly.
+    quiz_set: Mapped[QuizSetVersion] = relationship(lazy="raise")
 
 
 class Invite(Base):
@@ -128,7 +130,7 @@ class Invite(Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
-    course: Mapped[Course] = relationship(lazy="joined")
+    course: Mapped[Course] = relationship(lazy="raise")
 
 
 class Enrolment(Base):
@@ -145,7 +147,7 @@ class Enrolment(Base):
     consented_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
 
-    course: Mapped[Course] = relationship(lazy="joined")
+    course: Mapped[Course] = relationship(lazy="raise")
 
     # Every dispatch pass looks for the withdrawn: a partial index holds only them (no scan of all).
     __table_args__ = (
@@ -215,7 +217,7 @@ class CheckIn(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(200))
 
-    enrolment: Mapped[Enrolment] = relationship(lazy="joined")
+    enrolment: Mapped[Enrolment] = relationship(lazy="raise")
 
 
 class Answer(Base):

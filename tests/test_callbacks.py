@@ -15,7 +15,7 @@ EXAMPLES = {
     Kind.CONSENT: ("A" * 22,),
     Kind.DECLINE: ("A" * 22,),
     Kind.CONFIRM: ("erase",),
-    Kind.PROFILE: (7, "r", 2),
+    Kind.PROFILE: (7, "agency", 2),
     Kind.ADMIN: ("quiz", "cse-core@2"),
 }
 

@@ -6,15 +6,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import InvalidRequestError
 
 from surveys.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.answering import pressed_check_in
 from surveys.checkins import open_check_in, record_answer, stored_answers
-from surveys.courses import CourseError, create_course
+from surveys.courses import CourseClosed, CourseError, close_course, create_course, find_course
 from surveys.domain.lifecycle import has_ended as course_has_ended
 from surveys.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
-from surveys.invites import InviteProblem, deep_link, issue_invite, resolve_invite
-from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
+from surveys.invites import InviteProblem, deep_link, invite_course, issue_invite, resolve_invite
+from surveys.models import Answer, CheckIn, Contact, Enrolment, Invite, QuizSetVersion
 from surveys.quizset import bundled_quiz_set, load_quiz_set
 from surveys.tokens import hash_token
 from tests.factories import a_course, an_enrolment, stored_cse_core
@@ -205,3 +206,32 @@ async def test_a_used_single_use_invite_keeps_only_the_day_it_was_used(sessions,
         enrolment = await enrol(session, issued.invite, 77, now)
         assert issued.invite.used_at.date() == now.date()
         assert issued.invite.used_at != enrolment.consented_at
+
+
+async def test_each_read_brings_the_related_rows_its_callers_use_and_no_others(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        issued = await issue_invite(session, course, now)
+        check_in = await _checkin(session, await an_enrolment(session, course, 1001, now), now)
+        ids = course.quiz_set_id, check_in.id
+    # Fresh sessions, as each Telegram update gets: nothing is in memory from the writes above.
+    async with sessions() as session, session.begin():
+        invite = await resolve_invite(session, issued.token, now)
+        assert (invite.course.title, invite.course.quiz_set.ref) == ("CSE awareness level 2", "cse-core@1")
+        assert (await find_course(session, "cse-1")).quiz_set.ref == "cse-core@1"
+        stored = await session.get(CheckIn, ids[1])
+        with pytest.raises(InvalidRequestError):  # relationships load only when a query asks for them
+            stored.enrolment
+        assert await record_answer(session, stored, item_id="q1", value="b", score=1.0, now=now, completes=False)
+        assert await session.scalar(select(Answer.quiz_set_id)) == ids[0]
+
+
+async def test_a_closed_course_refuses_closing_again_and_new_links_with_one_error_type(sessions, now):
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        await close_course(session, course, now)
+        with pytest.raises(CourseClosed, match="already closed"):
+            await close_course(session, course, now)
+        with pytest.raises(CourseError, match="no longer enrol"):  # a CourseClosed: every course refusal is one
+            await invite_course(session, course, now)
+        assert await session.scalar(select(func.count()).select_from(Invite)) == 0

@@ -25,7 +25,6 @@ _BUTTON_ACTIONS = (
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-ALL_UPDATE_KINDS = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 def _inline(markup: dict[str, Any] | None) -> Any:

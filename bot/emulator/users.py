@@ -44,11 +44,6 @@ class _ChatView:
         """What the bot sent to this chat, in order, edits applied, deleted ones gone."""
         return [m for m in self.chat.messages if m.from_bot and not m.deleted]
 
-    @property
-    def last_message(self) -> ChatMessage | None:
-        msgs = self.messages
-        return msgs[-1] if msgs else None
-
     def mark_read(self) -> None:
         """Treat everything received so far as seen, so wait_for() only considers later messages."""
         self._seen.update(m.message_id for m in self.messages)
