@@ -31,8 +31,10 @@ async def report(admin: Admin, actor: Actor, code: str) -> Reply:
             # Charts and the PDF take seconds of CPU: off the event loop, so other chats carry on.
             paths = await asyncio.to_thread(write_report, built, Path(folder))
         caption = admin_line("report", code=code.upper(), k=admin.settings.suppress_below)
-        files = tuple(Document(paths[kind].read_bytes(), f"{code.lower()}-report.{kind}", caption if kind == "html" else "")
-                      for kind in ("html", "pdf"))
+        files = tuple(
+            Document(paths[kind].read_bytes(), f"{code.lower()}-report.{kind}", caption if kind == "html" else "")
+            for kind in ("html", "pdf")
+        )
     return Reply(files)
 
 
@@ -42,7 +44,8 @@ async def export_answers(admin: Admin, actor: Actor, code: str) -> Reply:
         out = Path(folder) / f"{code.lower()}-answers.csv"
         try:
             async with admin.sessions() as session, session.begin():
-                await export(session, [code], "csv", "long", out, actor=actor.audited(admin.settings), now=admin.clock())
+                await export(session, [code], "csv", "long", out,
+                             actor=actor.audited(admin.settings), now=admin.clock())
         except (SelectionError, ExportError) as exc:
             return admin_reply("nothing_yet", problem=chat_wording(str(exc)))
         book = codebook_path(out)

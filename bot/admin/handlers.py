@@ -75,7 +75,8 @@ async def end_press(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: A
     data = pressed(update)
     assert data is not None  # the registry only routes parsed x: presses here
     choice, code = data.args
-    await deliver(update, context, await courses.end(admin(context), actor, code) if choice == "end" else courses.keep(code))
+    reply = await courses.end(admin(context), actor, code) if choice == "end" else courses.keep(code)
+    await deliver(update, context, reply)
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> None:

@@ -14,7 +14,8 @@ NEW = filters.UpdateType.MESSAGE
 
 def register(application: Application) -> None:
     """Add every handler; order matters: groups and edits first, catch-alls last."""
-    application.add_handler(MessageHandler(~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE), fallback.group_refusal))
+    in_groups = ~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE)
+    application.add_handler(MessageHandler(in_groups, fallback.group_refusal))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():

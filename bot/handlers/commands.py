@@ -64,4 +64,6 @@ COMMANDS: dict[str, Handler] = {
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
-MENU = tuple(BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help"))
+MENU = tuple(
+    BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help")
+)
