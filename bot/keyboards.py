@@ -1,8 +1,8 @@
-"""Turning the bot's messages into Telegram text and inline keyboards: Button rows in, PTB's markup out."""
+"""Turning the bot's messages into Telegram text and inline keyboards: Button rows in, Bot API reply_markup out."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
 
 from bot import callbacks
 from bot.replies import Answered, Button, Question, Rows, Shown
@@ -50,8 +50,8 @@ def text_and_rows(shown: Shown) -> tuple[str, Rows]:
     return shown.text, shown.rows
 
 
-def markup(rows: Rows) -> InlineKeyboardMarkup | None:
-    """The inline keyboard for Button rows; None when there are no buttons."""
+def markup(rows: Rows) -> dict[str, Any] | None:
+    """The reply_markup for Button rows, as the Bot API's JSON (what InlineKeyboardMarkup.to_dict gives); None if empty."""
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in rows]}
