@@ -67,8 +67,9 @@ async def test_a_button_for_an_earlier_question_gets_a_toast_and_the_wizard_carr
     await officer.command("newcourse")
     first = await officer.wait_for("New course (1/8)")
     level = await tap(officer, first, "mini-cse@1", "(2/8)")
-    answer = await officer.wait_for_answer(await officer.press(first, "x:quiz:mini-cse@1"))
-    assert answer.text is not None and STALE in answer.text
+    for data in ("x:quiz:mini-cse@1", "x:level:9", "x:level:!!"):  # an earlier question's, a forged level, garbage
+        answer = await officer.wait_for_answer(await officer.press(level, data))
+        assert answer.text is not None and STALE in answer.text
     await tap(officer, level, "4", "(3/8)")
 
 

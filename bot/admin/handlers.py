@@ -124,7 +124,8 @@ async def new_course(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: 
 async def wizard_press(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> WizardState:
     """A /newcourse button (quiz set, level, date, past date, waves, attendance, zone) during the wizard."""
     data = pressed(update)
-    assert data is not None  # the conversation only routes parsed x: presses here
+    if data is None:  # forged data that only looks like a wizard button
+        return await wizard_stale_press(update, context, actor)
     draft = context.user_data[DRAFT]
     await deliver(update, context, await newcourse.press(admin(context), actor, draft, *data.args))
     return _next_state(context, draft)
