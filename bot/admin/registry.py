@@ -96,6 +96,8 @@ def new_course_conversation(private: filters.BaseFilter, timeout: timedelta = WI
 
     Keyed per chat and per user (the defaults), so the draft is one officer's in one chat; per_message is
     off because typed answers are part of the conversation and only button presses carry a message.
+    PTB wants a conversation's updates one at a time; bot.app handles 8 at once, so one officer's double tap
+    can be taken twice (the question asked twice, the draft unharmed) until bot.app serialises per chat.
     """
     typed = MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.Regex(CANCEL_WORDS),
                            _in_wizard(handlers.wizard_text))
