@@ -30,8 +30,9 @@ from sqlalchemy import delete, insert, select, text, update
 
 from bench.common import arguments, median, postgres_available, temp_database, write_results
 from bot.emulator import ChatMessage, Emulator, SimUser
-from bot.journey import Question
-from bot.keyboards import render_plain as render_out
+from bot.replies import Question
+from bot.keyboards import markup as keyboard_markup
+from bot.keyboards import text_and_rows
 from surveys.catalog import import_quiz_set
 from surveys.courses import create_course
 from surveys.db import make_engine, make_sessionmaker
@@ -341,7 +342,8 @@ class Ours:
         starts = []
         for n, check_in in enumerate(self.check_ins):
             user = hub.emu.user(FIRST_CHAT + n)
-            text, markup = render_out(Question(check_in, self.prompts[start_item(n)]))
+            text, rows = text_and_rows(Question(check_in, self.prompts[start_item(n)]))
+            markup = keyboard_markup(rows)
             starts.append((user, hub.seed(user, text, markup or {})))
         return starts
 

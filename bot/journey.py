@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, profile
 from bot.callbacks import Kind
+from bot.replies import Answered, Button, Question, Reply, Text
 from scheduler.dispatch import reminder_times, snooze
 from scheduler.enrolment import schedule_check_ins
 from scheduler.next_checkin import next_check_in_due
@@ -55,53 +56,8 @@ from surveys.texts import label, render_text
 MAX_TYPED = 1000
 
 
-@dataclass(frozen=True)
-class Button:
-    """An inline button: its label and callback data (already encoded, ≤ 64 bytes)."""
-
-    label: str
-    data: str
-
-
-@dataclass(frozen=True)
-class Text:
-    """A plain message, optionally with rows of buttons."""
-
-    text: str
-    rows: tuple[tuple[Button, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class Question:
-    """One quiz item to ask, with an optional lead (feedback, re-prompt, intro) above it."""
-
-    check_in_id: int
-    prompt: Prompt
-    lead: str = ""
-
-
-@dataclass(frozen=True)
-class Answered:
-    """A question as it looks once answered: the chosen answer and any feedback, no buttons."""
-
-    prompt: Prompt
-    answer: str
-    feedback: str | None = None
-
-
-Out = Text | Question
 # Stores one accepted answer (item id, value, score, completes): False if it was already answered.
 _Store = Callable[[str, str, "float | None", bool], Awaitable[bool]]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the bot does in the chat: toast a button press, edit the pressed message, send messages."""
-
-    messages: tuple[Out, ...] = ()
-    notice: str | None = None
-    edit: Out | Answered | None = None
-    alert: bool = False
 
 
 @dataclass
@@ -251,7 +207,7 @@ class Journey:
         return Reply((await self._take_profile(session, chat_id, pending, field, value, now),))
 
     async def _take_profile(self, session: AsyncSession, chat_id: int, enrolment: Enrolment, field: str,
-                            value: str, now: datetime) -> Out:
+                            value: str, now: datetime) -> Text | Question:
         """Store one answer; then the agency question, the first check-in item, or a thank-you."""
         await set_profile(session, enrolment, **{field: value})
         following = profile.missing_field(enrolment)
@@ -295,10 +251,10 @@ class Journey:
         found = await open_check_in(session, chat_id, now)
         return await self._load(session, found) if found else None
 
-    def _ask(self, step: _Step, lead: str = "") -> Out:
+    def _ask(self, step: _Step, lead: str = "") -> Text | Question:
         return self._next(step.conversation, step.check_in.id, lead)
 
-    def _next(self, conversation: Conversation, check_in_id: int, lead: str = "") -> Out:
+    def _next(self, conversation: Conversation, check_in_id: int, lead: str = "") -> Text | Question:
         prompt = conversation.next_prompt()
         if prompt is None:
             return Text(self._summary_text(conversation.summary(), None, lead))
@@ -460,7 +416,7 @@ class Journey:
             return Reply(notice=render_text("stale_button.txt", reason="answered"))
         shown = {c.value: c.label for c in prompt.choices}.get(outcome.recorded.value, value or label("answer.skipped"))
         if conversation.done:
-            following: Out = Text(self._summary_text(
+            following: Text | Question = Text(self._summary_text(
                 conversation.summary(), await self._next_due(session, chat_id, now),
                 lead=(outcome.feedback or "") if typed else "",
             ))

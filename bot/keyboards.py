@@ -1,13 +1,11 @@
-"""Turning the journey's messages into Telegram text and inline keyboards."""
+"""Turning the bot's messages into Telegram text and inline keyboards: Button rows in, Bot API reply_markup out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
-
 from bot import callbacks
-from bot.journey import Answered, Button, Out, Question, Text
+from bot.replies import Answered, Button, Question, Rows, Shown
 from surveys.engine import Prompt
 from surveys.texts import render_text
 
@@ -17,14 +15,7 @@ SHORT_LABEL = 12
 MAX_PER_ROW = 3
 
 
-def _markup(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any] | None:
-    # The Bot API's JSON, as InlineKeyboardMarkup.to_dict() gives it, without building PTB objects.
-    if not rows:
-        return None
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in rows]}
-
-
-def answer_rows(check_in_id: int, prompt: Prompt) -> tuple[tuple[Button, ...], ...]:
+def answer_rows(check_in_id: int, prompt: Prompt) -> Rows:
     """One button per choice; callback data names the check-in, item position and choice."""
     buttons = tuple(
         Button(choice.label, callbacks.encode(callbacks.Kind.ANSWER, check_in_id, prompt.position - 1, n))
@@ -50,17 +41,17 @@ def answered_text(answered: Answered) -> str:
                        answer=answered.answer, feedback=answered.feedback)
 
 
-def render_plain(out: Out | Answered) -> tuple[str, dict[str, Any] | None]:
-    """Text and reply_markup (Bot API JSON, None without buttons) for one of the journey's messages."""
-    if isinstance(out, Question):
-        return question_text(out.prompt, out.lead), _markup(answer_rows(out.check_in_id, out.prompt))
-    if isinstance(out, Answered):
-        return answered_text(out), None
-    assert isinstance(out, Text)
-    return out.text, _markup(out.rows)
+def text_and_rows(shown: Shown) -> tuple[str, Rows]:
+    """The words and the buttons of one message, before Telegram's form."""
+    if isinstance(shown, Question):
+        return question_text(shown.prompt, shown.lead), answer_rows(shown.check_in_id, shown.prompt)
+    if isinstance(shown, Answered):
+        return answered_text(shown), ()
+    return shown.text, shown.rows
 
 
-def render(out: Out | Answered) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Text and keyboard for one of the journey's messages, as PTB objects (for Bot's own methods)."""
-    text, markup = render_plain(out)
-    return text, InlineKeyboardMarkup.de_json(markup, None) if markup else None
+def markup(rows: Rows) -> dict[str, Any] | None:
+    """The reply_markup for Button rows, as the Bot API's JSON (what InlineKeyboardMarkup.to_dict gives); None if empty."""
+    if not rows:
+        return None
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in rows]}

@@ -23,6 +23,9 @@ _PERSONAL_PTB_RECORDS = {
     "Webhook received data: %s": 0,
     "Calling Bot API endpoint `%s` with parameters `%s`": 1,
     "Call to Bot API endpoint `%s` finished with return value `%s`": 1,
+    # ConversationHandler (/newcourse) names its conversation by (chat id, user id).
+    "Selecting conversation %s with state %s": 0,
+    "Conversation timeout was triggered for conversation %s!": 0,
 }
 
 

@@ -10,15 +10,15 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.admin.registry import BUTTONS, COMMANDS
-from bot.admin.service import chunks
+from bot.admin.wording import chunks
 from bot.emulator import ChatMessage, Emulator, SimUser
 from bot.handlers.commands import COMMANDS as PRACTITIONER_COMMANDS
 from bot.messenger import TelegramMessenger
 from scheduler.dispatch import Dispatcher
-from surveys.models import AuditEvent, Course, Enrolment
+from surveys.models import AuditEvent, Course
 from tests.botkit import MINI, TOKEN, USERNAME, World, tap
 
 OFFICER = 424242
@@ -56,7 +56,7 @@ async def create_course_in_chat(officer: SimUser, code: str, title: str, quiz_re
     """/newcourse through every step, with one bad code and one bad head count on the way."""
     await officer.command("newcourse")
     quiz = await officer.wait_for("New course (1/8)")
-    assert [label for label, _ in quiz.buttons] == [quiz_ref]  # the latest version of each set
+    assert [label for label, _ in quiz.buttons] == [quiz_ref, "Cancel"]  # the latest version of each set
     level = await tap(officer, quiz, quiz_ref, "New course (2/8)")
     assert f"Quiz set: {quiz_ref}" in quiz.content and quiz.buttons == []
     day = await tap(officer, level, "2", "New course (3/8)")
@@ -67,9 +67,9 @@ async def create_course_in_chat(officer: SimUser, code: str, title: str, quiz_re
     await officer.wait_for("New course (5/8)")
     await officer.send(title)
     waves = await officer.wait_for("New course (6/8)")
-    assert [label for label, _ in waves.buttons] == ["post, 3m, 6m"]  # the defaults this quiz set has items for
+    assert [label for label, _ in waves.buttons] == ["post, 3m, 6m", "Cancel"]  # the defaults it has items for
     attendance = await tap(officer, waves, "post, 3m, 6m", "New course (7/8)")
-    assert [label for label, _ in attendance.buttons] == ["Not known"]
+    assert [label for label, _ in attendance.buttons] == ["Not known", "Cancel"]
     await officer.send("two dozen")
     assert "whole number" in (await officer.wait_for("New course (7/8)")).content
     await officer.send("24")
@@ -176,7 +176,7 @@ async def test_an_evaluator_gets_the_report_and_export_without_any_telegram_iden
     pdf = await evaluator.wait_for(lambda m: m.filename == "cse-1-report.pdf", timeout=30)
     assert pdf.document_bytes.startswith(b"%PDF") and b"<html" in html.document_bytes.lower()
 
-    streams = [zlib.decompress(s) for s in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.document_bytes, re.S)
+    streams = [zlib.decompress(s) for s in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.document_bytes, re.DOTALL)
                if s[:1] == b"x"]
     for body in (answers.document_bytes, codebook.document_bytes, html.document_bytes, pdf.document_bytes, *streams):
         for identity in (str(PRACTITIONER).encode(), b"zeb_t", b"Zebedee", str(EVALUATOR).encode()):
@@ -219,9 +219,11 @@ async def test_an_evaluator_cannot_use_the_officer_only_commands(world: World) -
 
 
 async def test_no_command_is_registered_outside_the_guarded_registry(world: World) -> None:
-    registered = {name for group in world.app.handlers.values() for h in group
-                  if isinstance(h, CommandHandler) for name in h.commands}
-    assert registered == {"start", *PRACTITIONER_COMMANDS, *(c.name for c in COMMANDS)}
+    handlers = [h for group in world.app.handlers.values() for h in group]
+    for conversation in [h for h in handlers if isinstance(h, ConversationHandler)]:
+        handlers += [*conversation.entry_points, *conversation.fallbacks]
+    registered = {name for h in handlers if isinstance(h, CommandHandler) for name in h.commands}
+    assert registered == {"start", *PRACTITIONER_COMMANDS, *(c.name for c in COMMANDS), "cancel"}
 
 
 async def test_a_closed_course_gets_no_new_invite(world: World) -> None:
@@ -311,7 +313,7 @@ async def test_the_wizard_asks_before_taking_a_past_date_and_takes_typed_waves_a
     await tap(officer, level, "3", "(3/8)")
     await officer.send("2026-01-10")  # the clock reads 2026-01-15
     past = await officer.wait_for("is in the past")
-    assert [label for label, _ in past.buttons] == ["Yes, that date", "Change the date"]
+    assert [label for label, _ in past.buttons] == ["Yes, that date", "Change the date", "Cancel"]
     await tap(officer, past, "Change the date", "(3/8)")
     await officer.send("2026-01-12")
     await tap(officer, await officer.wait_for("is in the past"), "Yes, that date", "(4/8)")

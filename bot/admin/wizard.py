@@ -6,8 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+# The numbered questions, in order; "past" (confirming a past date) belongs to "date", "done" follows "zone".
 STEPS = ("quiz", "level", "date", "code", "title", "waves", "attendance", "zone")
+STATES = (*STEPS[:3], "past", *STEPS[3:])  # every step the conversation can wait in
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+CANCEL_WORDS = re.compile(r"^\s*(?:cancel|stop)\s*$", re.IGNORECASE)  # typed, they stop the wizard (as /cancel does)
 
 
 @dataclass
@@ -26,6 +29,7 @@ class NewCourse:
     attendance: int | None = None
     attendance_given: bool = False  # "not known" is an answer too
     zone: str | None = None
+    finished: bool = False  # the course was created, or could not be: the conversation ends
 
     @property
     def step(self) -> str:
@@ -71,7 +75,3 @@ def attendance_from_text(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.isdigit() and int(text) >= 1 else None
 
-
-def wants_cancel(text: str) -> bool:
-    """Typing "cancel" (any case) stops the wizard."""
-    return text.strip().lower() in {"cancel", "/cancel", "stop"}

@@ -14,21 +14,23 @@ NEW = filters.UpdateType.MESSAGE
 
 def register(application: Application) -> None:
     """Add every handler; order matters: groups and edits first, catch-alls last."""
-    application.add_handler(MessageHandler(~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE), fallback.group_refusal))
+    in_groups = ~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE)
+    application.add_handler(MessageHandler(in_groups, fallback.group_refusal))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
-    # Admin commands, buttons and uploads, each behind the registry's role guard.
-    admin_registry.register(application, PRIVATE & NEW)
     application.add_handler(CallbackQueryHandler(enrol.consent, pattern=handler_pattern(Kind.CONSENT, Kind.DECLINE)))
     application.add_handler(CallbackQueryHandler(enrol.profile, pattern=handler_pattern(Kind.PROFILE)))
     application.add_handler(CallbackQueryHandler(checkin.answer, pattern=handler_pattern(Kind.ANSWER)))
     application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=handler_pattern(Kind.START)))
     application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=handler_pattern(Kind.SNOOZE)))
     application.add_handler(CallbackQueryHandler(commands.confirm, pattern=handler_pattern(Kind.CONFIRM)))
+    # Admin commands, buttons, the /newcourse conversation and uploads, each behind the registry's role guard:
+    # after the practitioner's buttons (an answer press never consults the wizard), before their catch-alls.
+    admin_registry.register(application, PRIVATE & NEW)
     application.add_handler(CallbackQueryHandler(fallback.unknown_button))
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, checkin.typed))
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, checkin.typed_answer))
     application.add_handler(MessageHandler(PRIVATE & NEW, fallback.unsupported))
     application.add_error_handler(errors.log_error)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import deliver, journey, pressed
-from bot.journey import Reply
+from bot.delivery import deliver
+from bot.handlers.common import journey, pressed
+from bot.replies import Reply
 from surveys.texts import render_text
 
 
@@ -40,7 +41,7 @@ async def snooze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver(update, context, await journey(context).snooze(update.effective_chat.id, data.check_in_id))
 
 
-async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Typed text: an answer to the current item, or it (re)starts the open check-in."""
     reply = await journey(context).typed(update.effective_chat.id, update.effective_message.text or "")
     await deliver(update, context, reply)

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import deliver, journey, pressed
-from bot.journey import Reply, Text
+from bot.delivery import deliver
+from bot.handlers.common import journey, pressed
+from bot.replies import Reply, Text
 from surveys.texts import label, render_text
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -63,4 +64,6 @@ COMMANDS: dict[str, Handler] = {
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
-MENU = tuple(BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help"))
+MENU = tuple(
+    BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help")
+)

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.callbacks import Kind
-from bot.handlers.common import deliver, journey, pressed
+from bot.delivery import deliver
+from bot.handlers.common import journey, pressed
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import deliver, journey
-from bot.journey import Reply, Text
+from bot.delivery import deliver
+from bot.handlers.common import journey
+from bot.replies import Reply, Text
 from surveys.texts import render_text
 
 
@@ -29,8 +30,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, documents…: a polite line, nothing stored."""
-    asking = await journey(context).asking(update.effective_chat.id)
-    await deliver(update, context, Reply((Text(render_text("unsupported.txt", asking=asking)),)))
+    in_check_in = await journey(context).asking(update.effective_chat.id)
+    await deliver(update, context, Reply((Text(render_text("unsupported.txt", asking=in_check_in)),)))
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,53 @@
+"""Files for evaluators: /report (HTML and PDF) and /export (the long CSV and its codebook)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from bot.admin.roles import Actor
+from bot.admin.service import Admin
+from bot.admin.wording import admin_line, admin_reply, chat_wording
+from bot.replies import Document, Reply
+from surveys.codebook import SelectionError
+from surveys.export import ExportError, codebook_path, export
+from surveys.report import build_report, write_report
+
+# Charts are drawn under matplotlib.rc_context, which swaps the process-wide rcParams: one report at a time.
+_RENDERING = asyncio.Lock()
+
+
+async def report(admin: Admin, actor: Actor, code: str) -> Reply:
+    """report.html and report.pdf for one course (small groups suppressed as in the CLI)."""
+    try:
+        async with admin.sessions() as session, session.begin():
+            built = await build_report(session, [code], admin.settings, now=admin.clock(),
+                                       actor=actor.audited(admin.settings))
+    except SelectionError as exc:
+        return admin_reply("nothing_yet", problem=chat_wording(str(exc)))
+    with tempfile.TemporaryDirectory(prefix="followup-report-") as folder:
+        async with _RENDERING:
+            # Charts and the PDF take seconds of CPU: off the event loop, so other chats carry on.
+            paths = await asyncio.to_thread(write_report, built, Path(folder))
+        caption = admin_line("report", code=code.upper(), k=admin.settings.suppress_below)
+        files = tuple(
+            Document(paths[kind].read_bytes(), f"{code.lower()}-report.{kind}", caption if kind == "html" else "")
+            for kind in ("html", "pdf")
+        )
+    return Reply(files)
+
+
+async def export_answers(admin: Admin, actor: Actor, code: str) -> Reply:
+    """The long CSV of answers (pseudonyms only) and its codebook."""
+    with tempfile.TemporaryDirectory(prefix="followup-export-") as folder:
+        out = Path(folder) / f"{code.lower()}-answers.csv"
+        try:
+            async with admin.sessions() as session, session.begin():
+                await export(session, [code], "csv", "long", out,
+                             actor=actor.audited(admin.settings), now=admin.clock())
+        except (SelectionError, ExportError) as exc:
+            return admin_reply("nothing_yet", problem=chat_wording(str(exc)))
+        book = codebook_path(out)
+        caption = admin_line("export", code=code.upper())
+        return Reply((Document(out.read_bytes(), out.name, caption), Document(book.read_bytes(), book.name)))
