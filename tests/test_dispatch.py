@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.recording_messenger import RecordingMessenger
-from tests.schedule_builders import a_check_in, a_course, an_enrolment, many_due_check_ins
 from scheduler.claims import claim_due
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.enrolment import release_post_wave, schedule_check_ins
@@ -19,6 +17,8 @@ from surveys.clock import FrozenClock
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import CheckIn, Contact, Enrolment
 from surveys.settings import load_settings
+from tests.recording_messenger import RecordingMessenger
+from tests.schedule_builders import a_check_in, a_course, an_enrolment, many_due_check_ins
 
 SETTINGS = load_settings(env={}, env_file=None)
 CHAT = 501
