@@ -99,7 +99,7 @@ class Demo:
                     request=AiohttpRequest(connection_pool_size=32), get_updates_request=AiohttpRequest(),
                 )
                 async with polling(app, poll_timeout=1):
-                    messenger = TelegramMessenger(app.bot, overall_rate=2000, per_chat_rate=100)
+                    messenger = TelegramMessenger(app.bot)  # paced by the app's widened limiter
                     self.dispatcher = Dispatcher(self.sessions, messenger, self.clock, self.settings, "demo")
                     await self._join()
                     for wave in WAVES:
