@@ -242,7 +242,7 @@ class Demo:
         self.clock.set(last_close + timedelta(minutes=1))
         await self._dispatch()  # closes what is left unanswered
         self.clock.advance(timedelta(days=self.settings.retention_days + 1))
-        async with self.sessions() as session:
+        async with self.sessions() as session, session.begin():
             purged = await purge(session, self.clock(), self.settings)
         async with self.sessions() as session:
             self.result.contacts_left = await session.scalar(select(func.count()).select_from(Contact)) or 0
