@@ -97,7 +97,7 @@ class Dispatcher:
         async with self.sessions() as session, session.begin():
             report.expired = await expire_due(session, self.clock())
             report.cancelled = await cancel_unreachable(session, self.clock())
-        first = await self._claim_batch()
+        first = [] if self.stopping else await self._claim_batch()
         if not first:
             return report  # an idle tick costs one query, no tasks
         jobs: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=self.batch)
