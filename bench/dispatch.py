@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from telegram import Bot
 
 from bench.common import arguments, median, postgres_available, temp_database, write_results
 from bot.messenger import TelegramMessenger
+from bot.ratelimit import ChatRateLimiter, paced_bot
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
@@ -79,9 +79,9 @@ async def one_run(url: str, emulator_url: str, count: int, limited: bool) -> dic
         engine = make_engine(url)
         request = AiohttpRequest(connection_pool_size=64, read_timeout=10)
         try:
-            async with Bot(TOKEN, base_url=f"{emulator_url}/bot", request=request) as bot:
-                rates = {} if limited else {"overall_rate": 1e9, "per_chat_rate": 1e9}
-                messenger = TelegramMessenger(bot, **rates)
+            limiter = ChatRateLimiter() if limited else ChatRateLimiter(overall_rate=1e9, chat_burst=1e9, chat_period=1.0)
+            async with paced_bot(TOKEN, base_url=f"{emulator_url}/bot", request=request, rate_limiter=limiter) as bot:
+                messenger = TelegramMessenger(bot)
                 dispatcher = Dispatcher(make_sessionmaker(engine), messenger, FrozenClock(NOW), SETTINGS, "bench")
                 start = time.perf_counter()
                 report = await dispatcher.run_once()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import callbacks, profile
 from bot.callbacks import Kind
 from bot.replies import Answered, Button, Question, Reply, Text
-from scheduler.dispatch import reminder_times, snooze
+from scheduler.reminders import reminder_times, snooze
 from scheduler.enrolment import schedule_check_ins
 from scheduler.next_checkin import next_check_in_due
 from scheduler.messages import local_day
@@ -313,6 +313,7 @@ class Journey:
                 return refused
             assert found is not None
             when = await snooze(session, check_in_id, now, self.settings)
+            await session.commit()
             return Reply(notice=render_text("snoozed.txt", when=local_day(when, found.zone) if when else None))
 
     async def _refusal(self, session: AsyncSession, found: Pressed | None, now: datetime) -> Reply | None:

@@ -8,20 +8,22 @@ them, so PTB's retry and error logic is unchanged.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.logging import redact
 
+# PTB passes its DEFAULT_NONE sentinel (or another of its default markers) when the caller gave
+# no timeout; its class is reached through the public BaseRequest attribute, not PTB's _utils.
+_DEFAULT = type(BaseRequest.DEFAULT_NONE)
+Timeout = float | None | object  # a number of seconds, None (no limit), or PTB's default marker
 
-def _seconds(value: ODVInput[float], default: float | None) -> float | None:
-    return default if isinstance(value, DefaultValue) else value
+
+def _seconds(value: Timeout, default: float | None) -> float | None:
+    return default if isinstance(value, _DEFAULT) else value  # type: ignore[return-value]
 
 
 class AiohttpRequest(BaseRequest):
@@ -67,10 +69,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Send one request; timeouts → TimedOut, other transport errors → NetworkError."""
         if self._session is None:
@@ -91,7 +93,7 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:
                 return response.status, await response.read()
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as err:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             # Some aiohttp errors quote the URL, which holds the token; this text can end up in a

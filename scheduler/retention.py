@@ -27,7 +27,7 @@ class PurgeReport:
 async def purge(
     session: AsyncSession, now: datetime, settings: Settings, *, actor: AuditActor = SYSTEM
 ) -> PurgeReport:
-    """Delete chat links and invites that are no longer needed, and commit.
+    """Delete chat links and invites that are no longer needed; the caller commits.
 
     A contact (the only link from answers to a person) goes when the person withdrew, or
     `retention_days` after the bot was blocked, or `retention_days` after the last of their
@@ -54,6 +54,5 @@ async def purge(
     )
     report = PurgeReport(contacts.rowcount or 0, invites.rowcount or 0)
     await record(session, actor, "purge", now=now, detail=str(report))
-    await session.commit()
     return report
 

@@ -8,15 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.recording_messenger import RecordingMessenger
-from tests.schedule_builders import a_check_in, a_course, an_enrolment, many_due_check_ins
-from scheduler.dispatch import Dispatcher, DispatchReport, claim_due, snooze
+from scheduler.claims import claim_due
+from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.enrolment import release_post_wave, schedule_check_ins
 from scheduler.messenger import DeliveryError, Unreachable
+from scheduler.reminders import snooze
 from surveys.clock import FrozenClock
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import CheckIn, Contact, Enrolment
 from surveys.settings import load_settings
+from tests.recording_messenger import RecordingMessenger
+from tests.schedule_builders import a_check_in, a_course, an_enrolment, many_due_check_ins
 
 SETTINGS = load_settings(env={}, env_file=None)
 CHAT = 501
@@ -158,7 +160,7 @@ async def test_remind_me_tomorrow_reminds_the_next_day_at_the_same_time(sessions
     check_in_id = await one_due(sessions, now)
     await dispatcher.run_once()
 
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         when = await snooze(session, check_in_id, now, SETTINGS)
 
     assert when == now + timedelta(days=1)  # Friday 10:00 London
@@ -175,7 +177,7 @@ async def test_remind_me_tomorrow_reminds_the_next_day_at_the_same_time(sessions
 async def test_remind_me_tomorrow_on_a_friday_evening_waits_for_monday(sessions, dispatcher, now):
     check_in_id = await one_due(sessions, now)
     await dispatcher.run_once()
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         when = await snooze(session, check_in_id, datetime(2026, 1, 16, 19, 0, tzinfo=UTC), SETTINGS)
     assert when == datetime(2026, 1, 19, 9, 30, tzinfo=UTC)
 
@@ -185,7 +187,7 @@ async def test_remind_me_tomorrow_after_both_reminders_still_reminds(sessions, d
     await dispatcher.run_once()
     await run_days(dispatcher, clock, 8)
     assert len(messenger.sent) == 3
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         when = await snooze(session, check_in_id, clock(), SETTINGS)
     assert when is not None
 
@@ -196,7 +198,7 @@ async def test_remind_me_tomorrow_after_both_reminders_still_reminds(sessions, d
 
 async def test_a_finished_check_in_cannot_be_snoozed(sessions, now):
     check_in_id = await one_due(sessions, now, state="completed")
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         assert await snooze(session, check_in_id, now, SETTINGS) is None
 
 
@@ -281,8 +283,9 @@ async def test_two_workers_claiming_at_once_never_get_the_same_check_in(sessions
         await many_due_check_ins(session, await a_course(session, now), 50, now - timedelta(hours=1))
         await session.commit()
 
-    async with sessions() as a, sessions() as b:
+    async with sessions() as a, a.begin():
         first = await claim_due(a, now, "a", 30, timedelta(minutes=5))
+    async with sessions() as b, b.begin():
         second = await claim_due(b, now, "b", 30, timedelta(minutes=5))
 
     assert len(first) == 30 and len(second) == 20
@@ -291,7 +294,7 @@ async def test_two_workers_claiming_at_once_never_get_the_same_check_in(sessions
 
 async def test_a_claim_whose_lease_expired_is_sent_by_another_worker(sessions, messenger, clock, now):
     check_in_id = await one_due(sessions, now)
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         # Worker "dead" claims it and then dies before sending.
         assert await claim_due(session, now, "dead", 10, timedelta(minutes=10))
 

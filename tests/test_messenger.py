@@ -1,4 +1,4 @@
-"""TelegramMessenger against the Bot API emulator: buttons, limits, 429, 5xx, timeouts, drops, 403."""
+"""TelegramMessenger through the paced bot against the Bot API emulator: buttons, limits, 429, 5xx, timeouts, drops, 403."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.emulator import Emulator
 from bot.messenger import TelegramMessenger
+from bot.ratelimit import ChatRateLimiter, paced_bot
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.messenger import Action, DeliveryError, OutgoingMessage, Unreachable
 from surveys.clock import FrozenClock
@@ -30,10 +30,15 @@ async def emulator():
 
 
 @pytest.fixture
-async def telegram_bot(emulator):
+def limiter():
+    return ChatRateLimiter()  # Telegram's own limits, as in production
+
+
+@pytest.fixture
+async def telegram_bot(emulator, limiter):
     # A short read timeout, so an injected stall becomes a TimedOut quickly.
     request = HTTPXRequest(connection_pool_size=128, read_timeout=1.0, connect_timeout=2.0)
-    async with Bot(emulator.token, base_url=emulator.base_url, request=request) as bot:
+    async with paced_bot(emulator.token, base_url=emulator.base_url, request=request, rate_limiter=limiter) as bot:
         yield bot
 
 
@@ -72,13 +77,13 @@ async def test_a_bad_request_is_a_permanent_failure(messenger):
     assert caught.value.permanent and "chat not found" in caught.value.reason.lower()
 
 
-async def test_flood_control_is_waited_out_and_the_message_delivered(emulator, messenger):
+async def test_flood_control_is_waited_out_and_the_message_delivered(emulator, messenger, limiter):
     user = started(emulator, 44)
     emulator.inject("sendMessage", status=429, retry_after=1, times=2)
 
     await messenger.send(44, MESSAGE)
 
-    assert len(user.messages) == 1 and messenger.flood_waits == 2
+    assert len(user.messages) == 1 and limiter.flood_waits == 2
 
 
 async def test_a_long_flood_wait_is_handed_back_for_rescheduling(emulator, messenger):
@@ -120,6 +125,27 @@ async def test_bursts_within_the_limits_get_no_429(emulator, messenger):
 
     assert emulator.stats.too_many_requests == 0
     assert sum(emulator.stats.messages_by_chat.values()) == 62
+
+
+async def test_a_dispatch_burst_within_telegrams_limits_meets_no_429_and_a_forced_one_is_waited_out_once(
+    sessions, emulator, messenger, limiter, now
+):
+    async with sessions() as session:
+        await many_due_check_ins(session, await a_course(session, now), 45, now - timedelta(hours=1), first_chat=2000)
+        await session.commit()
+    for chat in range(2000, 2045):
+        started(emulator, chat)
+    forced = emulator.inject("sendMessage", status=429, retry_after=1, times=1)
+    dispatcher = Dispatcher(sessions, messenger, FrozenClock(now), SETTINGS, "w1")
+
+    # 45 chats at once (over Telegram's 30/s burst) while four more messages go to one of them.
+    report, *_ = await asyncio.gather(dispatcher.run_once(), *(messenger.send(2000, MESSAGE) for _ in range(4)))
+
+    assert (report.sent, report.retried, report.failed) == (45, 0, 0)
+    assert forced.exhausted and limiter.flood_waits == 1
+    assert emulator.stats.too_many_requests == 1  # the forced one: the limits themselves were never hit
+    assert emulator.stats.messages_by_chat[2000] == 5
+    assert sum(emulator.stats.messages_by_chat.values()) == 49
 
 
 async def test_every_check_in_is_delivered_or_marked_unreachable_through_faults(sessions, emulator, messenger, now):

@@ -37,6 +37,7 @@ async def test_a_chat_link_is_kept_until_thirty_days_after_the_last_wave_closed(
         await person_with_waves(session, now, 3, -100, 60)  # a wave still to come: keep
         await session.commit()
         report = await purge(session, now, SETTINGS)
+        await session.commit()
     assert report.contacts == 1
     assert await contacts(sessions) == {1, 3}
 
@@ -47,6 +48,7 @@ async def test_a_withdrawn_persons_chat_link_goes_at_once(sessions, now):
         enrolment.withdrawn_at = now
         await session.commit()
         assert (await purge(session, now, SETTINGS)).contacts == 1
+        await session.commit()
     assert await contacts(sessions) == set()
 
 
@@ -58,6 +60,7 @@ async def test_a_person_who_blocked_the_bot_is_forgotten_after_the_retention_per
         await session.execute(update(Contact).where(Contact.chat_id == 6).values(unreachable_at=now - timedelta(days=1)))
         await session.commit()
         await purge(session, now, SETTINGS)
+        await session.commit()
     assert await contacts(sessions) == {6}
 
 
@@ -74,6 +77,7 @@ async def test_expired_invites_and_used_single_use_invites_are_deleted(sessions,
             session.add(Invite(course_id=course.id, token_hash=name.ljust(64, "0"), created_at=now, **values))
         await session.commit()
         report = await purge(session, now, SETTINGS)
+        await session.commit()
         left = set((await session.scalars(select(Invite.token_hash))).all())
     assert report.invites == 2
     assert {h.rstrip("0") for h in left} == {"shared-used", "live"}
@@ -87,6 +91,7 @@ async def test_after_a_purge_no_table_links_an_answer_to_the_person(sessions, en
         session.add(Answer(check_in_id=check_in.id, item_id="q1", quiz_set_id=quiz.id, value="yes", answered_at=now))
         await session.commit()
         await purge(session, now, SETTINGS)
+        await session.commit()
 
     # Scan every column of every table for the chat id, in any form.
     async with engine.connect() as conn:
@@ -102,6 +107,8 @@ async def test_purging_twice_deletes_nothing_more(sessions, now):
         await person_with_waves(session, now, 8, -40)
         await session.commit()
         first = await purge(session, now, SETTINGS)
+        await session.commit()
         second = await purge(session, now, SETTINGS)
+        await session.commit()
     assert (first.contacts, second.contacts) == (1, 0)
     assert str(second) == "Deleted 0 chat link(s) and 0 invite(s)."

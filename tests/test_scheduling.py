@@ -1,18 +1,23 @@
-"""The dispatcher inside the bot process: ending a course reaches the practitioner by itself."""
+"""The dispatcher inside the bot process: jobs on PTB's JobQueue; ending a course reaches the practitioner by itself."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_application, polling
+from bot.app import build_application, initialized, polling
 from bot.emulator import Emulator
 from bot.ratelimit import ChatRateLimiter
-from bot.scheduling import dispatch_hooks
+from bot.scheduling import DISPATCH_JOB, PURGE_JOB, dispatch_jobs
 from scheduler.enrolment import release_post_wave
 from surveys.courses import get_course
+from surveys.models import CheckIn, Contact
 from tests.botkit import TOKEN, USERNAME, World, tap, world  # noqa: F401 - fixture
+from tests.schedule_builders import a_course, many_due_check_ins
 
 
 async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_ends_the_course(
@@ -22,8 +27,7 @@ async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_end
         world = World(emu, sessions, database_url)
         token = await world.course(delivered_on=world.clock().date())  # the course is today: not over yet
         settings = world.settings.model_copy(update={"dispatch_interval_seconds": 0.2})
-        start, stop = dispatch_hooks(settings, world.clock)
-        app = build_application(settings, sessions=sessions, clock=world.clock, on_start=[start], on_stop=[stop],
+        app = build_application(settings, sessions=sessions, clock=world.clock, on_start=[dispatch_jobs(settings, world.clock)],
                                 rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(polling(app, poll_timeout=1))
@@ -67,29 +71,44 @@ async def test_a_check_in_started_at_consent_and_left_half_done_gets_a_reminder(
     assert report.reminded == 1 and [s.chat_id for s in messenger.sent] == [3001]
 
 
-async def test_stopping_waits_for_a_dispatch_pass_under_way_to_record_what_it_sent(now) -> None:  # noqa: ANN001
-    import asyncio
+async def test_dispatch_and_the_daily_purge_are_two_jobs_on_the_bots_job_queue_never_overlapping(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    async with Emulator(token=TOKEN, username=USERNAME) as emu:
+        world = World(emu, sessions, database_url)
+        settings = world.settings.model_copy(update={"dispatch_interval_seconds": 30})
+        app = build_application(settings, sessions=sessions, clock=world.clock,
+                                on_start=[dispatch_jobs(settings, world.clock)])
+        async with initialized(app):  # post_init has run; the queue has not started, so nothing fires
+            jobs = {job.name: job.job for job in app.job_queue.jobs()}
+    assert sorted(jobs) == sorted([DISPATCH_JOB, PURGE_JOB])
+    assert jobs[DISPATCH_JOB].trigger.interval == timedelta(seconds=30)
+    assert jobs[PURGE_JOB].trigger.interval == timedelta(days=1)
+    assert all((job.max_instances, job.coalesce) == (1, True) for job in jobs.values())
 
-    from scheduler.dispatch import DispatchReport
-    from scheduler.runner import Ticker
 
-    class SlowDispatcher:
-        """A pass that takes a while; `recorded` is set only at its very end."""
-
-        recorded = False
-
-        def clock(self):  # noqa: ANN202
-            return now
-
-        async def run_once(self) -> DispatchReport:
-            await asyncio.sleep(0.2)
-            self.recorded = True
-            return DispatchReport()
-
-    dispatcher = SlowDispatcher()
-    ticker = Ticker(dispatcher, last_purge=now)  # type: ignore[arg-type]
-    running = asyncio.create_task(ticker.tick())
-    await asyncio.sleep(0.01)
-    await ticker.drained()
-    assert dispatcher.recorded
-    await running
+async def test_stopping_the_bot_lets_a_dispatch_pass_under_way_record_what_it_sent(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    async with Emulator(token=TOKEN, username=USERNAME, limits=False) as emu:
+        world = World(emu, sessions, database_url)
+        async with sessions() as session:
+            due = world.clock() - timedelta(hours=1)
+            await many_due_check_ins(session, await a_course(session, world.clock()), 30, due, first_chat=5000)
+            await session.commit()
+        for chat in range(5000, 5030):
+            emu.user(chat).chat.started = True
+        emu.inject("sendMessage", delay=0.3)  # every send is slow: the pass is under way when the bot stops
+        app = build_application(world.settings, sessions=sessions, clock=world.clock,
+                                on_start=[dispatch_jobs(world.settings, world.clock)],
+                                rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
+        async with polling(app, poll_timeout=1):
+            while not emu.stats.requests_by_method.get("sendMessage"):
+                await asyncio.sleep(0.02)
+        async with sessions() as session:
+            rows = (await session.execute(
+                select(CheckIn, Contact.chat_id).join(Contact, Contact.enrolment_id == CheckIn.enrolment_id))).all()
+        received = {chat for chat in range(5000, 5030) if emu.user(chat).messages}
+    assert received  # the pass was under way
+    assert all(check_in.claimed_by is None for check_in, _ in rows)  # nothing left claimed
+    assert {chat for check_in, chat in rows if check_in.state == "sent"} == received

@@ -9,11 +9,11 @@ import signal
 from datetime import datetime
 
 import click
-from telegram import Bot
 
 from bot.commands.common import settings_or_exit
 from bot.logging import setup_logging
 from bot.messenger import TelegramMessenger
+from bot.ratelimit import paced_bot
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.messenger import MessengerUnavailable
@@ -49,7 +49,7 @@ async def dispatch(settings: Settings, clock: Clock, *, once: bool, worker_id: s
     # aiohttp: far less CPU per request than PTB's httpx default; a pool as wide as the sends in flight.
     request = AiohttpRequest(connection_pool_size=64)
     # Not `async with`: that would call getMe at once, even when nothing is due.
-    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url, request=request)
+    bot = paced_bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url, request=request)
     try:
         dispatcher = Dispatcher(make_sessionmaker(engine), TelegramMessenger(bot), clock, settings, worker_id)
         return await _passes(dispatcher, settings, once=once)

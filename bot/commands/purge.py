@@ -19,7 +19,7 @@ from surveys.settings import Settings
 async def _purge(at: datetime, settings: Settings) -> PurgeReport:
     engine = await database(settings)
     try:
-        async with make_sessionmaker(engine)() as session:
+        async with make_sessionmaker(engine)() as session, session.begin():
             return await purge(session, at, settings, actor=CLI)
     finally:
         await engine.dispose()

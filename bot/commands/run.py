@@ -15,7 +15,7 @@ from telegram.ext import Application
 from bot.app import build_application, polling
 from bot.commands.common import ask_telegram, database, settings_or_exit, telegram_failure
 from bot.logging import setup_logging
-from bot.scheduling import dispatch_hooks
+from bot.scheduling import dispatch_jobs
 from bot.webhook import webhook
 from surveys.settings import Settings, SettingsError
 
@@ -34,8 +34,7 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
     asyncio.run(_preflight(settings))
     setup_logging(settings)
     try:
-        on_start, on_stop = dispatch_hooks(settings)
-        application = build_application(settings, on_start=[on_start], on_stop=[on_stop])
+        application = build_application(settings, on_start=[dispatch_jobs(settings)])
     except SettingsError as exc:
         raise click.ClickException(f"bad setting: {exc}") from None
     if webhook_url:

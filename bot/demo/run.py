@@ -99,7 +99,7 @@ class Demo:
                     request=AiohttpRequest(connection_pool_size=32), get_updates_request=AiohttpRequest(),
                 )
                 async with polling(app, poll_timeout=1):
-                    messenger = TelegramMessenger(app.bot, overall_rate=2000, per_chat_rate=100)
+                    messenger = TelegramMessenger(app.bot)  # paced by the app's widened limiter
                     self.dispatcher = Dispatcher(self.sessions, messenger, self.clock, self.settings, "demo")
                     await self._join()
                     for wave in WAVES:
@@ -242,7 +242,7 @@ class Demo:
         self.clock.set(last_close + timedelta(minutes=1))
         await self._dispatch()  # closes what is left unanswered
         self.clock.advance(timedelta(days=self.settings.retention_days + 1))
-        async with self.sessions() as session:
+        async with self.sessions() as session, session.begin():
             purged = await purge(session, self.clock(), self.settings)
         async with self.sessions() as session:
             self.result.contacts_left = await session.scalar(select(func.count()).select_from(Contact)) or 0
