@@ -344,7 +344,7 @@ class Ours:
             user = hub.emu.user(FIRST_CHAT + n)
             text, rows = text_and_rows(Question(check_in, self.prompts[start_item(n)]))
             markup = keyboard_markup(rows)
-            starts.append((user, hub.seed(user, text, markup or {})))
+            starts.append((user, hub.seed(user, text, markup.to_dict() if markup else {})))
         return starts
 
 

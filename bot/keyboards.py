@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.replies import Answered, Button, Question, Rows, Shown
@@ -50,8 +50,8 @@ def text_and_rows(shown: Shown) -> tuple[str, Rows]:
     return shown.text, shown.rows
 
 
-def markup(rows: Rows) -> dict[str, Any] | None:
-    """The reply_markup for Button rows, as the Bot API's JSON (what InlineKeyboardMarkup.to_dict gives); None if empty."""
+def markup(rows: Rows) -> InlineKeyboardMarkup | None:
+    """Button rows in Telegram's form, at the edge (every keyboard the bot sends is built here); None if empty."""
     if not rows:
         return None
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in rows]}
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])

@@ -6,10 +6,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.callbacks import Kind, encode
+from bot.keyboards import markup
+from bot.replies import Button
 from bot.logging import redact
 from bot.ratelimit import retry_after_seconds
 from scheduler.messenger import DeliveryError, MessengerUnavailable, OutgoingMessage, Unreachable
@@ -21,12 +23,7 @@ _CALLBACK_KIND = {"start": Kind.START, "snooze": Kind.SNOOZE}
 
 def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     """One button per row (labels like "Remind me tomorrow" are long on a phone)."""
-    if not message.actions:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(a.label, callback_data=encode(_CALLBACK_KIND[a.kind], a.check_in_id))]
-         for a in message.actions]
-    )
+    return markup(tuple((Button(a.label, encode(_CALLBACK_KIND[a.kind], a.check_in_id)),) for a in message.actions))
 
 
 class TelegramMessenger:
