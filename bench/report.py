@@ -10,13 +10,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    arguments, asyncpg_dsn, median, peak_rss_mb, postgres_available, sqlite_bulk, sqlite_path, sqlite_time,
-    temp_database, without_indexes, write_results,
+    arguments,
+    asyncpg_dsn,
+    median,
+    peak_rss_mb,
+    postgres_available,
+    sqlite_bulk,
+    sqlite_path,
+    sqlite_time,
+    temp_database,
+    without_indexes,
+    write_results,
 )
 from surveys.domain.states import CheckInState
 
@@ -164,9 +174,9 @@ def worker(argv: list[str]) -> int:
     return 0
 
 
-def _child(args: list[str]) -> dict[str, Any]:
+def _child(args: list[str], root: Path = ROOT) -> dict[str, Any]:
     # A fresh process per run: as when an evaluator runs the command; its own peak RSS is ours alone.
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, *args], cwd=root, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{' '.join(args[:3])} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -194,10 +204,15 @@ def _agree(ours_json: Path, pandas_json: Path) -> dict[str, Any]:
     return {"figures_compared": len(diffs), "disagree": [list(d[:2]) for d in bad]}
 
 
-def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: int, tmp: Path) -> dict[str, Any]:
-    """Load, export the long CSV (once: every backend holds the same rows), then alternate ours and pandas."""
+def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: int, tmp: Path,
+                baseline: Path | None = None) -> dict[str, Any]:
+    """Load, export the long CSV (once: every backend holds the same rows), then alternate ours and pandas.
+
+    `baseline`: another checkout (e.g. the previous commit's) whose report is run too, alternating
+    with ours on the same rows, so a before/after pair shares one load and one busy hour.
+    """
     with temp_database(backend, "report") as url:
-        courses, _ = asyncio.run(_courses(url, *courses_args))
+        asyncio.run(_courses(url, *courses_args))
         start = time.perf_counter()
         if backend == "sqlite":
             _load_sqlite(url, rows)
@@ -210,9 +225,11 @@ def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: 
         start = time.perf_counter()
         exported = len(rows["answer"]) if csv_path.exists() else asyncio.run(_export(url, csv_path))
         export_s = time.perf_counter() - start
-        ours, ref = [], []
+        ours, ref, before = [], [], []
         for run in range(runs):
             out_dir = tmp / f"{backend}-out-{run}"
+            if baseline:
+                before.append(_child(["-m", "bench.report", "--worker", url, str(tmp / "baseline")], baseline))
             ours.append(_child(["-m", "bench.report", "--worker", url, str(out_dir)]))
             ref.append(_child(["-m", "bench.pandas_reference", str(csv_path), str(tmp / f"{backend}-pandas.json")]))
         agreement = _agree(tmp / f"{backend}-out-0" / "report.json", tmp / f"{backend}-pandas.json")
@@ -224,14 +241,22 @@ def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: 
         # The tables alone (what the pandas script computes; it draws no chart and writes no file).
         "build_ratio": median([o["build_s"] for o in ours]) / ref_s,
         "ours_max_rss_mb": max(o["max_rss_mb"] for o in ours), "pandas_max_rss_mb": max(r["max_rss_mb"] for r in ref),
-        "runs": {"ours": ours, "pandas": ref}, "agreement": agreement,
+        "runs": {"ours": ours, "pandas": ref, "baseline": before}, "agreement": agreement,
     }
+    if before:
+        result["baseline"] = {"path": str(baseline), "seconds": median([b["seconds"] for b in before]),
+                              "build_s": median([b["build_s"] for b in before])}
     print(f"  {backend:10s} {exported:,} answers: ours {ours_s:.2f} s (build {result['ours_build_s']:.2f} + write "
           f"{result['ours_write_s']:.2f}), pandas {ref_s:.2f} s, ratio {result['ratio']:.2f} (tables alone "
           f"{result['build_ratio']:.2f}); peak RSS ours "
           f"{result['ours_max_rss_mb']:.0f} MB, pandas {result['pandas_max_rss_mb']:.0f} MB; "
           f"{agreement['figures_compared'] - len(agreement['disagree'])}/{agreement['figures_compared']} figures agree "
           f"(load {load_s:.1f} s, CSV export {export_s:.1f} s, not timed)", flush=True)
+    if before:
+        builds = {side: " ".join(f"{r['build_s']:.2f}" for r in runs) for side, runs in (("was", before), ("now", ours))}
+        print(f"  {backend:10s} baseline {baseline}: {result['baseline']['seconds']:.2f} s (build "
+              f"{result['baseline']['build_s']:.2f}); builds (s) baseline {builds['was']}, ours {builds['now']}",
+              flush=True)
     return result
 
 
@@ -240,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--worker"]:
         return worker(argv[1:])
+    baseline = None
+    if "--baseline" in argv:  # --baseline DIR: a checkout whose report runs alternately with ours
+        at = argv.index("--baseline")
+        baseline = Path(argv[at + 1]).resolve()
+        del argv[at:at + 2]
     args = arguments(argv, __doc__ or "", quick_runs=1)
     size = FULL  # --quick: the same 1,000,000 answers, one run each
     backends = list(args.backends)
@@ -262,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 generated = _cohort(courses, definition, size["enrolments"], size["answers"], seed=7)
                 print(f"  generated {len(generated['answer']):,} answers in {time.perf_counter() - start:.1f} s",
                       flush=True)
-            results[backend] = run_backend(backend, generated, (attendance,), args.runs, Path(tmp))
+            results[backend] = run_backend(backend, generated, (attendance,), args.runs, Path(tmp), baseline)
     worst = max(results[b]["ratio"] for b in backends)
     worst_build = max(results[b]["build_ratio"] for b in backends)
     rss = max(results[b]["ours_max_rss_mb"] for b in backends)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Integer, Select, Text, and_, case, cast, false, func, literal, null, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.pool import QueuePool
 
+from surveys.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.domain import states as check_in_states
 from surveys.domain.waves import order_key as wave_order
-from surveys.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.models import Answer, CheckIn, Course, Enrolment
 
 
@@ -104,11 +103,12 @@ def _ratio(total: pd.Series, n: pd.Series) -> pd.Series:
 # Measured at 1,000,000 answers (bench/README.md, report): SQLite scans a row in ~0.1 µs but handing
 # it to Python as a tuple costs ~0.5 µs, and a GROUP BY per check-in with a CASE per category cost
 # more than fetching every row. So each column the report needs is aggregated into ONE value inside
-# the database — group_concat on SQLite, string_agg on PostgreSQL: a comma-separated string numpy
-# parses in C — and every table is then reduced with numpy. On SQLite the
-# whole scan runs inside one sqlite3_step, outside the GIL. Each answer travels as one integer
+# the database — SQLAlchemy's aggregate_strings: group_concat on SQLite, string_agg on PostgreSQL — a
+# comma-separated string numpy parses in C, and every table is then reduced with numpy. On SQLite
+# the whole scan runs inside one sqlite3_step, outside the GIL. Each answer travels as one integer
 # packing its item, quiz-set slot, yes/no and score; check-ins and their states come from covering
-# indexes, so the wide check_in rows are never read.
+# indexes, so the wide check_in rows are never read. Statements are SQLAlchemy Core with bound
+# parameters, run on the engine's own connections.
 
 WAVE_CODE_OTHER = -1
 STATES = [str(s) for s in check_in_states.ALL]
@@ -116,6 +116,9 @@ STATES = [str(s) for s in check_in_states.ALL]
 # or 1-5); without a score (yes/no, number and text items), YES, NO or 0; any other score ODD_SCORE,
 # which makes the read fetch the scores as they are stored.
 SCORE_CODES, YES, NO, ODD_SCORE = 16, 9, 10, 15
+PACKED_SCORES = range(7)
+# The reads that may run side by side: two halves of the answers and the rest.
+READERS = 3
 
 
 @dataclass
@@ -131,114 +134,75 @@ class ReportData:
     states: list[str]
 
 
-def _lit(value: str) -> str:
-    # Item ids, waves and states come from validated quiz sets and our own code; quoted all the same.
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _code(column: str, values: list[str]) -> str:
-    """SQL mapping each value to its index (NULL for anything else)."""
+def _code(column: ColumnElement[Any], values: list[Any], other: int | None = None) -> ColumnElement[Any]:
+    """SQL mapping each value of `column` to its index in `values` (`other` for anything else)."""
     if not values:
-        return "NULL"
-    return f"CASE {column} " + " ".join(f"WHEN {_lit(v)} THEN {i}" for i, v in enumerate(values)) + " END"
+        return literal(other) if other is not None else null()
+    return case({v: i for i, v in enumerate(values)}, value=column, else_=other)
 
 
-@dataclass(frozen=True)
-class _Reader:
-    """One database connection's driver, for the report's raw aggregate reads."""
-
-    dialect: str
-    driver: Any
-
-    async def fetch(self, sql: str) -> list[Any]:
-        """Every row of one statement."""
-        return await (self.driver.fetch(sql) if self.dialect == "postgresql" else self.driver.execute_fetchall(sql))
+def _joined(expression: ColumnElement[Any]) -> ColumnElement[str]:
+    """Every row's value of `expression` as one comma-separated string."""
+    # string_agg measured ~35% faster than array_agg on PostgreSQL (0.08 against 0.14 s for 1M ids).
+    return func.aggregate_strings(cast(expression, Text), ",")
 
 
-@asynccontextmanager
-async def _readers(session: AsyncSession, n: int) -> AsyncIterator[list[_Reader]]:
-    """The session's connection and up to n - 1 more to the same database, so reads run side by side.
-
-    On SQLite a read is one sqlite3_step outside the GIL and on PostgreSQL a server process: two
-    reads at once use both cores. Each statement sees its own snapshot either way (pysqlite opens no
-    transaction for a SELECT; PostgreSQL reads at READ COMMITTED), so nothing is lost by splitting.
-    The extra connections do not see the session's own uncommitted writes (the report makes none).
-    A database only one connection can see (SQLite in memory) gets the session's connection n times.
-    """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    own = _Reader(connection.dialect.name, raw.driver_connection)
-    async with AsyncExitStack() as stack:
-        readers = [own]
-        path = connection.engine.url.database if own.dialect == "sqlite" else None
-        for _ in range(n - 1):
-            if own.dialect == "postgresql":
-                extra = await stack.enter_async_context(connection.engine.connect())
-                readers.append(_Reader(own.dialect, (await extra.get_raw_connection()).driver_connection))
-            elif path and path != ":memory:" and not path.startswith("file:"):
-                db = await aiosqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-                stack.push_async_callback(db.close)
-                readers.append(_Reader(own.dialect, db))
-            else:
-                readers.append(own)
-        yield readers
-
-
-async def _arrays(reader: _Reader, exprs: dict[str, str], source: str, dtype: str = "int64",
-                  group: str | None = None) -> list[tuple[Any, dict[str, np.ndarray]]]:
-    """Each expression (never NULL) over the rows of `source` as one numpy array, per `group` value.
+async def _arrays(connection: AsyncConnection, exprs: dict[str, ColumnElement[Any]], rows: Select[Any],
+                  dtype: str = "int64", group: tuple[ColumnElement[Any], ...] = ()
+                  ) -> list[tuple[Any, dict[str, np.ndarray]]]:
+    """Each expression (never NULL) over `rows` (a select of no columns yet) as one numpy array, per `group`.
 
     One aggregate per column in the database, so no Python object is made per row. Without
     `group` the list has one entry, keyed None.
     """
-    # string_agg measured ~35% faster than array_agg on PostgreSQL (0.08 against 0.14 s for 1M ids).
-    aggregate = "string_agg(({})::text, ',')" if reader.dialect == "postgresql" else "group_concat(({}))"
-    keys = len(group.split(",")) if group else 0
-    sql = (f"SELECT {group + ', ' if group else ''}count(*), " + ", ".join(aggregate.format(e) for e in exprs.values())
-           + f" FROM {source}" + (f" GROUP BY {group}" if group else ""))
+    stmt = rows.add_columns(*group, func.count(), *(_joined(e) for e in exprs.values())).group_by(*group)
+    keys = len(group)
     out = []
-    for row in await reader.fetch(sql):
+    for row in (await connection.execute(stmt)).all():
         key, n, values = tuple(row[:keys]) if group else None, row[keys], row[keys + 1:]
         arrays = {}
         for name, value in zip(exprs, values):
             array = np.array([], dtype=dtype) if value is None else np.fromstring(value, dtype=dtype, sep=",")
-            if len(array) != n:  # a NULL slipped through (group_concat skips them): never guess
+            if len(array) != n:  # a NULL slipped through (the aggregate skips them): never guess
                 raise RuntimeError(f"report read: {name} gave {len(array)} values for {n} rows")
             arrays[name] = array
         out.append((key, arrays))
     return out or ([] if group else [(None, {name: np.array([], dtype=dtype) for name in exprs})])
 
 
-def _course_filter(courses: list[CourseInfo], all_courses: bool) -> str:
-    if all_courses:
-        return ""
-    ids = ", ".join(str(int(c.id)) for c in courses) or "NULL"
-    return f" WHERE e.course_id IN ({ids})"
+def _packed(codebook: Codebook, item_ids: list[str]) -> tuple[ColumnElement[int], list[int]]:
+    """One integer per answer: (item index × slots + quiz-set slot) × SCORE_CODES + the value's code.
 
-
-async def _answers(reader: _Reader, codebook: Codebook, item_ids: list[str], source: str) -> pd.DataFrame:
-    """One packed integer per answer of `source`, unpacked with numpy: check-in, item, quiz-set, yes/no, score."""
-    # (item index × slots + quiz-set slot) × SCORE_CODES + the value's code.
-    # An item or quiz set outside the codebook gets the last index.
+    An item or quiz set outside the codebook gets the last index. Also the quiz sets, in slot order.
+    """
     sets = sorted(codebook.quiz_sets)
     slots = len(sets) + 1
-    item = f"COALESCE({_code('a.item_id', item_ids)}, {len(item_ids)})"
-    quiz_set = "0"
-    if len(sets) > 1:
-        quiz_set = f"COALESCE({_code('a.quiz_set_id', [str(q) for q in sets]).replace(chr(39), '')}, {len(sets)})"
+    item = _code(Answer.item_id, item_ids, other=len(item_ids))
+    quiz_set = _code(Answer.quiz_set_id, sets, other=len(sets)) if len(sets) > 1 else literal(0)
     # The value is compared only where no score is stored: yes/no items are never scored.
-    value = (f"CASE WHEN a.score IS NULL THEN (CASE a.value WHEN 'yes' THEN {YES} WHEN 'no' THEN {NO} ELSE 0 END) "
-             f"WHEN a.score IN (0, 1, 2, 3, 4, 5, 6) THEN CAST(a.score AS INTEGER) + 1 ELSE {ODD_SCORE} END")
-    exprs = {"check_in_id": "a.check_in_id",
-             "packed": f"(({item}) * {slots} + ({quiz_set})) * {SCORE_CODES} + {value}"}
-    (_, got), = await _arrays(reader, exprs, source)
+    value = case(
+        (Answer.score.is_(None), case({"yes": YES, "no": NO}, value=Answer.value, else_=0)),
+        (Answer.score.in_(list(PACKED_SCORES)), cast(Answer.score, Integer) + 1),
+        else_=ODD_SCORE,
+    )
+    return (item * slots + quiz_set) * SCORE_CODES + value, sets
+
+
+async def _answers(connection: AsyncConnection, codebook: Codebook, item_ids: list[str], rows: Select[Any]
+                   ) -> pd.DataFrame:
+    """One packed integer per answer of `rows`, unpacked with numpy: check-in, item, quiz-set, yes/no, score."""
+    packed_sql, sets = _packed(codebook, item_ids)
+    slots = len(sets) + 1
+    exprs = {"check_in_id": Answer.check_in_id, "packed": packed_sql}
+    (_, got), = await _arrays(connection, exprs, rows)
     packed = got["packed"]
     code = packed % SCORE_CODES
     score = np.where(code <= 7, np.maximum(code - 1, 0), 0).astype("float64")
     if (code == ODD_SCORE).any():
         # Scores the packing cannot carry: read again with the stored scores in the SAME statement
         # (one snapshot, one row order), as floats (every packed value is far below 2**53).
-        (_, exact), = await _arrays(reader, {**exprs, "score": "COALESCE(a.score, 0)"}, source, dtype="float64")
+        (_, exact), = await _arrays(connection, {**exprs, "score": func.coalesce(Answer.score, 0)}, rows,
+                                    dtype="float64")
         got = {"check_in_id": exact["check_in_id"].astype("int64"), "packed": exact["packed"].astype("int64")}
         packed, score = got["packed"], exact["score"]
         code = packed % SCORE_CODES
@@ -253,14 +217,14 @@ async def _answers(reader: _Reader, codebook: Codebook, item_ids: list[str], sou
     return answers
 
 
-async def _checkins(reader: _Reader, waves: list[str], from_checkins: str) -> pd.DataFrame:
+async def _checkins(connection: AsyncConnection, waves: list[str], rows: Select[Any]) -> pd.DataFrame:
     """Id, enrolment, wave code and state code of every check-in, from two covering indexes."""
-    (_, got), = await _arrays(reader, {
-        "id": "c.id", "enrolment_id": "c.enrolment_id",
-        "wave": f"COALESCE({_code('c.wave', waves)}, {WAVE_CODE_OTHER})"}, from_checkins)
+    (_, got), = await _arrays(connection, {
+        "id": CheckIn.id, "enrolment_id": CheckIn.enrolment_id,
+        "wave": _code(CheckIn.wave, waves, other=WAVE_CODE_OTHER)}, rows)
     # The state alone, through ix_check_in_state_* (state + id): matched to the rows above by id.
-    (_, by_state), = await _arrays(reader, {
-        "id": "c.id", "state": f"COALESCE({_code('c.state', STATES)}, {len(STATES)})"}, from_checkins)
+    (_, by_state), = await _arrays(connection, {
+        "id": CheckIn.id, "state": _code(CheckIn.state, STATES, other=len(STATES))}, rows)
     # Two statements, two snapshots: a check-in deleted in between (a /delete) has no state here
     # and counts as "other", never as its neighbour's.
     ids = np.sort(by_state["id"])
@@ -271,12 +235,12 @@ async def _checkins(reader: _Reader, waves: list[str], from_checkins: str) -> pd
     return pd.DataFrame(got)
 
 
-async def _enrolments(reader: _Reader, courses: list[CourseInfo], where: str) -> pd.DataFrame:
+async def _enrolments(connection: AsyncConnection, courses: list[CourseInfo], rows: Select[Any]) -> pd.DataFrame:
     """Id, course, role, agency and level of every enrolment: grouped by who they are, ids aggregated."""
     level_of = {c.id: c.level for c in courses}
     ids, course_ids, roles, agencies, levels = [], [], [], [], []
-    for (role, agency, level, course_id), got in await _arrays(
-            reader, {"id": "e.id"}, f"enrolment e{where}", group="e.role, e.agency, e.level, e.course_id"):
+    group = (Enrolment.role, Enrolment.agency, Enrolment.level, Enrolment.course_id)
+    for (role, agency, level, course_id), got in await _arrays(connection, {"id": Enrolment.id}, rows, group=group):
         n = len(got["id"])
         ids.append(got["id"])
         course_ids.append(np.full(n, course_id, dtype="int64"))
@@ -294,6 +258,52 @@ async def _enrolments(reader: _Reader, courses: list[CourseInfo], where: str) ->
     })
 
 
+async def _free_text(connection: AsyncConnection, codebook: Codebook, item_ids: list[str],
+                     selected: list[ColumnElement[bool]]) -> pd.DataFrame:
+    """The non-empty answers to text items: check-in, item index, quiz set, value."""
+    columns = ["check_in_id", "item", "quiz_set_id", "value"]
+    text_ids = sorted({i.id for i in codebook.where(kind="text")})
+    if not text_ids:
+        return pd.DataFrame(columns=columns)
+    stmt = select(Answer.check_in_id, _code(Answer.item_id, item_ids, other=-1), Answer.quiz_set_id, Answer.value
+                  ).where(Answer.item_id.in_(text_ids), Answer.value != "", *selected)
+    return pd.DataFrame.from_records([tuple(r) for r in (await connection.execute(stmt)).all()], columns=columns)
+
+
+@asynccontextmanager
+async def _connections(session: AsyncSession, n: int) -> AsyncIterator[list[AsyncConnection]]:
+    """The session's connection and up to n - 1 more from the same engine's pool, so reads run side by side.
+
+    Only connections the pool has idle are taken, so the report never waits on (or starves) the
+    pool: on SQLite the engine keeps one connection per process (surveys.db), and the reads then
+    run one after another on it. On PostgreSQL each read is a server process: two at once use both
+    cores. Each statement sees its own snapshot either way (PostgreSQL reads at READ COMMITTED;
+    the report reads nothing it wrote), so nothing is lost by splitting.
+    """
+    own = await session.connection()
+    pool = own.engine.pool
+    spare = pool.size() - pool.checkedout() if isinstance(pool, QueuePool) else 0
+    async with AsyncExitStack() as stack:
+        extra = [await stack.enter_async_context(own.engine.connect()) for _ in range(max(0, min(n - 1, spare)))]
+        yield [own, *extra]
+
+
+async def _side_by_side(connections: list[AsyncConnection],
+                        reads: list[Callable[[AsyncConnection], Awaitable[Any]]]) -> list[Any]:
+    """Run each read on a connection of its own where there is one, in turn on a shared one where not."""
+    results: list[Any] = [None] * len(reads)
+
+    async def in_turn(connection: AsyncConnection, mine: list[int]) -> None:
+        for i in mine:
+            results[i] = await reads[i](connection)
+
+    # A TaskGroup: if one read fails the others are cancelled before their connections close.
+    async with asyncio.TaskGroup() as group:
+        for k, connection in enumerate(connections):
+            group.create_task(in_turn(connection, list(range(k, len(reads), len(connections)))))
+    return results
+
+
 async def report_data(
     session: AsyncSession, courses: list[CourseInfo], codebook: Codebook, *, all_courses: bool
 ) -> ReportData:
@@ -303,34 +313,29 @@ async def report_data(
     """
     item_ids = codebook.item_ids()
     waves = sorted({w for c in courses for w in c.waves}, key=wave_order)
-    where = _course_filter(courses, all_courses)
-    checkin_ids = "" if all_courses else (
-        f" AND a.check_in_id IN (SELECT c.id FROM check_in c JOIN enrolment e ON e.id = c.enrolment_id{where})")
-    from_checkins = "check_in c" if all_courses else f"check_in c JOIN enrolment e ON e.id = c.enrolment_id{where}"
-    text_ids = sorted({i.id for i in codebook.where(kind="text")})
-    free_text_sql = (
-        f"SELECT a.check_in_id, COALESCE({_code('a.item_id', item_ids)}, -1), a.quiz_set_id, a.value FROM answer a "
-        f"WHERE a.item_id IN ({', '.join(map(_lit, text_ids))}) AND a.value <> ''{checkin_ids}")
+    in_courses = [] if all_courses else [Enrolment.course_id.in_(_course_ids(courses))]
+    selected = [] if all_courses else [Answer.check_in_id.in_(
+        select(CheckIn.id).join(Enrolment, Enrolment.id == CheckIn.enrolment_id).where(*in_courses))]
+    checkin_rows = select().select_from(CheckIn)
+    if not all_courses:
+        checkin_rows = checkin_rows.join(Enrolment, Enrolment.id == CheckIn.enrolment_id).where(*in_courses)
 
-    async def the_rest(reader: _Reader) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        checkins = await _checkins(reader, waves, from_checkins)
-        enrolments = await _enrolments(reader, courses, where)
-        free_text = pd.DataFrame(columns=["check_in_id", "item", "quiz_set_id", "value"])
-        if text_ids:
-            free_text = pd.DataFrame.from_records([tuple(r) for r in await reader.fetch(free_text_sql)],
-                                                  columns=["check_in_id", "item", "quiz_set_id", "value"])
-        return checkins, enrolments, free_text
+    async def the_rest(connection: AsyncConnection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        return (await _checkins(connection, waves, checkin_rows),
+                await _enrolments(connection, courses, select().select_from(Enrolment).where(*in_courses)),
+                await _free_text(connection, codebook, item_ids, selected))
 
-    async with _readers(session, 3) as (first, second, third):
-        # The answers in two halves by id, each on its own connection, beside the other reads.
-        low, high = (await first.fetch("SELECT min(id), max(id) FROM answer"))[0]
+    async with _connections(session, READERS) as connections:
+        # The answers in two halves by id, each on its own connection where the pool has one.
+        low, high = (await connections[0].execute(select(func.min(Answer.id), func.max(Answer.id)))).one()
         middle = ((low or 0) + (high or 0)) // 2
-        halves = [f"answer a WHERE a.id <= {middle}{checkin_ids}", f"answer a WHERE a.id > {middle}{checkin_ids}"]
-        # A TaskGroup: if one read fails the others are cancelled before their connections close.
-        async with asyncio.TaskGroup() as reads:
-            one = reads.create_task(_answers(first, codebook, item_ids, halves[0]))
-            two = reads.create_task(_answers(second, codebook, item_ids, halves[1]))
-            rest = reads.create_task(the_rest(third))
-    checkins, enrolments, free_text = rest.result()
-    answers = pd.concat([one.result(), two.result()], ignore_index=True)
+        halves = [select().select_from(Answer).where(Answer.id <= middle, *selected),
+                  select().select_from(Answer).where(Answer.id > middle, *selected)]
+        first, second, rest = await _side_by_side(connections, [
+            lambda c: _answers(c, codebook, item_ids, halves[0]),
+            lambda c: _answers(c, codebook, item_ids, halves[1]),
+            the_rest,
+        ])
+    checkins, enrolments, free_text = rest
+    answers = pd.concat([first, second], ignore_index=True)
     return ReportData(answers, checkins, enrolments, free_text, item_ids, waves, list(STATES))
