@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -176,7 +177,7 @@ class Contact(Base):
     )
 
 
-OPEN_WHERE = states.sql_in(states.OPEN)
+OPEN_WHERE = column("state").in_([str(state) for state in states.OPEN])
 """The open check-in states as SQL, for the partial index expiry uses."""
 
 
@@ -194,8 +195,8 @@ class CheckIn(Base):
         # Expiry finds open check-ins past their close without a scan. Partial, so the claim (whose
         # WHERE does not imply it) can never pick it over the two indexes above: a full
         # (state, closes_at) index made SQLite walk every open row for each claim.
-        Index("ix_check_in_open_closes", "closes_at", sqlite_where=text(OPEN_WHERE),
-              postgresql_where=text(OPEN_WHERE)),
+        Index("ix_check_in_open_closes", "closes_at", sqlite_where=OPEN_WHERE,
+              postgresql_where=OPEN_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

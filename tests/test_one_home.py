@@ -60,5 +60,4 @@ def test_the_wave_check_would_catch_a_copy(line):
 
 
 def test_sql_conditions_come_from_the_named_sets():
-    assert states.sql_in(states.OPEN) == "state IN ('scheduled', 'sent', 'in_progress')"
     assert waves.is_wave("3m") and not waves.is_wave("0m")

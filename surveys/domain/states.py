@@ -1,4 +1,4 @@
-"""The check-in states and the named sets every module uses; SQL conditions are derived from them."""
+"""The check-in states and the named sets every module uses (SQL conditions are built from the sets)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,3 @@ FINISHED = (CheckInState.COMPLETED, CheckInState.EXPIRED, CheckInState.CANCELLED
 REACHED = (CheckInState.SENT, CheckInState.IN_PROGRESS, CheckInState.COMPLETED, CheckInState.EXPIRED)
 """The invitation went out (whatever happened after): the denominator of "answered of sent"."""
 
-
-def sql_in(states: tuple[CheckInState, ...], column: str = "state") -> str:
-    """The states as a literal SQL condition, for DDL that takes text (partial indexes)."""
-    return f"{column} IN ({', '.join(repr(str(s)) for s in states)})"
