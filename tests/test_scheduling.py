@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import build_application, polling
 from bot.emulator import Emulator
@@ -16,14 +16,14 @@ from tests.botkit import TOKEN, USERNAME, World, tap, world  # noqa: F401 - fixt
 
 
 async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_ends_the_course(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
-        world = World(emu, sessions, database_url)
+        world = World(emu, engine, database_url)
         token = await world.course(delivered_on=world.clock().date())  # the course is today: not over yet
         settings = world.settings.model_copy(update={"dispatch_interval_seconds": 0.2})
         start, stop = dispatch_hooks(settings, world.clock)
-        app = build_application(settings, sessions=sessions, clock=world.clock, on_start=[start], on_stop=[stop],
+        app = build_application(settings, engine=engine, clock=world.clock, on_start=[start], on_stop=[stop],
                                 rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(polling(app, poll_timeout=1))
