@@ -447,8 +447,8 @@ class Journey:
             following = self._next(conversation, check_in_id, lead=lead)
         if typed:
             return Reply((following,))
-        value = outcome.recorded.value
-        shown = {c.value: c.label for c in prompt.choices}.get(value, _stored_value(prompt, outcome) or label("answer.skipped"))
+        labels = {c.value: c.label for c in prompt.choices}
+        shown = labels.get(outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
         return Reply((following,), notice=render_text("notice.txt", kind="recorded"),
                      edit=Answered(prompt, shown, outcome.feedback))
 
@@ -556,7 +556,7 @@ def _conversation(conn: Connection, found: Pressed) -> Conversation:
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:
-    """The value to store: free text scrubbed of names and numbers first."""
+    """The value to store: free text with contact details scrubbed out (surveys.scrub)."""
     assert outcome.recorded is not None
     value = outcome.recorded.value
     return scrub_free_text(value) if prompt.kind == "text" else value
