@@ -17,6 +17,7 @@ from bench.conversation import FIRST_CHAT, ITEMS, bench_quiz, prepare, reset, st
 from bot.journey import Journey
 from surveys.db import make_engine, make_sessionmaker
 from surveys.settings import load_settings
+from surveys.transactions import Transactions
 
 ROUNDS = 4  # presses per practitioner (some finish their check-in first)
 
@@ -28,7 +29,8 @@ async def presses(url: str, concurrency: int) -> tuple[float, float]:
     await reset(url, quiz, ids, now)
     settings = load_settings({"FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_BOT_TOKEN": "1:bench"}, env_file=None)
     engine = make_engine(url)
-    journey = Journey(make_sessionmaker(engine), settings, lambda: now)
+    transactions = Transactions(engine)
+    journey = Journey(make_sessionmaker(engine), transactions, settings, lambda: now)
     position = {n: start_item(n) for n in range(len(ids))}
     gate = asyncio.Semaphore(concurrency)
 
@@ -48,6 +50,7 @@ async def presses(url: str, concurrency: int) -> tuple[float, float]:
             count += len(due)
         return 1000 * (time.process_time() - cpu) / count, 1000 * (time.perf_counter() - wall) / count
     finally:
+        await transactions.close()
         await engine.dispose()
 
 

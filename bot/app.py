@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from telegram.request import BaseRequest
@@ -20,6 +20,7 @@ from bot.request import AiohttpRequest
 from surveys.clock import Clock, system_clock
 from surveys.db import make_engine, make_sessionmaker, warm_pool
 from surveys.settings import Settings, SettingsError
+from surveys.transactions import Transactions
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ CONCURRENT_UPDATES = 8
 def build_application(
     settings: Settings,
     *,
-    sessions: async_sessionmaker[AsyncSession] | None = None,
+    engine: AsyncEngine | None = None,
     clock: Clock = system_clock,
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
@@ -41,6 +42,8 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application:
     """Build the bot from settings: handlers, commands menu, our DB for state (no PTB persistence).
+
+    The database is `engine` (its caller disposes of it) or, by default, one made from settings.
 
     `on_start` hooks run after setMyCommands when the application starts (the scheduler's
     dispatcher plugs in here); `on_stop` hooks run once updates have stopped, while the bot can
@@ -52,14 +55,14 @@ def build_application(
         raise SettingsError("FOLLOWUP_BOT_TOKEN: the bot token is required to run the bot")
     token = settings.bot_token.get_secret_value()
     install_redaction(token)
-    engine: AsyncEngine | None = None
-    if sessions is None:
-        engine = make_engine(settings.database_url)
-        sessions = make_sessionmaker(engine)
+    own_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    transactions = Transactions(engine)
 
     async def post_init(application: Application) -> None:
         await application.bot.set_my_commands(list(MENU))
-        if engine is not None:
+        if own_engine:
             # One connection per concurrent handler, opened before the first update arrives.
             await warm_pool(engine, CONCURRENT_UPDATES)
         for hook in on_start:
@@ -71,7 +74,8 @@ def build_application(
             await hook(application)
 
     async def post_shutdown(application: Application) -> None:
-        if engine is not None:
+        await transactions.close()
+        if own_engine:
             await engine.dispose()
 
     application = (
@@ -89,7 +93,7 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data["journey"] = Journey(sessions, settings, clock)
+    application.bot_data["journey"] = Journey(sessions, transactions, settings, clock)
     application.bot_data["sessions"] = sessions
     register(application)
     return application

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, profile
@@ -30,7 +29,7 @@ from surveys.checkins import (
 )
 from surveys.clock import Clock
 from surveys.domain import lifecycle
-from surveys.engine import Conversation, Prompt, Summary, choices_of
+from surveys.engine import Conversation, Outcome, Prompt, Summary, choices_of
 from surveys.enrolments import (
     AlreadyEnrolled,
     active_enrolments,
@@ -50,14 +49,13 @@ from surveys.render import RenderContext, render
 from surveys.scrub import scrub_free_text
 from surveys.settings import Settings
 from surveys.texts import label, render_text
+from surveys.transactions import Transactions
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
 # wall of text in a check-in is more likely pasted case notes than an answer.
 MAX_TYPED = 1000
 
 
-# Stores one accepted answer (item id, value, score, completes): False if it was already answered.
-_Store = Callable[[str, str, "float | None", bool], Awaitable[bool]]
 
 
 @dataclass
@@ -76,18 +74,21 @@ class _Step:
 _QUIZZES: dict[tuple[str, str], QuizSet] = {}
 
 
-async def _quiz(session: AsyncSession, quiz_set_id: int, slug: str, checksum: str) -> QuizSet:
+def _load_quiz(conn: Connection, quiz_set_id: int, slug: str, checksum: str) -> QuizSet:
     # Stored versions are immutable, so parsing each once per process is safe. Keyed by content
     # (checksum), not row id: ids are reused when a database is recreated. The definition is
-    # not loaded with the check-in (see surveys.checkins), only here on a miss.
+    # not loaded with the check-in (see surveys.checkins), only here on a miss. A press fills
+    # the cache from the SQLite thread: a dict's get and set are atomic, and a race parses twice.
     key = (slug, checksum)
     quiz = _QUIZZES.get(key)
     if quiz is None:
-        definition = await session.scalar(
-            select(QuizSetVersion.definition).where(QuizSetVersion.id == quiz_set_id)
-        )
+        definition = conn.scalar(select(QuizSetVersion.definition).where(QuizSetVersion.id == quiz_set_id))
         quiz = _QUIZZES[key] = QuizSet.from_definition(definition)
     return quiz
+
+
+async def _quiz(session: AsyncSession, quiz_set_id: int, slug: str, checksum: str) -> QuizSet:
+    return await (await session.connection()).run_sync(_load_quiz, quiz_set_id, slug, checksum)
 
 
 def _context(course: Course, wave: str) -> RenderContext:
@@ -97,8 +98,10 @@ def _context(course: Course, wave: str) -> RenderContext:
 class Journey:
     """Orchestrates enrolment, check-ins and the practitioner's commands over the store and scheduler."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], transactions: Transactions, settings: Settings,
+                 clock: Clock) -> None:
         self.sessions = sessions
+        self.transactions = transactions
         self.settings = settings
         self.clock = clock
 
@@ -295,19 +298,19 @@ class Journey:
             if gate := await self._profile_gate(session, chat_id):
                 return gate
             conn = await session.connection()
-            found = await pressed_check_in(conn, check_in_id, chat_id)
+            found = await conn.run_sync(pressed_check_in, check_in_id, chat_id)
             if refused := await self._refusal(session, found, now):
                 return refused
             assert found is not None
-            conversation = await self._pressed_conversation(session, found)
-            await answering.start(conn, found.id, now, remind_at=self._first_reminder(now, found.zone))
+            conversation = await conn.run_sync(_conversation, found)
+            await conn.run_sync(answering.start, found.id, now, remind_at=self._first_reminder(now, found.zone))
             return Reply((self._next(conversation, found.id),), notice=render_text("notice.txt", kind="starting"))
 
     async def snooze(self, chat_id: int, check_in_id: int) -> Reply:
         """"Remind me tomorrow": the scheduler owes one more reminder, in the send window."""
         now = self.clock()
         async with self.sessions() as session:
-            found = await pressed_check_in(await session.connection(), check_in_id, chat_id)
+            found = await (await session.connection()).run_sync(pressed_check_in, check_in_id, chat_id)
             if refused := await self._refusal(session, found, now):
                 await session.rollback()
                 return refused
@@ -322,18 +325,14 @@ class Journey:
         A closed check-in says when the next one comes, in the course's zone, so a late tap is not a dead end.
         """
         problem = _closed_reason(found, now)
-        if problem is None:
-            return None
+        return None if problem is None else await self._refused(session, found, problem, now)
+
+    async def _refused(self, session: AsyncSession, found: Pressed | None, problem: str, now: datetime) -> Reply:
         next_on = None
         if problem == "closed" and found is not None:
             due = await next_check_in_due(session, found.id, now)
             next_on = local_day(due, found.zone) if due else None
         return Reply(notice=render_text("stale_button.txt", reason=problem, next_on=next_on), alert=next_on is not None)
-
-    async def _pressed_conversation(self, session: AsyncSession, found: Pressed) -> Conversation:
-        quiz = await _quiz(session, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
-        context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
-        return Conversation(quiz, found.wave, context, found.answers)
 
     def _first_reminder(self, now: datetime, zone: str) -> datetime | None:
         """When to nudge someone who stops part-way (the dispatcher's rule)."""
@@ -347,33 +346,20 @@ class Journey:
     async def press_answer(self, chat_id: int, check_in_id: int, item_index: int, choice_index: int) -> Reply:
         """An answer button: stored only if it is this chat's check-in, still open, and the current item."""
         now = self.clock()
-        async with self.sessions() as session, session.begin():
-            # The busiest path: Core statements on the session's connection (surveys.answering),
-            # one read for the check-in and its answers, one insert (bench/README.md, conversation).
-            conn = await session.connection()
-            found = await pressed_check_in(conn, check_in_id, chat_id)
-            if refused := await self._refusal(session, found, now):
-                return refused
-            assert found is not None
-            conversation = await self._pressed_conversation(session, found)
-            items = conversation.items
-            if item_index >= len(items):
-                return Reply(notice=render_text("stale_button.txt", reason="gone"))
-            item = items[item_index]
-            if item.id in found.answers:
-                return Reply(notice=render_text("stale_button.txt", reason="answered"))
-            prompt = conversation.next_prompt()
-            choices = choices_of(item)
-            if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
-                return Reply(notice=render_text("stale_button.txt", reason="gone"))
-
-            async def store(item_id: str, value: str, score: float | None, completes: bool) -> bool:
-                return await answering.record(conn, found.id, found.quiz_set_id,
-                                              started=found.state == CheckInState.IN_PROGRESS, item_id=item_id,
-                                              value=value, score=score, now=now, completes=completes)
-
-            return await self._take(session, conversation, found.id, chat_id, choices[choice_index].value, now,
-                                    typed=False, store=store, prompt=prompt)
+        # The busiest path: the whole press is one sync transaction (_press), one thread hop on
+        # SQLite (bench/README.md, conversation); the reply is built here afterwards. No session
+        # is open meanwhile: on SQLite, run waits for the one connection a session would hold.
+        press = await self.transactions.run(
+            lambda conn: _press(conn, chat_id, check_in_id, item_index, choice_index, now)
+        )
+        if isinstance(press, _Refused):
+            async with self.sessions() as session:
+                return await self._refused(session, press.found, press.reason, now)
+        due = None
+        if press.conversation.done:
+            async with self.sessions() as session, session.begin():
+                due = await self._next_due(session, chat_id, now)
+        return self._taken(press.conversation, check_in_id, press.prompt, press.outcome, due, typed=False)
 
     async def typed(self, chat_id: int, text: str) -> Reply:
         """A typed message: the answer to the current item, or the nudge to start/continue."""
@@ -391,41 +377,37 @@ class Journey:
                 return Reply((self._ask(step),))
             if len(text) > MAX_TYPED:
                 return Reply((Text(render_text("too_long.txt", length=len(text), limit=MAX_TYPED)),))
-            return await self._take(session, step.conversation, step.check_in.id, chat_id, text, now, typed=True,
-                                    store=self._recorder(session, step, now))
+            conversation = step.conversation
+            prompt = conversation.next_prompt()
+            assert prompt is not None
+            outcome = conversation.accept(text, item_id=prompt.item_id)
+            if outcome.recorded is not None:
+                stored = await record_answer(
+                    session, step.check_in, item_id=prompt.item_id, value=_stored_value(prompt, outcome),
+                    score=outcome.recorded.score, now=now, completes=conversation.done,
+                    quiz_set_id=step.found.course.quiz_set_id,
+                )
+                if not stored:
+                    return Reply(notice=render_text("stale_button.txt", reason="answered"))
+            due = await self._next_due(session, chat_id, now) if conversation.done else None
+            return self._taken(conversation, step.check_in.id, prompt, outcome, due, typed=True)
 
-    def _recorder(self, session: AsyncSession, step: _Step, now: datetime) -> _Store:
-        """Store an answer to the loaded (ORM) check-in, as the typed path does."""
-
-        async def store(item_id: str, value: str, score: float | None, completes: bool) -> bool:
-            return await record_answer(session, step.check_in, item_id=item_id, value=value, score=score, now=now,
-                                       completes=completes, quiz_set_id=step.found.course.quiz_set_id)
-
-        return store
-
-    async def _take(self, session: AsyncSession, conversation: Conversation, check_in_id: int, chat_id: int,
-                    raw: str, now: datetime, *, typed: bool, store: _Store, prompt: Prompt | None = None) -> Reply:
-        prompt = prompt or conversation.next_prompt()
-        assert prompt is not None
-        outcome = conversation.accept(raw, item_id=prompt.item_id)
+    def _taken(self, conversation: Conversation, check_in_id: int, prompt: Prompt, outcome: Outcome,
+               due: tuple[datetime, str] | None, *, typed: bool) -> Reply:
+        """The reply to an answer: a re-prompt, or the next question (or the summary), the pressed one edited."""
         if outcome.recorded is None:
             return Reply((Question(check_in_id, prompt, outcome.reprompt or ""),))
-        value = outcome.recorded.value
-        if prompt.kind == "text":
-            value = scrub_free_text(value)
-        if not await store(prompt.item_id, value, outcome.recorded.score, conversation.done):
-            return Reply(notice=render_text("stale_button.txt", reason="answered"))
-        shown = {c.value: c.label for c in prompt.choices}.get(outcome.recorded.value, value or label("answer.skipped"))
+        lead = (outcome.feedback or "") if typed else ""
         if conversation.done:
-            following: Text | Question = Text(self._summary_text(
-                conversation.summary(), await self._next_due(session, chat_id, now),
-                lead=(outcome.feedback or "") if typed else "",
-            ))
+            following: Text | Question = Text(self._summary_text(conversation.summary(), due, lead=lead))
         else:
-            following = self._next(conversation, check_in_id, lead=(outcome.feedback or "") if typed else "")
+            following = self._next(conversation, check_in_id, lead=lead)
         if typed:
             return Reply((following,))
-        return Reply((following,), notice=render_text("notice.txt", kind="recorded"), edit=Answered(prompt, shown, outcome.feedback))
+        labels = {c.value: c.label for c in prompt.choices}
+        shown = labels.get(outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
+        return Reply((following,), notice=render_text("notice.txt", kind="recorded"),
+                     edit=Answered(prompt, shown, outcome.feedback))
 
     # --- commands -----------------------------------------------------------------------
     async def status(self, chat_id: int) -> Reply:
@@ -478,6 +460,63 @@ class Journey:
         async with self.sessions() as session, session.begin():
             found = await open_check_in(session, chat_id, self.clock())
             return found is not None and found.check_in.state == CheckInState.IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A press that cannot count, and why (a stale_button.txt reason)."""
+
+    found: Pressed | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A press accepted: stored (with start and completion) unless its outcome is a re-prompt."""
+
+    conversation: Conversation
+    prompt: Prompt
+    outcome: Outcome
+
+
+def _press(conn: Connection, chat_id: int, check_in_id: int, item_index: int, choice_index: int,
+           now: datetime) -> _Refused | _Taken:
+    """One answer press, run as one transaction: whose and still open, the current item, then stored."""
+    found = pressed_check_in(conn, check_in_id, chat_id)
+    if problem := _closed_reason(found, now):
+        return _Refused(found, problem)
+    assert found is not None
+    conversation = _conversation(conn, found)
+    items = conversation.items
+    if item_index >= len(items):
+        return _Refused(found, "gone")
+    item = items[item_index]
+    if item.id in found.answers:
+        return _Refused(found, "answered")
+    prompt = conversation.next_prompt()
+    choices = choices_of(item)
+    if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
+        return _Refused(found, "gone")
+    outcome = conversation.accept(choices[choice_index].value, item_id=prompt.item_id)
+    if outcome.recorded is not None and not answering.record(
+        conn, found.id, found.quiz_set_id, started=found.state == CheckInState.IN_PROGRESS, item_id=prompt.item_id,
+        value=_stored_value(prompt, outcome), score=outcome.recorded.score, now=now, completes=conversation.done,
+    ):
+        return _Refused(found, "answered")
+    return _Taken(conversation, prompt, outcome)
+
+
+def _conversation(conn: Connection, found: Pressed) -> Conversation:
+    quiz = _load_quiz(conn, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
+    context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
+    return Conversation(quiz, found.wave, context, found.answers)
+
+
+def _stored_value(prompt: Prompt, outcome: Outcome) -> str:
+    """The value to store: free text with contact details scrubbed out (surveys.scrub)."""
+    assert outcome.recorded is not None
+    value = outcome.recorded.value
+    return scrub_free_text(value) if prompt.kind == "text" else value
 
 
 def _closed_reason(found: Pressed | None, now: datetime) -> str | None:

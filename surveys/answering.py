@@ -1,4 +1,8 @@
-"""The one answer path (buttons and typed answers), in SQLAlchemy Core: whose check-in, start, store, complete."""
+"""The one answer path (buttons and typed answers), in SQLAlchemy Core: whose check-in, start, store, complete.
+
+Sync functions on a Connection: a press runs them in one Transactions.run (one thread hop on SQLite);
+async callers reach the same ones through AsyncConnection.run_sync.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from surveys.domain import states
 from surveys.domain.states import CheckInState
@@ -95,9 +98,9 @@ class Pressed:
     answers: dict[str, str]
 
 
-async def pressed_check_in(conn: AsyncConnection, check_in_id: int, chat_id: int) -> Pressed | None:
+def pressed_check_in(conn: Connection, check_in_id: int, chat_id: int) -> Pressed | None:
     """The check-in with its stored answers if it belongs to this chat's unwithdrawn enrolment, else None."""
-    rows = (await conn.execute(_PRESSED, {"check_in_id": check_in_id, "chat_id": chat_id})).all()
+    rows = conn.execute(_PRESSED, {"check_in_id": check_in_id, "chat_id": chat_id}).all()
     if not rows:
         return None
     first = rows[0]
@@ -106,12 +109,12 @@ async def pressed_check_in(conn: AsyncConnection, check_in_id: int, chat_id: int
                    first.quiz_set_id, first.slug, first.checksum, answers)
 
 
-async def start(conn: AsyncConnection, check_in_id: int, now: datetime, *, remind_at: datetime | None = None) -> None:
+def start(conn: Connection, check_in_id: int, now: datetime, *, remind_at: datetime | None = None) -> None:
     """The practitioner has begun: in progress (if it was invited), no more invitations, a first reminder planned."""
-    await conn.execute(_START, {"check_in_id": check_in_id, "now": now, "remind_at": remind_at})
+    conn.execute(_START, {"check_in_id": check_in_id, "now": now, "remind_at": remind_at})
 
 
-async def record(conn: AsyncConnection, check_in_id: int, quiz_set_id: int, *, started: bool, item_id: str,
+def record(conn: Connection, check_in_id: int, quiz_set_id: int, *, started: bool, item_id: str,
                  value: str, score: float | None, now: datetime, completes: bool) -> bool:
     """Store one answer, start the check-in if it was not, complete it on the last; False if already answered.
 
@@ -120,11 +123,11 @@ async def record(conn: AsyncConnection, check_in_id: int, quiz_set_id: int, *, s
     """
     row = {"check_in_id": check_in_id, "item_id": item_id, "quiz_set_id": quiz_set_id,
            "value": value, "score": score, "answered_at": now}
-    inserted = await conn.execute(_INSERT[conn.dialect.name], row)
+    inserted = conn.execute(_INSERT[conn.dialect.name], row)
     if inserted.rowcount == 0:
         return False
     if not started:
-        await start(conn, check_in_id, now)
+        start(conn, check_in_id, now)
     if completes:
-        await conn.execute(_COMPLETE, {"check_in_id": check_in_id, "now": now})
+        conn.execute(_COMPLETE, {"check_in_id": check_in_id, "now": now})
     return True

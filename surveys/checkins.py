@@ -77,7 +77,7 @@ async def mark_started(
 ) -> None:
     """The practitioner has begun (surveys.answering.start on the session's connection); `check_in` is reloaded."""
     await session.flush()
-    await answering.start(await session.connection(), check_in.id, now, remind_at=remind_at)
+    await (await session.connection()).run_sync(answering.start, check_in.id, now, remind_at=remind_at)
     await session.refresh(check_in)
 
 
@@ -104,8 +104,10 @@ async def record_answer(
     # Flush first, as session.execute would, so pending rows are there for the foreign key.
     await session.flush()
     started = check_in.state == states.CheckInState.IN_PROGRESS
-    stored = await answering.record(await session.connection(), check_in.id, quiz_set_id, started=started,
-                                    item_id=item_id, value=value, score=score, now=now, completes=completes)
+    stored = await (await session.connection()).run_sync(
+        answering.record, check_in.id, quiz_set_id, started=started, item_id=item_id, value=value, score=score,
+        now=now, completes=completes,
+    )
     if stored and (completes or not started):
         await session.refresh(check_in)
     return stored

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application
 
 from bot.app import build_application, polling
@@ -18,6 +18,7 @@ from bot.ratelimit import ChatRateLimiter
 from surveys.catalog import import_quiz_set
 from surveys.clock import FrozenClock
 from surveys.courses import create_course
+from surveys.db import make_sessionmaker
 from surveys.invites import issue_invite
 from surveys.models import Answer, CheckIn, Contact, Enrolment
 from surveys.quizset import bundled_quiz_set, load_quiz_set
@@ -33,10 +34,11 @@ MINI = Path(__file__).parent / "data" / "valid.yaml"
 class World:
     """One emulator, one running Application at a time, a frozen clock and the store."""
 
-    def __init__(self, emulator: Emulator, sessions: async_sessionmaker[AsyncSession], database_url: str,
+    def __init__(self, emulator: Emulator, engine: AsyncEngine, database_url: str,
                  *, realistic_limits: bool = False) -> None:
         self.emu = emulator
-        self.sessions = sessions
+        self.engine = engine
+        self.sessions = make_sessionmaker(engine)
         self.clock = FrozenClock(NOW)
         self.realistic_limits = realistic_limits
         self.settings: Settings = load_settings({
@@ -53,7 +55,7 @@ class World:
         """Build a fresh Application (as a restarted process would) and start long polling."""
         assert self._running is None, "an Application is already running"
         limiter = ChatRateLimiter() if self.realistic_limits else ChatRateLimiter(chat_burst=100, chat_period=1.0)
-        app = build_application(self.settings, sessions=self.sessions, clock=self.clock, rate_limiter=limiter)
+        app = build_application(self.settings, engine=self.engine, clock=self.clock, rate_limiter=limiter)
         stack = AsyncExitStack()
         await stack.enter_async_context(polling(app, poll_timeout=1))
         self.app, self._running = app, stack
@@ -123,10 +125,10 @@ async def say(user: SimUser, text: str, expect: str) -> ChatMessage:
 
 
 @pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], database_url: str) -> AsyncIterator[World]:
+async def world(engine: AsyncEngine, database_url: str) -> AsyncIterator[World]:
     """Emulator (lenient flood limits) + a running app on the test database; both stopped at the end."""
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
-        w = World(emu, sessions, database_url)
+        w = World(emu, engine, database_url)
         await w.start_app()
         try:
             yield w

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.admin.registry import BUTTONS, COMMANDS
@@ -28,10 +28,10 @@ BROKEN = MINI.parent / "many-errors.yaml"
 
 
 @pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], database_url: str) -> AsyncIterator[World]:
+async def world(engine: AsyncEngine, database_url: str) -> AsyncIterator[World]:
     """The usual World, with one training officer and one evaluator configured."""
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
-        w = World(emu, sessions, database_url)
+        w = World(emu, engine, database_url)
         w.settings = w.settings.model_copy(update={"admin_ids": (OFFICER,), "evaluator_ids": (EVALUATOR,)})
         await w.start_app()
         try:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import ConversationHandler
 
 from bot.admin.registry import new_course_conversation
@@ -20,10 +20,10 @@ STALE = "That button is no longer active"
 
 
 @pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession], database_url: str) -> AsyncIterator[World]:
+async def world(engine: AsyncEngine, database_url: str) -> AsyncIterator[World]:
     """A running app with one training officer and one stored quiz set (mini-cse@1)."""
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
-        w = World(emu, sessions, database_url)
+        w = World(emu, engine, database_url)
         w.settings = w.settings.model_copy(update={"admin_ids": (OFFICER,)})
         await w.start_app()
         await w.course("CSE-1")

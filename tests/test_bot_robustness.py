@@ -139,11 +139,11 @@ async def test_neither_the_token_nor_who_the_person_is_reaches_the_logs_even_at_
         assert who not in text, f"{who!r} reached the logs"
 
 
-async def test_realistic_flood_limits_are_respected_without_429s(sessions, database_url) -> None:  # noqa: ANN001
+async def test_realistic_flood_limits_are_respected_without_429s(engine, database_url) -> None:  # noqa: ANN001
     if not database_url.startswith("sqlite"):
         pytest.skip("pacing does not depend on the database; once (about 9 s) is enough")
     async with Emulator(token=TOKEN, username=USERNAME) as emu:
-        w = World(emu, sessions, database_url, realistic_limits=True)
+        w = World(emu, engine, database_url, realistic_limits=True)
         await w.start_app()
         try:
             token = await w.course()

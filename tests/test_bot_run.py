@@ -12,13 +12,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_application
 from bot.emulator import Emulator
 from bot.ratelimit import ChatRateLimiter
 from bot.webhook import webhook
-from surveys.db import make_engine, make_sessionmaker
+from surveys.db import make_engine
 from surveys.migrate import upgrade
 from tests.botkit import TOKEN, USERNAME, World, tap
 
@@ -30,12 +30,12 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def _webhook_world(sessions: async_sessionmaker[AsyncSession], database_url: str, secret: str | None = None):  # noqa: ANN202
+async def _webhook_world(engine: AsyncEngine, database_url: str, secret: str | None = None):  # noqa: ANN202
     """Emulator, a course, and the app in webhook mode; yields (emulator, world, invite token, hook URL)."""
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
-        world = World(emu, sessions, database_url)
+        world = World(emu, engine, database_url)
         token = await world.course()
-        app = build_application(world.settings, sessions=sessions, clock=world.clock,
+        app = build_application(world.settings, engine=engine, clock=world.clock,
                                 rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
         port = _free_port()
         url = f"http://127.0.0.1:{port}/telegram/hook"
@@ -44,9 +44,9 @@ async def _webhook_world(sessions: async_sessionmaker[AsyncSession], database_ur
 
 
 async def test_webhook_mode_receives_updates_with_the_secret_header(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    engine: AsyncEngine, database_url: str
 ) -> None:
-    async with _webhook_world(sessions, database_url, secret="s3cret-Value_1") as (emu, world, token, url):
+    async with _webhook_world(engine, database_url, secret="s3cret-Value_1") as (emu, world, token, url):
         assert emu.webhook is not None and emu.webhook.secret_token == "s3cret-Value_1"
         alice = emu.user(1001, "Alice")
         q1 = await world.join(alice, token)
@@ -71,7 +71,7 @@ async def test_followup_run_carries_a_practitioner_to_a_completed_check_in(sqlit
     engine = make_engine(url)
     try:
         async with Emulator(token=TOKEN, username=USERNAME) as emu:
-            world = World(emu, make_sessionmaker(engine), url)
+            world = World(emu, engine, url)
             token = await world.course()
             env = {**os.environ, "FOLLOWUP_BOT_TOKEN": TOKEN, "FOLLOWUP_TELEGRAM_API_URL": emu.base_url,
                    "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_LOG_LEVEL": "DEBUG"}
@@ -99,9 +99,9 @@ async def test_followup_run_carries_a_practitioner_to_a_completed_check_in(sqlit
 
 
 async def test_webhook_mode_without_a_secret_still_refuses_forged_posts(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    engine: AsyncEngine, database_url: str
 ) -> None:
-    async with _webhook_world(sessions, database_url) as (emu, world, token, url):
+    async with _webhook_world(engine, database_url) as (emu, world, token, url):
         generated = emu.webhook.secret_token
         assert generated and len(generated) >= 32
         alice = emu.user(1002, "Alice")

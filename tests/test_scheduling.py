@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import build_application, initialized, polling
 from bot.emulator import Emulator
@@ -21,13 +21,13 @@ from tests.schedule_builders import a_course, many_due_check_ins
 
 
 async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_ends_the_course(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
-        world = World(emu, sessions, database_url)
+        world = World(emu, engine, database_url)
         token = await world.course(delivered_on=world.clock().date())  # the course is today: not over yet
         settings = world.settings.model_copy(update={"dispatch_interval_seconds": 0.2})
-        app = build_application(settings, sessions=sessions, clock=world.clock, on_start=[dispatch_jobs(settings, world.clock)],
+        app = build_application(settings, engine=engine, clock=world.clock, on_start=[dispatch_jobs(settings, world.clock)],
                                 rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(polling(app, poll_timeout=1))
@@ -72,12 +72,12 @@ async def test_a_check_in_started_at_consent_and_left_half_done_gets_a_reminder(
 
 
 async def test_dispatch_and_the_daily_purge_are_two_jobs_on_the_bots_job_queue_never_overlapping(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    engine: AsyncEngine, database_url: str
 ) -> None:
     async with Emulator(token=TOKEN, username=USERNAME) as emu:
-        world = World(emu, sessions, database_url)
+        world = World(emu, engine, database_url)
         settings = world.settings.model_copy(update={"dispatch_interval_seconds": 30})
-        app = build_application(settings, sessions=sessions, clock=world.clock,
+        app = build_application(settings, engine=engine, clock=world.clock,
                                 on_start=[dispatch_jobs(settings, world.clock)])
         async with initialized(app):  # post_init has run; the queue has not started, so nothing fires
             jobs = {job.name: job.job for job in app.job_queue.jobs()}
@@ -88,10 +88,10 @@ async def test_dispatch_and_the_daily_purge_are_two_jobs_on_the_bots_job_queue_n
 
 
 async def test_stopping_the_bot_lets_a_dispatch_pass_under_way_record_what_it_sent(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
     async with Emulator(token=TOKEN, username=USERNAME, limits=False) as emu:
-        world = World(emu, sessions, database_url)
+        world = World(emu, engine, database_url)
         async with sessions() as session:
             due = world.clock() - timedelta(hours=1)
             await many_due_check_ins(session, await a_course(session, world.clock()), 30, due, first_chat=5000)
@@ -99,7 +99,7 @@ async def test_stopping_the_bot_lets_a_dispatch_pass_under_way_record_what_it_se
         for chat in range(5000, 5030):
             emu.user(chat).chat.started = True
         emu.inject("sendMessage", delay=0.3)  # every send is slow: the pass is under way when the bot stops
-        app = build_application(world.settings, sessions=sessions, clock=world.clock,
+        app = build_application(world.settings, engine=engine, clock=world.clock,
                                 on_start=[dispatch_jobs(world.settings, world.clock)],
                                 rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
         async with polling(app, poll_timeout=1):

@@ -121,8 +121,8 @@ async def test_a_check_in_is_only_reachable_from_its_own_chat(sessions, now):
         await an_enrolment(session, course, 1002, now)
         check_in = await _checkin(session, mine, now)
         conn = await session.connection()
-        assert (await pressed_check_in(conn, check_in.id, 1001)) is not None
-        assert (await pressed_check_in(conn, check_in.id, 1002)) is None
+        assert (await conn.run_sync(pressed_check_in, check_in.id, 1001)) is not None
+        assert (await conn.run_sync(pressed_check_in, check_in.id, 1002)) is None
         assert (await open_check_in(session, 1001, now)).check_in.id == check_in.id
         assert await open_check_in(session, 1002, now) is None
 

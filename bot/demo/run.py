@@ -94,7 +94,7 @@ class Demo:
             try:
                 await self._prepare()
                 app = build_application(
-                    self.settings, sessions=self.sessions, clock=self.clock,
+                    self.settings, engine=engine, clock=self.clock,
                     rate_limiter=ChatRateLimiter(overall_rate=2000, chat_burst=100, chat_period=1.0),
                     request=AiohttpRequest(connection_pool_size=32), get_updates_request=AiohttpRequest(),
                 )
