@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from surveys.domain import states
 from surveys.domain.states import CheckInState
-from surveys.enrolments import cancel_open_check_ins, close_open_check_ins
+from surveys.enrolments import cancel_open_check_ins, close_open_check_ins, unfinished_outcome
 from surveys.models import CheckIn, Contact, Enrolment
 
 Kind = Literal["invitation", "reminder"]
@@ -112,8 +112,8 @@ def _unclaimed(now: datetime) -> ColumnElement[bool]:
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
-    """Close every open check-in whose window has passed (state `expired`); returns how many."""
-    return await close_open_check_ins(session, and_(CheckIn.closes_at <= now, _unclaimed(now)), CheckInState.EXPIRED)
+    """Close every open check-in whose window has passed (expired, or missed if never sent); returns how many."""
+    return await close_open_check_ins(session, and_(CheckIn.closes_at <= now, _unclaimed(now)), unfinished_outcome())
 
 
 async def cancel_unreachable(session: AsyncSession, now: datetime) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from scheduler.plan import plan_check_ins
 from surveys.audit import SYSTEM, AuditActor, record
 from surveys.domain import waves
 from surveys.domain.states import CheckInState
-from surveys.enrolments import close_open_check_ins
+from surveys.enrolments import close_open_check_ins, unfinished_outcome
 from surveys.models import CheckIn, Course, Enrolment
 from surveys.settings import Settings
 
@@ -86,5 +86,4 @@ async def close_pre(session: AsyncSession, whose: ColumnElement[bool]) -> int:
     `expired` (it was open and closed unfinished, as at the end of any window); one never sent
     becomes `missed` (the person was never asked). Returns how many; the caller commits.
     """
-    state = case((CheckIn.state == CheckInState.SCHEDULED, str(CheckInState.MISSED)), else_=str(CheckInState.EXPIRED))
-    return await close_open_check_ins(session, (CheckIn.wave == waves.PRE) & whose, state)
+    return await close_open_check_ins(session, (CheckIn.wave == waves.PRE) & whose, unfinished_outcome())

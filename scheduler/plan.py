@@ -97,15 +97,17 @@ def plan_check_ins(
 ) -> list[PlannedCheckIn]:
     """The check-ins for someone enrolling at `enrolled_at`, judged at `now`.
 
-    - `pre` is due at enrolment if the course day is not over yet, otherwise missed.
+    - `pre` is due at enrolment if the course day is not over yet, otherwise missed; it closes
+      at the end of the course day (local midnight) at the latest, so no answer given after
+      the training can count as "before" (ending the course closes it sooner).
     - `post` is due at enrolment once the course day is over (date passed or ended by the
       officer); before that it waits for the officer to end the course, with a fallback of
       the first send window after the course day, so a forgotten "end course" loses nothing.
     - `Nm` waves are N calendar months after the course date, in the send window.
     Waves triggered by the practitioner or officer acting (enrolment, ending the course) are
     due at that moment, outside the window too: the person is in the chat or the room now.
-    Each closes `checkin_window_days` after it is due; one already closed at `now` is
-    recorded as `missed`, not dropped.
+    Every other wave closes `checkin_window_days` after it is due; one already closed at `now`
+    is recorded as `missed`, not dropped.
     """
     zone = ZoneInfo(course.zone or settings.timezone)
     window = settings.window
@@ -124,6 +126,8 @@ def plan_check_ins(
         else:
             due = due_at(course.delivered_on, wave, zone, window)
         closes = due + span
+        if wave == waves.PRE:
+            closes = min(closes, _aware(course.delivered_on + timedelta(days=1), time(0, 0), zone).astimezone(UTC))
         if closes <= now:
             state = CheckInState.MISSED
         plan.append(PlannedCheckIn(wave, due, closes, state))

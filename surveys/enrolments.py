@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, literal, select, update
+from sqlalchemy import ColumnElement, case, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.domain import states
@@ -91,6 +91,11 @@ def is_open(state: Any = CheckIn.state) -> ColumnElement[bool]:
     # Literals, not bound parameters: only then do SQLite and PostgreSQL see that a WHERE holding
     # this implies the partial index ix_check_in_open_closes (expiry would scan without it).
     return state.in_([literal(str(s), literal_execute=True) for s in states.OPEN])
+
+
+def unfinished_outcome() -> ColumnElement[str]:
+    """How an open check-in ends when its time is up: `missed` if it was never sent, `expired` otherwise."""
+    return case((CheckIn.state == CheckInState.SCHEDULED, str(CheckInState.MISSED)), else_=str(CheckInState.EXPIRED))
 
 
 async def close_open_check_ins(

@@ -13,6 +13,7 @@ from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.enrolment import release_post_wave, schedule_check_ins
 from scheduler.messenger import DeliveryError, Unreachable
 from scheduler.reminders import snooze
+from surveys.domain.states import CheckInState
 from surveys.clock import FrozenClock
 from surveys.db import make_engine, make_sessionmaker
 from surveys.models import CheckIn, Contact, Enrolment
@@ -146,14 +147,17 @@ async def test_nobody_who_withdrew_is_reminded_and_their_check_ins_are_cancelled
     assert (stored.state, stored.last_error) == ("cancelled", "withdrawn")
 
 
-async def test_a_check_in_past_its_window_expires_and_is_never_sent(sessions, dispatcher, messenger, now):
+async def test_a_check_in_whose_window_closed_before_it_could_be_sent_is_missed_and_never_sent(
+    sessions, dispatcher, messenger, now
+):
     check_in_id = await one_due(sessions, now, days_open=0)
 
     report = await dispatcher.run_once()
 
     assert (report.expired, report.sent) == (1, 0)
     assert messenger.sent == []
-    assert (await load(sessions, check_in_id)).state == "expired"
+    # Never sent, so not "expired" (which counts as reached in the report's response rates).
+    assert (await load(sessions, check_in_id)).state == CheckInState.MISSED
 
 
 async def test_remind_me_tomorrow_reminds_the_next_day_at_the_same_time(sessions, dispatcher, messenger, clock, now):

@@ -94,7 +94,16 @@ def test_someone_enrolling_before_the_course_gets_pre_now_and_post_when_the_offi
     # Until the officer ends it, post falls back to the next working morning.
     assert plan["post"].due_at == datetime(2026, 1, 16, 9, 30, tzinfo=UTC)
     assert plan["3m"].due_at == datetime(2026, 4, 15, 8, 30, tzinfo=UTC)
-    assert all(p.closes_at == p.due_at + timedelta(days=21) for p in plan.values())
+    assert all(p.closes_at == p.due_at + timedelta(days=21) for w, p in plan.items() if w != "pre")
+
+
+def test_pre_closes_at_the_end_of_the_course_day_even_if_nobody_ends_the_course():
+    # A Friday course: post falls back to Monday morning, but pre must not stay open over the weekend.
+    course = FakeCourse(delivered_on=date(2026, 1, 16), waves=["pre", "post"])
+    enrolled = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)  # two days before, by the room link sent early
+    plan = {p.wave: p for p in plan_check_ins(course, enrolled, enrolled, SETTINGS)}
+    assert plan["pre"].closes_at == datetime(2026, 1, 17, 0, 0, tzinfo=UTC)  # midnight in London, winter
+    assert plan["post"].due_at == datetime(2026, 1, 19, 9, 30, tzinfo=UTC)
 
 
 def test_someone_enrolling_after_the_course_ended_gets_post_at_once_and_pre_is_recorded_as_missed():
