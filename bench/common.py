@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from surveys.migrate import upgrade
+from surveys.store.migrate import upgrade
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

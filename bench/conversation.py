@@ -33,15 +33,15 @@ from bot.emulator import ChatMessage, Emulator, SimUser
 from bot.replies import Question
 from bot.keyboards import markup as keyboard_markup
 from bot.keyboards import text_and_rows
-from surveys.catalog import import_quiz_set
-from surveys.courses import create_course
-from surveys.db import make_engine, make_sessionmaker
-from surveys.engine import Conversation, Prompt, choices_of
-from surveys.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
-from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
+from surveys.store.catalog import import_quiz_set
+from surveys.store.courses import create_course
+from surveys.store.db import make_engine, make_sessionmaker
+from surveys.domain.engine import Conversation, Prompt, choices_of
+from surveys.store.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
+from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
 from surveys.domain import waves
 from surveys.domain.states import CheckInState
-from surveys.render import RenderContext
+from surveys.domain.quiz_text import RenderContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7000000001:BENCHxConversationToken_0123456789ab"

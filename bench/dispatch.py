@@ -18,9 +18,9 @@ from bot.ratelimit import ChatRateLimiter, paced_bot
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
-from surveys.db import make_engine, make_sessionmaker
+from surveys.store.db import make_engine, make_sessionmaker
 from surveys.settings import load_settings
-from tests.schedule_builders import a_course, many_due_check_ins
+from tests.support.schedule_builders import a_course, many_due_check_ins
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 TOKEN = "123:ABC"

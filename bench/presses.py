@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from bench.common import arguments, median, postgres_available, temp_database
 from bench.conversation import FIRST_CHAT, ITEMS, bench_quiz, prepare, reset, start_item
 from bot.journey import Journey
-from surveys.db import make_engine, make_sessionmaker
+from surveys.store.db import make_engine, make_sessionmaker
 from surveys.settings import load_settings
-from surveys.transactions import Transactions
+from surveys.store.transactions import Transactions
 
 ROUNDS = 4  # presses per practitioner (some finish their check-in first)
 

@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def _courses(url: str, attendance: int) -> list[tuple[int, int, date]]:
     """The courses (through the real store): (id, quiz_set_id, delivered_on)."""
-    from surveys.db import make_engine, make_sessionmaker
-    from tests.factories import a_course
+    from surveys.store.db import make_engine, make_sessionmaker
+    from tests.support.factories import a_course
 
     engine = make_engine(url)
     out = []
@@ -60,10 +60,10 @@ async def _courses(url: str, attendance: int) -> list[tuple[int, int, date]]:
 
 
 def _cohort(courses: list, definition: dict, enrolments: int, answers_goal: int, seed: int) -> dict[str, list]:
-    """Enrolments, check-ins and answers as plain tuples with ids, seeded (tests.synthetic's answer model)."""
-    from surveys.quizset import QuizSet
-    from surveys.scoring import item_score
-    from tests.synthetic import ROLES, _value, wave_offset
+    """Enrolments, check-ins and answers as plain tuples with ids, seeded (tests.support.synthetic's answer model)."""
+    from surveys.domain.quizset import QuizSet
+    from surveys.domain.scoring import item_score
+    from tests.support.synthetic import ROLES, _value, wave_offset
 
     rng = random.Random(seed)
     quiz = QuizSet.from_definition(definition)
@@ -138,8 +138,8 @@ async def _load_postgres(url: str, rows: dict[str, list]) -> None:
 
 
 async def _export(url: str, out: Path) -> int:
-    from surveys.db import make_engine, make_sessionmaker
-    from surveys.export import export
+    from surveys.store.db import make_engine, make_sessionmaker
+    from surveys.reporting.export import export
 
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as session:
@@ -149,8 +149,8 @@ async def _export(url: str, out: Path) -> int:
 
 
 async def _ours(url: str, out_dir: Path) -> dict[str, float]:
-    from surveys.db import make_engine, make_sessionmaker
-    from surveys.report import build_report, write_report
+    from surveys.store.db import make_engine, make_sessionmaker
+    from surveys.reporting.report import build_report, write_report
     from surveys.settings import load_settings
 
     settings = load_settings(env={}, env_file=None)

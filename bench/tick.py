@@ -17,11 +17,11 @@ from bench.common import (
 )
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
-from surveys.db import make_engine, make_sessionmaker
+from surveys.store.db import make_engine, make_sessionmaker
 from surveys.domain.states import CheckInState as State
 from surveys.settings import load_settings
-from tests.recording_messenger import RecordingMessenger
-from tests.schedule_builders import a_course
+from tests.support.recording_messenger import RecordingMessenger
+from tests.support.schedule_builders import a_course
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 SIZES = (1_000, 1_000_000)

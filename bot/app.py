@@ -18,9 +18,9 @@ from bot.logging import install_redaction
 from bot.ratelimit import ChatRateLimiter
 from bot.request import AiohttpRequest
 from surveys.clock import Clock, system_clock
-from surveys.db import make_engine, make_sessionmaker, warm_pool
+from surveys.store.db import make_engine, make_sessionmaker, warm_pool
 from surveys.settings import Settings, SettingsError
-from surveys.transactions import Transactions
+from surveys.store.transactions import Transactions
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from bot import callbacks, profile
 from bot.callbacks import Kind
 from bot.replies import Answered, Button, Question, Reply, Text
 from scheduler.reminders import reminder_times, snooze
-from scheduler.enrolment import schedule_check_ins
+from scheduler.timetable import schedule_check_ins
 from scheduler.next_checkin import next_check_in_due
 from scheduler.messages import local_day
-from surveys import answering
-from surveys.answering import Pressed, pressed_check_in
-from surveys.checkins import (
+from surveys.store import answering
+from surveys.store.answering import Pressed, pressed_check_in
+from surveys.store.checkins import (
     OpenCheckIn,
     mark_started,
     open_check_in,
@@ -29,8 +29,8 @@ from surveys.checkins import (
 )
 from surveys.clock import Clock
 from surveys.domain import lifecycle
-from surveys.engine import Conversation, Outcome, Prompt, Summary, choices_of
-from surveys.enrolments import (
+from surveys.domain.engine import Conversation, Outcome, Prompt, Summary, choices_of
+from surveys.store.enrolments import (
     AlreadyEnrolled,
     active_enrolments,
     awaiting_profile,
@@ -39,17 +39,17 @@ from surveys.enrolments import (
     set_profile,
     withdraw,
 )
-from surveys.invites import InviteProblem, resolve_invite
+from surveys.store.invites import InviteProblem, resolve_invite
 from surveys.domain import states
 from surveys.domain.states import CheckInState
-from surveys.models import CheckIn, Course, Enrolment, QuizSetVersion
-from surveys.quizset import QuizSet
+from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
+from surveys.domain.quizset import QuizSet
 from surveys.domain import waves
-from surveys.render import RenderContext, render
-from surveys.scrub import scrub_free_text
+from surveys.domain.quiz_text import RenderContext, render
+from surveys.domain.scrub import scrub_free_text
 from surveys.settings import Settings
-from surveys.texts import label, render_text
-from surveys.transactions import Transactions
+from bot.texts import label, render_text
+from surveys.store.transactions import Transactions
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
 # wall of text in a check-in is more likely pasted case notes than an answer.
@@ -77,7 +77,7 @@ _QUIZZES: dict[tuple[str, str], QuizSet] = {}
 def _load_quiz(conn: Connection, quiz_set_id: int, slug: str, checksum: str) -> QuizSet:
     # Stored versions are immutable, so parsing each once per process is safe. Keyed by content
     # (checksum), not row id: ids are reused when a database is recreated. The definition is
-    # not loaded with the check-in (see surveys.checkins), only here on a miss. A press fills
+    # not loaded with the check-in (see surveys.store.checkins), only here on a miss. A press fills
     # the cache from the SQLite thread: a dict's get and set are atomic, and a race parses twice.
     key = (slug, checksum)
     quiz = _QUIZZES.get(key)
@@ -513,7 +513,7 @@ def _conversation(conn: Connection, found: Pressed) -> Conversation:
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:
-    """The value to store: free text with contact details scrubbed out (surveys.scrub)."""
+    """The value to store: free text with contact details scrubbed out (surveys.domain.scrub)."""
     assert outcome.recorded is not None
     value = outcome.recorded.value
     return scrub_free_text(value) if prompt.kind == "text" else value

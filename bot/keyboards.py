@@ -6,8 +6,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.replies import Answered, Button, Question, Rows, Shown
-from surveys.engine import Prompt
-from surveys.texts import render_text
+from surveys.domain.engine import Prompt
+from bot.texts import render_text
 
 # Labels this short sit side by side (True / False, Yes / No); longer ones get a row each so
 # Likert labels like "Neither agree nor disagree" are never cut off on a phone.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot import callbacks
 from bot.callbacks import ProfileField
 from surveys.domain.names import match  # noqa: F401  (journey matches typed names through profile)
-from surveys.models import Enrolment
+from surveys.store.models import Enrolment
 from surveys.settings import Settings
-from surveys.texts import render_text
+from bot.texts import render_text
 
 PER_ROW = 2  # "residential care" and "children's services" fit two to a row on a phone
 

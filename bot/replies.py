@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.engine import Prompt
+from surveys.domain.engine import Prompt
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from surveys.db import make_engine
-from surveys.models import Base, UTCDateTime
+from surveys.store.db import make_engine
+from surveys.store.models import Base, UTCDateTime
 from surveys.settings import load_settings
 
 config = context.config

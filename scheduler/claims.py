@@ -15,8 +15,8 @@ from sqlalchemy.orm import aliased
 
 from surveys.domain import states
 from surveys.domain.states import CheckInState
-from surveys.enrolments import cancel_open_check_ins, close_open_check_ins, unfinished_outcome
-from surveys.models import CheckIn, Contact, Enrolment
+from surveys.store.enrolments import cancel_open_check_ins, close_open_check_ins, unfinished_outcome
+from surveys.store.models import CheckIn, Contact, Enrolment
 
 Kind = Literal["invitation", "reminder"]
 

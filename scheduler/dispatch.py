@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler import messages
 from scheduler.claims import Claim, cancel_unreachable, claim_due, default_worker_id, expire_due
-from scheduler.enrolment import close_pre
+from scheduler.timetable import close_pre
 from scheduler.messenger import DeliveryError, Messenger, MessengerUnavailable, OutgoingMessage
 from scheduler.recording import Job, Outcome, record_delivered, record_failed, release
 from surveys.clock import Clock
 from surveys.domain import waves
 from surveys.domain.states import CheckInState
-from surveys.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
-from surveys.quizset import QuizSet
+from surveys.store.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
+from surveys.domain.quizset import QuizSet
 from surveys.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.messenger import Action, OutgoingMessage
 from surveys.domain import waves
-from surveys.quizset import QuizSet
+from surveys.domain.quizset import QuizSet
 from surveys.texts import label, render_text
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from surveys.enrolments import is_open
-from surveys.models import CheckIn
+from surveys.store.enrolments import is_open
+from surveys.store.models import CheckIn
 
 
 async def next_check_in_due(session: AsyncSession, check_in: int | CheckIn, now: datetime) -> datetime | None:

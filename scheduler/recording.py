@@ -16,8 +16,8 @@ from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable
 from scheduler.plan import next_in_window
 from scheduler.reminders import first_reminder, next_reminder
 from surveys.domain.states import CheckInState
-from surveys.enrolments import cancel_open_check_ins
-from surveys.models import CheckIn, Contact
+from surveys.store.enrolments import cancel_open_check_ins
+from surveys.store.models import CheckIn, Contact
 from surveys.settings import Settings
 
 Failure = Literal["unreachable", "failed", "retried"]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.plan import next_in_window
 from surveys.domain import states
-from surveys.models import CheckIn, Course, Enrolment
+from surveys.store.models import CheckIn, Course, Enrolment
 from surveys.settings import Settings
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.audit import SYSTEM, AuditActor, record
-from surveys.models import CheckIn, Contact, Enrolment, Invite
+from surveys.store.audit import SYSTEM, AuditActor, record
+from surveys.store.models import CheckIn, Contact, Enrolment, Invite
 from surveys.settings import Settings
 
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from surveys.db import make_engine, make_sessionmaker
-from surveys.migrate import upgrade
-from surveys.models import Base
+from surveys.store.db import make_engine, make_sessionmaker
+from surveys.store.migrate import upgrade
+from surveys.store.models import Base
 
 POSTGRES_SERVER = os.environ.get(
     "FOLLOWUP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -7,13 +7,13 @@ from bot.admin.roles import Actor
 from bot.admin.service import Admin
 from bot.admin.wording import admin_line, admin_reply, chunks, lines_reply
 from bot.replies import Button, Photo, Reply, Text
-from scheduler.enrolment import release_post_wave
-from surveys.courses import find_course, list_courses
+from scheduler.timetable import release_post_wave
+from surveys.store.courses import find_course, list_courses
 from surveys.domain import lifecycle
-from surveys.invite_sheet import qr_png
-from surveys.invites import CourseClosed, deep_link, invite_course
-from surveys.progress import course_progress
-from surveys.texts import label, render_text
+from surveys.reporting.invite_sheet import qr_png
+from surveys.store.invites import CourseClosed, deep_link, invite_course
+from surveys.store.progress import course_progress
+from bot.texts import label, render_text
 
 
 async def list_all(admin: Admin, actor: Actor) -> Reply:

@@ -10,9 +10,9 @@ from bot.admin.roles import Actor
 from bot.admin.service import Admin
 from bot.admin.wording import admin_line, admin_reply, chat_wording
 from bot.replies import Document, Reply
-from surveys.codebook import SelectionError
-from surveys.export import ExportError, codebook_path, export
-from surveys.report import build_report, write_report
+from surveys.reporting.codebook import SelectionError
+from surveys.reporting.export import ExportError, codebook_path, export
+from surveys.reporting.report import build_report, write_report
 
 # Charts are drawn under matplotlib.rc_context, which swaps the process-wide rcParams: one report at a time.
 _RENDERING = asyncio.Lock()

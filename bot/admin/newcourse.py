@@ -10,8 +10,8 @@ from bot.admin.service import Admin
 from bot.admin.wizard import STEPS, NewCourse, attendance_from_text, day_from_button, day_from_text
 from bot.admin.wording import admin_line, admin_reply, sentence
 from bot.replies import Button, Reply, Rows, Text
-from surveys.catalog import UnknownQuizSet, find_quiz_set, list_quiz_sets, parsed
-from surveys.courses import (
+from surveys.store.catalog import UnknownQuizSet, find_quiz_set, list_quiz_sets, parsed
+from surveys.store.courses import (
     CODE_PATTERN,
     CodeTaken,
     CourseError,
@@ -24,7 +24,7 @@ from surveys.courses import (
 )
 from surveys.domain import lifecycle, waves
 from surveys.domain.levels import LEVELS, LevelError, parse_level
-from surveys.texts import label, render_text
+from bot.texts import label, render_text
 
 CANCEL_DATA = callbacks.encode("x", "cancel", "")
 

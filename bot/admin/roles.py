@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.audit import AuditActor, chat_actor
+from surveys.store.audit import AuditActor, chat_actor
 from surveys.settings import Settings
 
 OFFICER = "officer"

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.admin.roles import EVALUATOR, Actor
 from bot.admin.wording import admin_line
 from bot.replies import Reply, Text
-from surveys.audit import record
+from surveys.store.audit import record
 from surveys.clock import Clock
 from surveys.settings import Settings
 

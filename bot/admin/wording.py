@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.replies import Reply, Text
-from surveys.texts import render_text
+from bot.texts import render_text
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 

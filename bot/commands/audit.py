@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.commands.common import run_async, settings_or_exit, transaction
-from surveys.audit import format_event, recent
+from surveys.store.audit import format_event, recent
 
 
 @click.command("audit")

@@ -14,8 +14,8 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.logging import redact
-from surveys.db import make_sessionmaker
-from surveys.migrate import DatabaseNotReady, ready_engine
+from surveys.store.db import make_sessionmaker
+from surveys.store.migrate import DatabaseNotReady, ready_engine
 from surveys.settings import Settings, SettingsError, load_settings
 
 P = ParamSpec("P")

@@ -12,19 +12,19 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.common import bot_username, fail, run_async, settings_or_exit, transaction
-from surveys.audit import CLI
-from surveys.catalog import UnknownQuizSet
+from surveys.store.audit import CLI
+from surveys.store.catalog import UnknownQuizSet
 from surveys.clock import system_clock
-from surveys.courses import CourseError, check_zone, close_course, create_course, get_course, list_courses
+from surveys.store.courses import CourseError, check_zone, close_course, create_course, get_course, list_courses
 from surveys.domain import lifecycle
 from surveys.domain.levels import LEVELS, RANGE_TEXT
 from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
-from scheduler.enrolment import release_post_wave
-from surveys.invite_sheet import write_invite_files
-from surveys.models import Course
-from surveys.invites import CourseClosed, deep_link, invite_course
-from surveys.progress import course_progress
-from surveys.registers import RegisterInvalid, read_register
+from scheduler.timetable import release_post_wave
+from surveys.reporting.invite_sheet import write_invite_files
+from surveys.store.models import Course
+from surveys.store.invites import CourseClosed, deep_link, invite_course
+from surveys.store.progress import course_progress
+from surveys.domain.registers import RegisterInvalid, read_register
 from surveys.settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.commands.common import settings_or_exit
-from surveys.migrate import current_head, upgrade
+from surveys.store.migrate import current_head, upgrade
 
 
 @click.group("db")

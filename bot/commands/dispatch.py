@@ -18,7 +18,7 @@ from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.messenger import MessengerUnavailable
 from surveys.clock import Clock, FrozenClock, system_clock
-from surveys.db import make_engine, make_sessionmaker
+from surveys.store.db import make_engine, make_sessionmaker
 from surveys.settings import Settings
 
 log = logging.getLogger("bot.dispatch")

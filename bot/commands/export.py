@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
-from surveys.audit import CLI
-from surveys.codebook import SelectionError
-from surveys.export import ExportError, export
+from surveys.store.audit import CLI
+from surveys.reporting.codebook import SelectionError
+from surveys.reporting.export import ExportError, export
 
 
 @click.command("export")

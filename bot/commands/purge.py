@@ -10,9 +10,9 @@ import click
 from bot.commands.common import database, settings_or_exit
 from bot.commands.dispatch import parse_at
 from scheduler.retention import PurgeReport, purge
-from surveys.audit import CLI
+from surveys.store.audit import CLI
 from surveys.clock import system_clock
-from surveys.db import make_sessionmaker
+from surveys.store.db import make_sessionmaker
 from surveys.settings import Settings
 
 

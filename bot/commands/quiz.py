@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from surveys.engine import Conversation, Prompt, Summary
-from surveys.quizset import QuizSet, QuizSetInvalid, bundled_quiz_set, load_quiz_set
+from surveys.domain.engine import Conversation, Prompt, Summary
+from surveys.domain.quizset import QuizSet, QuizSetInvalid, bundled_quiz_set, load_quiz_set
 from surveys.domain import waves
-from surveys.render import RenderContext, render
+from surveys.domain.quiz_text import RenderContext, render
 
 
 def load_or_exit(path: Path) -> QuizSet:
@@ -26,9 +26,9 @@ def load_or_exit(path: Path) -> QuizSet:
 
 async def stored_quiz_set(ref: str) -> QuizSet | None:
     """The stored version SLUG or SLUG@VERSION, or None when there is none (or no database set up)."""
-    from surveys.catalog import UnknownQuizSet, find_quiz_set, parsed
-    from surveys.db import make_sessionmaker
-    from surveys.migrate import DatabaseNotReady, ready_engine
+    from surveys.store.catalog import UnknownQuizSet, find_quiz_set, parsed
+    from surveys.store.db import make_sessionmaker
+    from surveys.store.migrate import DatabaseNotReady, ready_engine
     from surveys.settings import SettingsError, load_settings
 
     try:
@@ -136,8 +136,8 @@ def preview(ref: str, wave: str, course_title: str) -> None:
 def import_command(files: tuple[Path, ...]) -> None:
     """Validate FILEs and store each as a new version (an unchanged file is a no-op that says so)."""
     from bot.commands.common import settings_or_exit, transaction
-    from surveys.audit import CLI
-    from surveys.catalog import import_quiz_set
+    from surveys.store.audit import CLI
+    from surveys.store.catalog import import_quiz_set
     from surveys.clock import system_clock
 
     quizzes = []
@@ -167,7 +167,7 @@ def import_command(files: tuple[Path, ...]) -> None:
 def list_command() -> None:
     """List the stored quiz sets and their versions."""
     from bot.commands.common import settings_or_exit, transaction
-    from surveys.catalog import list_quiz_sets, parsed
+    from surveys.store.catalog import list_quiz_sets, parsed
 
     settings = settings_or_exit()
 

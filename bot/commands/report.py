@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
-from surveys.audit import CLI
-from surveys.codebook import SelectionError
-from surveys.report import build_report, write_report
+from surveys.store.audit import CLI
+from surveys.reporting.codebook import SelectionError
+from surveys.reporting.report import build_report, write_report
 
 
 @click.command("report")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from surveys.codebook import AGE_OF_CONSENT_TAG
+from surveys.reporting.codebook import AGE_OF_CONSENT_TAG
 from surveys.domain import waves
 from surveys.settings import DEFAULT_AGENCIES, DEFAULT_ROLES
 

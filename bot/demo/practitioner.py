@@ -7,10 +7,10 @@ import re
 
 from bot.demo.personas import DIFFERENTLY, Persona
 from bot.emulator import ChatMessage, SimUser
-from surveys.engine import choices_of
-from surveys.quizset import LikertItem, QuizSet
+from surveys.domain.engine import choices_of
+from surveys.domain.quizset import LikertItem, QuizSet
 from surveys.domain import waves
-from surveys.render import RenderContext, render
+from surveys.domain.quiz_text import RenderContext, render
 
 QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
 DONE = "check-in done"

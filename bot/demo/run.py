@@ -20,18 +20,18 @@ from bot.messenger import TelegramMessenger
 from bot.ratelimit import ChatRateLimiter
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
-from scheduler.enrolment import release_post_wave
+from scheduler.timetable import release_post_wave
 from scheduler.retention import purge
-from surveys.catalog import import_quiz_set
+from surveys.store.catalog import import_quiz_set
 from surveys.clock import FrozenClock
-from surveys.courses import create_course
-from surveys.db import make_engine, make_sessionmaker
+from surveys.store.courses import create_course
+from surveys.store.db import make_engine, make_sessionmaker
 from surveys.domain import states, waves
-from surveys.export import export
-from surveys.invites import issue_invite
-from surveys.models import CheckIn, Contact
-from surveys.quizset import QuizSet, bundled_quiz_set, load_quiz_set
-from surveys.report import build_report, write_report
+from surveys.reporting.export import export
+from surveys.store.invites import issue_invite
+from surveys.store.models import CheckIn, Contact
+from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
+from surveys.reporting.report import build_report, write_report
 from surveys.settings import Settings, load_settings
 
 TOKEN = "7000000001:demo-token-not-secret"
@@ -270,7 +270,7 @@ def _start_button(user: SimUser, message: ChatMessage) -> str | None:
 
 def run_demo(out: Path, attendees: int = 60, seed: int = 7, echo: Echo = print) -> DemoResult:
     """Run the whole demo into `out` (a fresh SQLite database there) and return what happened."""
-    from surveys.migrate import upgrade
+    from surveys.store.migrate import upgrade
 
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("demo.db*"):

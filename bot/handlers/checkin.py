@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bot.delivery import deliver
 from bot.handlers.common import journey, pressed
 from bot.replies import Reply
-from surveys.texts import render_text
+from bot.texts import render_text
 
 
 async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

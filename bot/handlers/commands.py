@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.delivery import deliver
 from bot.handlers.common import journey, pressed
 from bot.replies import Reply, Text
-from surveys.texts import label, render_text
+from bot.texts import label, render_text
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 

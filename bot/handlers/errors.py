@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from surveys.texts import render_text
+from bot.texts import render_text
 
 log = logging.getLogger("bot.errors")
 

@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bot.delivery import deliver
 from bot.handlers.common import journey
 from bot.replies import Reply, Text
-from surveys.texts import render_text
+from bot.texts import render_text
 
 
 async def group_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

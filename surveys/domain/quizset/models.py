@@ -1,0 +1,251 @@
+"""Pydantic models of a quiz set: the six item kinds and the set that holds them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from surveys.domain import constructs, waves
+from surveys.domain.quizset.checks import set_problems
+
+MAX_BUTTON_LABEL = 40
+KNOWN_CONSTRUCTS = constructs.NAMES
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+def _button_label(label: str) -> str:
+    if not label.strip():
+        raise ValueError("a button label cannot be empty")
+    if len(label) > MAX_BUTTON_LABEL:
+        raise ValueError(
+            f"label is {len(label)} characters; buttons allow at most {MAX_BUTTON_LABEL}: {label!r}"
+        )
+    return label
+
+
+def _construct(name: str) -> str:
+    if name not in KNOWN_CONSTRUCTS:
+        raise ValueError(f"unknown construct '{name}' (known: {', '.join(KNOWN_CONSTRUCTS)})")
+    return name
+
+
+ButtonLabel = Annotated[str, AfterValidator(_button_label)]
+Construct = Annotated[str, AfterValidator(_construct)]
+Wave = Annotated[str, Field(pattern=waves.PATTERN)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    # Frozen: a loaded set is a value. Forbid: a misspelt key must be an error, not ignored.
+    # Numbers are coerced to strings so `label: 16` means the same as `label: "16"`.
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+
+class Option(_Strict):
+    """One answer of a single-choice item: a short typed code and its button label."""
+
+    value: Annotated[str, Field(pattern=r"^[a-z0-9]{1,8}$")]
+    label: ButtonLabel
+
+
+class _Item(_Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    text: Text
+    tags: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]
+    waves: Annotated[tuple[Wave, ...], Field(min_length=1)]
+    source: str | None = None
+    required: StrictBool = True
+
+    @property
+    def correct_value(self) -> str | None:
+        """The stored value of the right answer, or None when the item is not scored."""
+        return None
+
+    @property
+    def scored(self) -> bool:
+        """Whether answers to this item count towards the knowledge score."""
+        return self.correct_value is not None
+
+    @field_validator("required")
+    @classmethod
+    def _only_text_is_optional(cls, required: bool) -> bool:
+        if not required and cls is not TextItem:
+            raise ValueError("only text items may set required: false")
+        return required
+
+
+class SingleChoiceItem(_Item):
+    """Pick one of 2–8 options; scored when `correct` names one of them."""
+
+    kind: Literal["single_choice"]
+    options: Annotated[tuple[Option, ...], Field(min_length=2, max_length=8)]
+    correct: str | None = None
+    explanation: str | None = None
+
+    @field_validator("options")
+    @classmethod
+    def _distinct_options(cls, options: tuple[Option, ...]) -> tuple[Option, ...]:
+        values = [o.value for o in options]
+        labels = [" ".join(o.label.casefold().split()) for o in options]
+        if len(set(values)) != len(values):
+            raise ValueError(f"option values must be distinct, got {', '.join(values)}")
+        if len(set(labels)) != len(labels):
+            raise ValueError("option labels must be distinct")
+        return options
+
+    @field_validator("correct")
+    @classmethod
+    def _correct_is_an_option(cls, correct: str | None, info: ValidationInfo) -> str | None:
+        options = info.data.get("options")
+        if correct is not None and options is not None and correct not in {o.value for o in options}:
+            values = ", ".join(o.value for o in options)
+            raise ValueError(f"correct answer '{correct}' is not one of the option values ({values})")
+        return correct
+
+    @property
+    def correct_value(self) -> str | None:
+        """The value of the right option, if the item is scored."""
+        return self.correct
+
+
+class TrueFalseItem(_Item):
+    """A statement answered true or false; always scored."""
+
+    kind: Literal["true_false"]
+    correct: StrictBool
+    explanation: str | None = None
+
+    @property
+    def correct_value(self) -> str | None:
+        """"true" or "false"."""
+        return "true" if self.correct else "false"
+
+
+class LikertItem(_Item):
+    """A five-point agreement scale feeding one attitude construct."""
+
+    kind: Literal["likert"]
+    # `construct` would shadow BaseModel.construct, so the attribute has another name.
+    construct_name: Construct = Field(alias="construct")
+    reverse: StrictBool = False
+    labels: tuple[ButtonLabel, ...]
+
+    @field_validator("labels")
+    @classmethod
+    def _five_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        if len(labels) != 5:
+            raise ValueError(
+                f"a Likert item needs exactly 5 labels (strongly disagree … strongly agree), found {len(labels)}"
+            )
+        return labels
+
+
+class YesNoItem(_Item):
+    """A yes/no question, usually about a change in practice; not scored."""
+
+    kind: Literal["yes_no"]
+    construct_name: Construct | None = Field(default=None, alias="construct")
+
+
+class NumberItem(_Item):
+    """A whole number between `min` and `max`; not scored."""
+
+    kind: Literal["number"]
+    min: StrictInt
+    max: StrictInt
+    unit: str | None = None
+
+    @field_validator("max")
+    @classmethod
+    def _max_not_below_min(cls, maximum: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("min")
+        if minimum is not None and maximum < minimum:
+            raise ValueError(f"max ({maximum}) is below min ({minimum})")
+        return maximum
+
+
+class TextItem(_Item):
+    """A free-text answer of at most `max_length` characters; not scored."""
+
+    kind: Literal["text"]
+    max_length: Annotated[StrictInt, Field(ge=1, le=1000)] = 500
+
+
+Item = Annotated[
+    Union[SingleChoiceItem, TrueFalseItem, LikertItem, YesNoItem, NumberItem, TextItem],
+    Field(discriminator="kind"),
+]
+ITEM_KINDS: dict[str, type[_Item]] = {
+    "single_choice": SingleChoiceItem,
+    "true_false": TrueFalseItem,
+    "likert": LikertItem,
+    "yes_no": YesNoItem,
+    "number": NumberItem,
+    "text": TextItem,
+}
+
+
+class QuizSet(_Strict):
+    """A validated quiz set. Build one with `load_quiz_set` or `QuizSet.from_definition`."""
+
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9-]{3,40}$")]
+    title: Text
+    description: Text
+    language: str = "en-GB"
+    estimate_minutes: Annotated[StrictInt, Field(ge=1, le=15)]
+    feedback: StrictBool = False
+    waves: Annotated[tuple[Wave, ...], Field(min_length=1)]
+    intro: str | None = None
+    items: Annotated[tuple[Item, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _set_level_rules(self, info: ValidationInfo) -> QuizSet:
+        # The loader runs these checks itself on the raw YAML so it can point at lines;
+        # anything else building a QuizSet (a stored definition, a test) is checked here.
+        if not (info.context or {}).get("checked_by_loader"):
+            problems = set_problems(self.to_definition())
+            if problems:
+                raise ValueError("; ".join(p.message for p in problems))
+        return self
+
+    def item(self, item_id: str) -> SingleChoiceItem | TrueFalseItem | LikertItem | YesNoItem | NumberItem | TextItem:
+        """The item with this id; KeyError if there is none."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def items_for(self, wave: str) -> tuple[Item, ...]:
+        """The items asked at a wave, in file order."""
+        return tuple(item for item in self.items if wave in item.waves)
+
+    def to_definition(self) -> dict:
+        """The set as plain JSON-ready data, as stored in the database."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_definition(cls, definition: dict) -> QuizSet:
+        """Rebuild a set from `to_definition()` output; raises QuizSetInvalid if it is not valid."""
+        # Imported here because the loader builds on these models.
+        from surveys.domain.quizset.loader import validate_data
+
+        return validate_data(definition, filename="<definition>")
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the canonical JSON of the set: equal sets, equal checksums."""
+        canonical = json.dumps(self.to_definition(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,6 +1,0 @@
-"""The impact report: SQL aggregation, statistics, charts, and HTML/PDF/JSON rendering."""
-
-from surveys.report.build import Report, build_report
-from surveys.report.render import write_report
-
-__all__ = ["Report", "build_report", "write_report"]

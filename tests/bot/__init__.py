@@ -1,0 +1,1 @@
+"""Tests of the Telegram adapter, the admin tools and the CLI."""

@@ -1,0 +1,1 @@
+"""Whole-product tests: the demo and the bot as a process."""

@@ -1,0 +1,1 @@
+"""Test helpers: the emulator world, factories, builders and data."""
