@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"bench.{name}")
         try:
             code = module.main((["--quick"] if args.quick else []) + rest)
-        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
+        except Exception as exc:
             print(f"{name} failed: {exc!r}", flush=True)
             code = 1
         print(f"   ({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)

@@ -21,8 +21,9 @@ ANSWERS: dict[int, dict[tuple[str, int], int]] = {}
 
 def keyboard(run: str, item: int, labels: list[str]) -> InlineKeyboardMarkup:
     """One button per choice; callback data `run:item:choice`."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{run}:{item}:{n}")]
-                                 for n, label in enumerate(labels)])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"{run}:{item}:{n}")] for n, label in enumerate(labels)]
+    )
 
 
 def question(items: list[dict], item: int) -> str:
@@ -30,7 +31,7 @@ def question(items: list[dict], item: int) -> str:
     return f"{item + 1}/{len(items)} · {items[item]['text']}"
 
 
-def make_handler(items: list[dict]):  # noqa: ANN201 - a PTB callback
+def make_handler(items: list[dict]):
     """The one handler: record the press, edit the question, send the next one (or the end)."""
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,8 +47,11 @@ def make_handler(items: list[dict]):  # noqa: ANN201 - a PTB callback
         labels = items[item]["labels"]
         await query.edit_message_text(f"{question(items, item)}\n\nYour answer: {labels[choice]}")
         if item + 1 < len(items):
-            await context.bot.send_message(query.message.chat.id, question(items, item + 1),
-                                           reply_markup=keyboard(run, item + 1, items[item + 1]["labels"]))
+            await context.bot.send_message(
+                query.message.chat.id,
+                question(items, item + 1),
+                reply_markup=keyboard(run, item + 1, items[item + 1]["labels"]),
+            )
         else:
             await context.bot.send_message(query.message.chat.id, "Thank you, that's the check-in done.")
 

@@ -29,7 +29,9 @@ def arguments(argv: list[str] | None, description: str, quick_runs: int = 3) -> 
     """The options every benchmark takes: --quick, --runs, --backends."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="fewer runs (and smaller data where stated)")
-    parser.add_argument("--runs", type=int, default=None, help="timed runs per figure (default 3; --quick: fewer where stated)")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="timed runs per figure (default 3; --quick: fewer where stated)"
+    )
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgresql")
     args = parser.parse_args(argv)
     # Medians of 3 keep `make bench` under ten minutes; --runs 5 for steadier figures.
@@ -76,7 +78,7 @@ def postgres_available() -> str | None:
     """None when the PostgreSQL server answers, else why not."""
     try:
         asyncio.run(_admin("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any connect failure means: skip PostgreSQL
+    except Exception as exc:
         return repr(exc)
     return None
 
@@ -134,7 +136,9 @@ async def without_indexes(conn: Any, tables: list[str], load: Callable[[], Await
     """
     rows = await conn.fetch(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY($1::text[]) "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", tables)
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        tables,
+    )
     for row in rows:
         await conn.execute(f'DROP INDEX "{row["indexname"]}"')
     await load()
@@ -165,7 +169,7 @@ def _postgres_version() -> str | None:
 
     try:
         return asyncio.run(query())
-    except Exception:  # noqa: BLE001 - no server: say so in the results
+    except Exception:
         return None
 
 
@@ -208,7 +212,11 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     """bench/results/<name>.json, with the machine and when it ran."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": machine(), **data}
+    payload = {
+        "benchmark": name,
+        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        **data,
+    }
     path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     return path

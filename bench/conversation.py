@@ -30,18 +30,18 @@ from sqlalchemy import delete, insert, select, text, update
 
 from bench.common import arguments, median, postgres_available, temp_database, write_results
 from bot.emulator import ChatMessage, Emulator, SimUser
-from bot.replies import Question
 from bot.keyboards import markup as keyboard_markup
 from bot.keyboards import text_and_rows
+from bot.replies import Question
+from surveys.domain import waves
+from surveys.domain.engine import Conversation, Prompt, choices_of
+from surveys.domain.quiz_text import RenderContext
+from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
+from surveys.domain.states import CheckInState
 from surveys.store.catalog import import_quiz_set
 from surveys.store.courses import create_course
 from surveys.store.db import make_engine, make_sessionmaker
-from surveys.domain.engine import Conversation, Prompt, choices_of
 from surveys.store.models import Answer, CheckIn, Contact, Enrolment, QuizSetVersion
-from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
-from surveys.domain import waves
-from surveys.domain.states import CheckInState
-from surveys.domain.quiz_text import RenderContext
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7000000001:BENCHxConversationToken_0123456789ab"
@@ -92,19 +92,48 @@ async def prepare(url: str, quiz: QuizSet, now: datetime) -> list[int]:
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await import_quiz_set(session, quiz, now)
-            course = await create_course(session, code="BENCH-1", title=COURSE_TITLE, level=2, quiz_ref=quiz.slug,
-                                         delivered_on=(now - timedelta(days=92)).date(), now=now,
-                                         waves=("post", "3m", "6m"))
-            enrolments = (await session.scalars(insert(Enrolment).returning(Enrolment.id), [
-                {"pseudonym": f"bench{i:06d}", "course_id": course.id, "consented_at": now - timedelta(days=92)}
-                for i in range(PRACTITIONERS)])).all()
-            await session.execute(insert(Contact), [
-                {"enrolment_id": e, "chat_id": FIRST_CHAT + i, "created_at": now} for i, e in enumerate(enrolments)])
-            ids = (await session.scalars(insert(CheckIn).returning(CheckIn.id), [
-                {"enrolment_id": e, "wave": WAVE, "state": CheckInState.IN_PROGRESS, "due_at": now - timedelta(hours=1),
-                 "closes_at": now + timedelta(days=21), "sent_at": now - timedelta(hours=1),
-                 "started_at": now - timedelta(minutes=5), "reminders_sent": 0, "attempts": 0}
-                for e in enrolments])).all()
+            course = await create_course(
+                session,
+                code="BENCH-1",
+                title=COURSE_TITLE,
+                level=2,
+                quiz_ref=quiz.slug,
+                delivered_on=(now - timedelta(days=92)).date(),
+                now=now,
+                waves=("post", "3m", "6m"),
+            )
+            enrolments = (
+                await session.scalars(
+                    insert(Enrolment).returning(Enrolment.id),
+                    [
+                        {"pseudonym": f"bench{i:06d}", "course_id": course.id, "consented_at": now - timedelta(days=92)}
+                        for i in range(PRACTITIONERS)
+                    ],
+                )
+            ).all()
+            await session.execute(
+                insert(Contact),
+                [{"enrolment_id": e, "chat_id": FIRST_CHAT + i, "created_at": now} for i, e in enumerate(enrolments)],
+            )
+            ids = (
+                await session.scalars(
+                    insert(CheckIn).returning(CheckIn.id),
+                    [
+                        {
+                            "enrolment_id": e,
+                            "wave": WAVE,
+                            "state": CheckInState.IN_PROGRESS,
+                            "due_at": now - timedelta(hours=1),
+                            "closes_at": now + timedelta(days=21),
+                            "sent_at": now - timedelta(hours=1),
+                            "started_at": now - timedelta(minutes=5),
+                            "reminders_sent": 0,
+                            "attempts": 0,
+                        }
+                        for e in enrolments
+                    ],
+                )
+            ).all()
             # RETURNING order follows the VALUES order on both backends for a single INSERT.
             return list(ids)
     finally:
@@ -120,9 +149,18 @@ async def reset(url: str, quiz: QuizSet, check_ins: list[int], now: datetime) ->
             quiz_set_id = await session.scalar(select(QuizSetVersion.id).where(QuizSetVersion.slug == quiz.slug))
             await session.execute(delete(Answer))
             await session.execute(update(CheckIn).values(state=CheckInState.IN_PROGRESS, completed_at=None))
-            rows = [{"check_in_id": cid, "item_id": item.id, "quiz_set_id": quiz_set_id,
-                     "value": choices_of(item)[0].value, "score": None, "answered_at": now}
-                    for n, cid in enumerate(check_ins) for item in items[:start_item(n)]]
+            rows = [
+                {
+                    "check_in_id": cid,
+                    "item_id": item.id,
+                    "quiz_set_id": quiz_set_id,
+                    "value": choices_of(item)[0].value,
+                    "score": None,
+                    "answered_at": now,
+                }
+                for n, cid in enumerate(check_ins)
+                for item in items[: start_item(n)]
+            ]
             if rows:
                 await session.execute(insert(Answer), rows)
         if engine.dialect.name == "postgresql":
@@ -164,7 +202,7 @@ class Hub:
                 self.delivered = max(self.delivered, result[-1]["update_id"])
             return result
 
-        emu.api._handlers["getupdates"] = tracked  # noqa: SLF001 - a benchmark hook, on purpose
+        emu.api._handlers["getupdates"] = tracked
 
     def seed(self, user: SimUser, text: str, markup: dict[str, Any]) -> ChatMessage:
         """Put a question from the bot in the chat, as if it had been sent (no waiter fires)."""
@@ -204,8 +242,13 @@ class Target:
     async def start(self, emu: Emulator) -> None:
         before = emu.stats.requests_by_method["getUpdates"]
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
         deadline = time.monotonic() + 60
         while emu.stats.requests_by_method["getUpdates"] <= before:  # polling: the bot is ready
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -242,8 +285,9 @@ class Target:
 
 
 # --- the two loads ------------------------------------------------------------------------
-async def saturate(hub: Hub, starts: list[tuple[SimUser, ChatMessage]], warmup: float, window: float,
-                   target: Target, seed: int) -> dict[str, Any]:
+async def saturate(
+    hub: Hub, starts: list[tuple[SimUser, ChatMessage]], warmup: float, window: float, target: Target, seed: int
+) -> dict[str, Any]:
     """Everyone answers item after item as fast as replies come; answers/s within the window."""
     rng = random.Random(seed)
     done: list[float] = []
@@ -273,14 +317,21 @@ async def saturate(hub: Hub, starts: list[tuple[SimUser, ChatMessage]], warmup: 
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     answers = sum(1 for t in done if t0 <= t < t1)
-    return {"answers": answers, "seconds": t1 - t0, "per_second": answers / (t1 - t0),
-            "bot_cpu_ms_per_answer": 1000 * (cpu1 - cpu0) / max(answers, 1),
-            "bot_cpu_share": (cpu1 - cpu0) / (t1 - t0), "driver_cpu_share": (own1 - own0) / (t1 - t0),
-            "warmup_answers": sum(1 for t in done if t < t0), "ran_s": time.perf_counter() - began}
+    return {
+        "answers": answers,
+        "seconds": t1 - t0,
+        "per_second": answers / (t1 - t0),
+        "bot_cpu_ms_per_answer": 1000 * (cpu1 - cpu0) / max(answers, 1),
+        "bot_cpu_share": (cpu1 - cpu0) / (t1 - t0),
+        "driver_cpu_share": (own1 - own0) / (t1 - t0),
+        "warmup_answers": sum(1 for t in done if t < t0),
+        "ran_s": time.perf_counter() - began,
+    }
 
 
-async def steady(hub: Hub, starts: list[tuple[SimUser, ChatMessage]], rate: float, duration: float,
-                 pid: int, seed: int) -> dict[str, Any]:
+async def steady(
+    hub: Hub, starts: list[tuple[SimUser, ChatMessage]], rate: float, duration: float, pid: int, seed: int
+) -> dict[str, Any]:
     """Open loop: presses arrive at `rate` a second (Poisson), whatever the replies do; latencies."""
     rng = random.Random(seed)
     idle = deque(starts)
@@ -314,9 +365,16 @@ async def steady(hub: Hub, starts: list[tuple[SimUser, ChatMessage]], rate: floa
     def pct(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
-    return {"answers": len(latencies), "offered_per_second": len(latencies) / duration, "p50_ms": 1000 * pct(0.50),
-            "p90_ms": 1000 * pct(0.90), "p99_ms": 1000 * pct(0.99), "max_ms": 1000 * (ordered[-1] if ordered else 0),
-            "bot_cpu_share": cpu / elapsed, "unanswered": len(tasks)}
+    return {
+        "answers": len(latencies),
+        "offered_per_second": len(latencies) / duration,
+        "p50_ms": 1000 * pct(0.50),
+        "p90_ms": 1000 * pct(0.90),
+        "p99_ms": 1000 * pct(0.99),
+        "max_ms": 1000 * (ordered[-1] if ordered else 0),
+        "bot_cpu_share": cpu / elapsed,
+        "unanswered": len(tasks),
+    }
 
 
 # --- the runs --------------------------------------------------------------------------------
@@ -355,8 +413,10 @@ class Floor:
         self.name = "bare PTB (floor)"
         self.prompts = prompts(quiz)
         quiz_file = tmp / "quiz.json"
-        quiz_file.write_text(json.dumps({"items": [
-            {"text": p.text, "labels": [c.label for c in p.choices]} for p in self.prompts]}), encoding="utf-8")
+        quiz_file.write_text(
+            json.dumps({"items": [{"text": p.text, "labels": [c.label for c in p.choices]} for p in self.prompts]}),
+            encoding="utf-8",
+        )
         self.quiz_file = quiz_file
         self.target = Target(self.name, [], tmp / "floor.log")
 
@@ -385,8 +445,9 @@ async def settle(hub: Hub) -> None:
     await asyncio.sleep(0.2)
 
 
-async def bench(subjects: list[Any], runs: int, warmup: float, window: float, steady_runs: int,
-                steady_seconds: float) -> dict[str, Any]:
+async def bench(
+    subjects: list[Any], runs: int, warmup: float, window: float, steady_runs: int, steady_seconds: float
+) -> dict[str, Any]:
     """Every subject against one emulator, one after the other (never two bots at once)."""
     results: dict[str, Any] = {}
     async with Emulator(token=TOKEN, username=USERNAME, limits=False) as emu:
@@ -402,19 +463,25 @@ async def bench(subjects: list[Any], runs: int, warmup: float, window: float, st
                     rows["saturation"].append(await saturate(hub, starts, warmup, window, subject.target, run))
                     await settle(hub)
                     r = rows["saturation"][-1]
-                    print(f"  {subject.name}: {r['per_second']:.0f} answers/s (bot CPU {r['bot_cpu_share']:.0%}, "
-                          f"{r['bot_cpu_ms_per_answer']:.2f} ms/answer; driver CPU {r['driver_cpu_share']:.0%})",
-                          flush=True)
+                    print(
+                        f"  {subject.name}: {r['per_second']:.0f} answers/s (bot CPU {r['bot_cpu_share']:.0%}, "
+                        f"{r['bot_cpu_ms_per_answer']:.2f} ms/answer; driver CPU {r['driver_cpu_share']:.0%})",
+                        flush=True,
+                    )
                 if isinstance(subject, Ours):
                     for _ in range(steady_runs):
                         run += 1
                         starts = await subject.round(hub, run)
-                        rows["steady"].append(await steady(hub, starts, STEADY_RATE, steady_seconds,
-                                                           subject.target.pid, run))
+                        rows["steady"].append(
+                            await steady(hub, starts, STEADY_RATE, steady_seconds, subject.target.pid, run)
+                        )
                         await settle(hub)
                         r = rows["steady"][-1]
-                        print(f"  {subject.name} at {STEADY_RATE:.0f}/s: p50 {r['p50_ms']:.1f} ms, "
-                              f"p99 {r['p99_ms']:.1f} ms ({r['answers']} answers)", flush=True)
+                        print(
+                            f"  {subject.name} at {STEADY_RATE:.0f}/s: p50 {r['p50_ms']:.1f} ms, "
+                            f"p99 {r['p99_ms']:.1f} ms ({r['answers']} answers)",
+                            flush=True,
+                        )
             finally:
                 await subject.target.stop()
             results[subject.name] = rows
@@ -429,10 +496,15 @@ def serve(argv: list[str]) -> None:
     from surveys.settings import load_settings
 
     base_url, database_url = argv
-    settings = load_settings({
-        "FOLLOWUP_BOT_TOKEN": TOKEN, "FOLLOWUP_TELEGRAM_API_URL": base_url,
-        "FOLLOWUP_DATABASE_URL": database_url, "FOLLOWUP_BOT_USERNAME": USERNAME,
-    }, env_file=None)
+    settings = load_settings(
+        {
+            "FOLLOWUP_BOT_TOKEN": TOKEN,
+            "FOLLOWUP_TELEGRAM_API_URL": base_url,
+            "FOLLOWUP_DATABASE_URL": database_url,
+            "FOLLOWUP_BOT_USERNAME": USERNAME,
+        },
+        env_file=None,
+    )
     setup_logging(settings)
     lifted = ChatRateLimiter(overall_rate=1e9, chat_burst=1e9, chat_period=1.0)
     application = build_application(settings, rate_limiter=lifted)
@@ -461,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="followup-bench-conv-") as tmp_name:
         tmp = Path(tmp_name)
         try:
-            for backend, context in zip(backends, contexts):
+            for backend, context in zip(backends, contexts, strict=False):
                 urls[backend] = context.__enter__()
             floor = Floor(quiz, tmp)
             subjects: list[Any] = [floor, *(Ours(b, u, quiz, tmp) for b, u in urls.items())]
@@ -480,19 +552,33 @@ def main(argv: list[str] | None = None) -> int:
         p50 = median([r["p50_ms"] for r in rows["steady"]])
         p99 = median([r["p99_ms"] for r in rows["steady"]])
         summary["backends"][backend] = {"per_second": rate, "ratio": rate / floor_rate, "p50_ms": p50, "p99_ms": p99}
-        print(f"followup ({backend}): median {rate:.0f} answers/s = {rate / floor_rate:.1f}× the floor; "
-              f"at {STEADY_RATE:.0f}/s p50 {p50:.1f} ms, p99 {p99:.1f} ms (goal ≤ {GOALS['p99_ms']:.0f})")
-    path = write_results("conversation", {
-        "quick": args.quick, "runs": runs, "goals": GOALS, "practitioners": PRACTITIONERS, "items": ITEMS,
-        "warmup_s": warmup, "window_s": window, "steady": {"rate": STEADY_RATE, "seconds": steady_seconds,
-                                                            "runs": steady_runs},
-        "summary": summary, "tracebacks_in_bot_logs": errors, "results": results,
-    })
+        print(
+            f"followup ({backend}): median {rate:.0f} answers/s = {rate / floor_rate:.1f}× the floor; "
+            f"at {STEADY_RATE:.0f}/s p50 {p50:.1f} ms, p99 {p99:.1f} ms (goal ≤ {GOALS['p99_ms']:.0f})"
+        )
+    path = write_results(
+        "conversation",
+        {
+            "quick": args.quick,
+            "runs": runs,
+            "goals": GOALS,
+            "practitioners": PRACTITIONERS,
+            "items": ITEMS,
+            "warmup_s": warmup,
+            "window_s": window,
+            "steady": {"rate": STEADY_RATE, "seconds": steady_seconds, "runs": steady_runs},
+            "summary": summary,
+            "tracebacks_in_bot_logs": errors,
+            "results": results,
+        },
+    )
     print(f"results: {path}")
     first = next(iter(summary["backends"]), None)
     ratio = summary["backends"][first]["ratio"] if first else 0.0
-    print(f"conversation ratio (ours/floor answers/s, {'SQLite' if first == 'sqlite' else first}): "
-          f"{ratio:.1f} (goal ≥ {GOALS['ratio']:.0f})")
+    print(
+        f"conversation ratio (ours/floor answers/s, {'SQLite' if first == 'sqlite' else first}): "
+        f"{ratio:.1f} (goal ≥ {GOALS['ratio']:.0f})"
+    )
     # Like the other benchmarks: a missed goal is a figure to read, not a crash; exit 1 only when
     # nothing could be measured (and tracebacks in the bot's log are in the JSON).
     return 0 if first else 1

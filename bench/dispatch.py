@@ -18,8 +18,8 @@ from bot.ratelimit import ChatRateLimiter, paced_bot
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
-from surveys.store.db import make_engine, make_sessionmaker
 from surveys.settings import load_settings
+from surveys.store.db import make_engine, make_sessionmaker
 from tests.support.schedule_builders import a_course, many_due_check_ins
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -33,7 +33,13 @@ SETTINGS = load_settings(env={}, env_file=None)
 async def start_emulator() -> tuple[asyncio.subprocess.Process, str]:
     """The emulator in its own process (its CPU is not ours), on a free port; returns it and its URL."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.emulator", "--port", "0", "--token", TOKEN,
+        sys.executable,
+        "-m",
+        "bot.emulator",
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
         stdout=asyncio.subprocess.PIPE,
     )
     assert child.stdout is not None
@@ -79,7 +85,9 @@ async def one_run(url: str, emulator_url: str, count: int, limited: bool) -> dic
         engine = make_engine(url)
         request = AiohttpRequest(connection_pool_size=64, read_timeout=10)
         try:
-            limiter = ChatRateLimiter() if limited else ChatRateLimiter(overall_rate=1e9, chat_burst=1e9, chat_period=1.0)
+            limiter = (
+                ChatRateLimiter() if limited else ChatRateLimiter(overall_rate=1e9, chat_burst=1e9, chat_period=1.0)
+            )
             async with paced_bot(TOKEN, base_url=f"{emulator_url}/bot", request=request, rate_limiter=limiter) as bot:
                 messenger = TelegramMessenger(bot)
                 dispatcher = Dispatcher(make_sessionmaker(engine), messenger, FrozenClock(NOW), SETTINGS, "bench")
@@ -124,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     urls: dict[str, str] = {}
     contexts = [temp_database(b, "dispatch") for b in backends]
     try:
-        for backend, context in zip(backends, contexts):
+        for backend, context in zip(backends, contexts, strict=False):
             urls[backend] = context.__enter__()
         results = asyncio.run(bench(urls, runs, limited_count, unlimited_count))
     finally:
@@ -134,24 +142,41 @@ def main(argv: list[str] | None = None) -> int:
     limited_rate = median([r["per_second"] for r in results["limited"]])
     limited_429 = sum(r["too_many_requests"] for r in results["limited"])
     ratio = limited_rate / TELEGRAM_RATE
-    print(f"with limits ({backends[0]}): {limited_count} check-ins, median {limited_rate:.1f}/s of {TELEGRAM_RATE:.0f}/s, "
-          f"{limited_429} 429s in {runs} runs")
+    print(
+        f"with limits ({backends[0]}): {limited_count} check-ins, "
+        f"median {limited_rate:.1f}/s of {TELEGRAM_RATE:.0f}/s, "
+        f"{limited_429} 429s in {runs} runs"
+    )
     summary: dict[str, Any] = {}
     for backend, rows in results["unlimited"].items():
         rate = median([r["per_second"] for r in rows])
         summary[backend] = rate
-        print(f"without limits ({backend}): {unlimited_count} check-ins, median {rate:.0f} check-ins/s "
-              f"(goal ≥ {GOALS['unlimited_per_second']:.0f})")
-    path = write_results("dispatch", {
-        "quick": args.quick, "runs": runs, "goals": GOALS,
-        "limited": {"count": limited_count, "median_per_second": limited_rate, "ratio": ratio,
-                    "too_many_requests": limited_429, "runs": results["limited"]},
-        "unlimited": {"count": unlimited_count, "median_per_second": summary, "runs": results["unlimited"]},
-    })
+        print(
+            f"without limits ({backend}): {unlimited_count} check-ins, median {rate:.0f} check-ins/s "
+            f"(goal ≥ {GOALS['unlimited_per_second']:.0f})"
+        )
+    path = write_results(
+        "dispatch",
+        {
+            "quick": args.quick,
+            "runs": runs,
+            "goals": GOALS,
+            "limited": {
+                "count": limited_count,
+                "median_per_second": limited_rate,
+                "ratio": ratio,
+                "too_many_requests": limited_429,
+                "runs": results["limited"],
+            },
+            "unlimited": {"count": unlimited_count, "median_per_second": summary, "runs": results["unlimited"]},
+        },
+    )
     print(f"results: {path}")
     best = max(summary.values()) if summary else 0.0
-    print(f"ratio {ratio:.3f} of Telegram's 30/s with {limited_429} 429s (goal ≥ {GOALS['limited_ratio']}); "
-          f"{best:.0f} check-ins/s without limits")
+    print(
+        f"ratio {ratio:.3f} of Telegram's 30/s with {limited_429} 429s (goal ≥ {GOALS['limited_ratio']}); "
+        f"{best:.0f} check-ins/s without limits"
+    )
     return 0 if ratio >= GOALS["limited_ratio"] and limited_429 == 0 else 1
 
 

@@ -45,8 +45,11 @@ def tables(csv_path: Path) -> dict[str, Any]:
 
     # Knowledge on the core: scored items asked at every wave of the quiz set.
     items = codebook[codebook["kind"].notna() & (codebook["scored"] == "True")]
-    core = [r.item_id for r in items.rename(columns={"variable": "item_id"}).itertuples()
-            if set(waves) <= set(str(r.waves).split(","))]
+    core = [
+        r.item_id
+        for r in items.rename(columns={"variable": "item_id"}).itertuples()
+        if set(waves) <= set(str(r.waves).split(","))
+    ]
 
     response = long.groupby("wave")["pseudonym"].nunique()
     knowledge = (long[long["item_id"].isin(core)].groupby(["pseudonym", "wave"])["score"].mean() * 100).unstack()
@@ -63,28 +66,37 @@ def tables(csv_path: Path) -> dict[str, Any]:
         nz = d[d != 0]
         ranks = stats.rankdata(np.abs(nz))
         paired[f"{before}->{after}"] = {
-            "n": len(d), "mean_diff": float(d.mean()),
+            "n": len(d),
+            "mean_diff": float(d.mean()),
             **{k: v for k, v in _mean_ci(d, -100.0, 100.0).items() if k.startswith("ci")},
-            "wilcoxon_w": float(test.statistic), "p": float(test.pvalue),
+            "wilcoxon_w": float(test.statistic),
+            "p": float(test.pvalue),
             "rank_biserial": float((ranks[nz > 0].sum() - ranks[nz < 0].sum()) / ranks.sum()),
         }
 
     scored = long[long["item_id"].isin(set(items["variable"])) & long["score"].notna()]
-    retention = (scored.groupby(["item_id", "wave"])["score"].agg(["mean", "count"])
-                 .assign(pct_correct=lambda t: t["mean"] * 100))
+    retention = (
+        scored.groupby(["item_id", "wave"])["score"]
+        .agg(["mean", "count"])
+        .assign(pct_correct=lambda t: t["mean"] * 100)
+    )
 
     likert = long[long["construct"].notna() & long["score"].notna()]
     person = likert.groupby(["construct", "wave", "pseudonym"])["score"].mean()
-    constructs = {f"{c}@{w}": _mean_ci(group.to_numpy(dtype="float64"), 1.0, 5.0)
-                  for (c, w), group in person.groupby(level=["construct", "wave"])}
+    constructs = {
+        f"{c}@{w}": _mean_ci(group.to_numpy(dtype="float64"), 1.0, 5.0)
+        for (c, w), group in person.groupby(level=["construct", "wave"])
+    }
 
     return {
         "answers": len(long),
         "response": {w: int(n) for w, n in response.items()},
         "knowledge": by_wave,
         "paired": paired,
-        "retention": {f"{i}@{w}": {"n": int(r["count"]), "pct_correct": float(r["pct_correct"])}
-                      for (i, w), r in retention.iterrows()},
+        "retention": {
+            f"{i}@{w}": {"n": int(r["count"]), "pct_correct": float(r["pct_correct"])}
+            for (i, w), r in retention.iterrows()
+        },
         "constructs": constructs,
     }
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from bench.common import arguments, median, postgres_available, temp_database
 from bench.conversation import FIRST_CHAT, ITEMS, bench_quiz, prepare, reset, start_item
 from bot.journey import Journey
-from surveys.store.db import make_engine, make_sessionmaker
 from surveys.settings import load_settings
+from surveys.store.db import make_engine, make_sessionmaker
 from surveys.store.transactions import Transactions
 
 ROUNDS = 4  # presses per practitioner (some finish their check-in first)
@@ -64,9 +64,13 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.runs):
                 with temp_database(backend, "press") as url:
                     runs.append(asyncio.run(presses(url, concurrency)))
-            print(f"{backend}, {concurrency} at a time: CPU {median([r[0] for r in runs]):.2f} ms/press, "
-                  f"wall {median([r[1] for r in runs]):.2f} ms/press (runs: "
-                  + " ".join(f"{c:.2f}/{w:.2f}" for c, w in runs) + ")", flush=True)
+            print(
+                f"{backend}, {concurrency} at a time: CPU {median([r[0] for r in runs]):.2f} ms/press, "
+                f"wall {median([r[1] for r in runs]):.2f} ms/press (runs: "
+                + " ".join(f"{c:.2f}/{w:.2f}" for c, w in runs)
+                + ")",
+                flush=True,
+            )
     return 0
 
 

@@ -50,8 +50,14 @@ async def _courses(url: str, attendance: int) -> list[tuple[int, int, date]]:
     out = []
     async with make_sessionmaker(engine)() as session:
         for i in range(COURSES):
-            course = await a_course(session, NOW - timedelta(days=300), code=f"CSE-{i:02d}", waves=WAVES,
-                                    delivered_on=date(2025, 11, 3) + timedelta(days=3 * i), attendance=attendance)
+            course = await a_course(
+                session,
+                NOW - timedelta(days=300),
+                code=f"CSE-{i:02d}",
+                waves=WAVES,
+                delivered_on=date(2025, 11, 3) + timedelta(days=3 * i),
+                attendance=attendance,
+            )
             out.append((course.id, course.quiz_set_id, course.delivered_on))
         definition = course.quiz_set.definition
         await session.commit()
@@ -77,8 +83,9 @@ def _cohort(courses: list, definition: dict, enrolments: int, answers_goal: int,
     for e in range(1, enrolments + 1):
         course_id, quiz_set_id, delivered = courses[(e - 1) % len(courses)]
         role = rng.choice(roles)
-        enrolment_rows.append((e, f"{rng.getrandbits(48):012x}", course_id, role, ROLES[role], None,
-                               NOW - timedelta(days=300)))
+        enrolment_rows.append(
+            (e, f"{rng.getrandbits(48):012x}", course_id, role, ROLES[role], None, NOW - timedelta(days=300))
+        )
         ability = min(0.97, max(0.35, rng.gauss(0.82, 0.1)))
         start = datetime.combine(delivered, dtime(15, 0), tzinfo=UTC)
         for wave in WAVES:
@@ -87,23 +94,56 @@ def _cohort(courses: list, definition: dict, enrolments: int, answers_goal: int,
             items = per_wave[wave] if rng.random() < RESPONSE[wave] * scale + (ability - 0.82) * 0.2 else ()
             if items and rng.random() < 0.05:
                 items = items[: len(items) // 2]  # stopped half way
-            state = (CheckInState.EXPIRED if not items else
-                     CheckInState.COMPLETED if len(items) == len(per_wave[wave]) else CheckInState.IN_PROGRESS)
-            checkin_rows.append((check_in_id, e, wave, str(state), due, due + timedelta(days=21),
-                                 due + timedelta(hours=1) if state == CheckInState.COMPLETED else None, 0, 0))
+            state = (
+                CheckInState.EXPIRED
+                if not items
+                else CheckInState.COMPLETED
+                if len(items) == len(per_wave[wave])
+                else CheckInState.IN_PROGRESS
+            )
+            checkin_rows.append(
+                (
+                    check_in_id,
+                    e,
+                    wave,
+                    str(state),
+                    due,
+                    due + timedelta(days=21),
+                    due + timedelta(hours=1) if state == CheckInState.COMPLETED else None,
+                    0,
+                    0,
+                )
+            )
             for position, item in enumerate(items):
                 value = _value(item, wave, ability, rng)
                 answer_id += 1
-                answer_rows.append((answer_id, check_in_id, item.id, quiz_set_id, value,
-                                    item_score(item, value) if value != "" else None,
-                                    due + timedelta(hours=1, seconds=20 * position)))
+                answer_rows.append(
+                    (
+                        answer_id,
+                        check_in_id,
+                        item.id,
+                        quiz_set_id,
+                        value,
+                        item_score(item, value) if value != "" else None,
+                        due + timedelta(hours=1, seconds=20 * position),
+                    )
+                )
     return {"enrolment": enrolment_rows, "check_in": checkin_rows, "answer": answer_rows}
 
 
 COLUMNS = {
     "enrolment": ("id", "pseudonym", "course_id", "role", "agency", "level", "consented_at"),
-    "check_in": ("id", "enrolment_id", "wave", "state", "due_at", "closes_at", "completed_at", "reminders_sent",
-                 "attempts"),
+    "check_in": (
+        "id",
+        "enrolment_id",
+        "wave",
+        "state",
+        "due_at",
+        "closes_at",
+        "completed_at",
+        "reminders_sent",
+        "attempts",
+    ),
     "answer": ("id", "check_in_id", "item_id", "quiz_set_id", "value", "score", "answered_at"),
 }
 
@@ -125,6 +165,7 @@ async def _load_postgres(url: str, rows: dict[str, list]) -> None:
 
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
+
         async def copy() -> None:
             for table, columns in COLUMNS.items():
                 await conn.copy_records_to_table(table, columns=columns, records=rows[table])
@@ -138,8 +179,8 @@ async def _load_postgres(url: str, rows: dict[str, list]) -> None:
 
 
 async def _export(url: str, out: Path) -> int:
-    from surveys.store.db import make_engine, make_sessionmaker
     from surveys.reporting.export import export
+    from surveys.store.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as session:
@@ -149,9 +190,9 @@ async def _export(url: str, out: Path) -> int:
 
 
 async def _ours(url: str, out_dir: Path) -> dict[str, float]:
-    from surveys.store.db import make_engine, make_sessionmaker
     from surveys.reporting.report import build_report, write_report
     from surveys.settings import load_settings
+    from surveys.store.db import make_engine, make_sessionmaker
 
     settings = load_settings(env={}, env_file=None)
     engine = make_engine(url)
@@ -188,24 +229,38 @@ def _agree(ours_json: Path, pandas_json: Path) -> dict[str, Any]:
     diffs = []
     for cell in ours["knowledge"]["by_wave"]:
         r = ref["knowledge"][cell["wave"]]
-        diffs.append(("knowledge", cell["wave"], cell["n"] == r["n"], math.isclose(cell["mean"], r["mean"], rel_tol=1e-9)))
+        diffs.append(
+            ("knowledge", cell["wave"], cell["n"] == r["n"], math.isclose(cell["mean"], r["mean"], rel_tol=1e-9))
+        )
     for row in ours["paired_change"]:
         r = ref["paired"][f"{row['from']}->{row['to']}"]
-        diffs.append(("paired", row["to"], row["n"] == r["n"], math.isclose(row["p"], r["p"], rel_tol=1e-6, abs_tol=1e-300)))
+        diffs.append(
+            ("paired", row["to"], row["n"] == r["n"], math.isclose(row["p"], r["p"], rel_tol=1e-6, abs_tol=1e-300))
+        )
     for c in ours["constructs"]:
         for cell in c["by_wave"]:
             r = ref["constructs"][f"{c['construct']}@{cell['wave']}"]
-            diffs.append(("construct", c["construct"], cell["n"] == r["n"], math.isclose(cell["mean"], r["mean"], rel_tol=1e-9)))
+            diffs.append(
+                ("construct", c["construct"], cell["n"] == r["n"], math.isclose(cell["mean"], r["mean"], rel_tol=1e-9))
+            )
     for item in ours["items"]:
         for cell in item["by_wave"]:
             r = ref["retention"][f"{item['item_id']}@{cell['wave']}"]
-            diffs.append(("item", item["item_id"], cell["n"] == r["n"], math.isclose(cell["pct_correct"], r["pct_correct"], rel_tol=1e-9)))
+            diffs.append(
+                (
+                    "item",
+                    item["item_id"],
+                    cell["n"] == r["n"],
+                    math.isclose(cell["pct_correct"], r["pct_correct"], rel_tol=1e-9),
+                )
+            )
     bad = [d for d in diffs if not (d[2] and d[3])]
     return {"figures_compared": len(diffs), "disagree": [list(d[:2]) for d in bad]}
 
 
-def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: int, tmp: Path,
-                baseline: Path | None = None) -> dict[str, Any]:
+def run_backend(
+    backend: str, rows: dict[str, list], courses_args: tuple, runs: int, tmp: Path, baseline: Path | None = None
+) -> dict[str, Any]:
     """Load, export the long CSV (once: every backend holds the same rows), then alternate ours and pandas.
 
     `baseline`: another checkout (e.g. the previous commit's) whose report is run too, alternating
@@ -235,28 +290,45 @@ def run_backend(backend: str, rows: dict[str, list], courses_args: tuple, runs: 
         agreement = _agree(tmp / f"{backend}-out-0" / "report.json", tmp / f"{backend}-pandas.json")
     ours_s, ref_s = median([o["seconds"] for o in ours]), median([r["seconds"] for r in ref])
     result = {
-        "answers": exported, "load_s": round(load_s, 2), "export_csv_s": round(export_s, 2),
-        "ours_s": ours_s, "ours_build_s": median([o["build_s"] for o in ours]),
-        "ours_write_s": median([o["write_s"] for o in ours]), "pandas_s": ref_s, "ratio": ours_s / ref_s,
+        "answers": exported,
+        "load_s": round(load_s, 2),
+        "export_csv_s": round(export_s, 2),
+        "ours_s": ours_s,
+        "ours_build_s": median([o["build_s"] for o in ours]),
+        "ours_write_s": median([o["write_s"] for o in ours]),
+        "pandas_s": ref_s,
+        "ratio": ours_s / ref_s,
         # The tables alone (what the pandas script computes; it draws no chart and writes no file).
         "build_ratio": median([o["build_s"] for o in ours]) / ref_s,
-        "ours_max_rss_mb": max(o["max_rss_mb"] for o in ours), "pandas_max_rss_mb": max(r["max_rss_mb"] for r in ref),
-        "runs": {"ours": ours, "pandas": ref, "baseline": before}, "agreement": agreement,
+        "ours_max_rss_mb": max(o["max_rss_mb"] for o in ours),
+        "pandas_max_rss_mb": max(r["max_rss_mb"] for r in ref),
+        "runs": {"ours": ours, "pandas": ref, "baseline": before},
+        "agreement": agreement,
     }
     if before:
-        result["baseline"] = {"path": str(baseline), "seconds": median([b["seconds"] for b in before]),
-                              "build_s": median([b["build_s"] for b in before])}
-    print(f"  {backend:10s} {exported:,} answers: ours {ours_s:.2f} s (build {result['ours_build_s']:.2f} + write "
-          f"{result['ours_write_s']:.2f}), pandas {ref_s:.2f} s, ratio {result['ratio']:.2f} (tables alone "
-          f"{result['build_ratio']:.2f}); peak RSS ours "
-          f"{result['ours_max_rss_mb']:.0f} MB, pandas {result['pandas_max_rss_mb']:.0f} MB; "
-          f"{agreement['figures_compared'] - len(agreement['disagree'])}/{agreement['figures_compared']} figures agree "
-          f"(load {load_s:.1f} s, CSV export {export_s:.1f} s, not timed)", flush=True)
+        result["baseline"] = {
+            "path": str(baseline),
+            "seconds": median([b["seconds"] for b in before]),
+            "build_s": median([b["build_s"] for b in before]),
+        }
+    print(
+        f"  {backend:10s} {exported:,} answers: ours {ours_s:.2f} s (build {result['ours_build_s']:.2f} + write "
+        f"{result['ours_write_s']:.2f}), pandas {ref_s:.2f} s, ratio {result['ratio']:.2f} (tables alone "
+        f"{result['build_ratio']:.2f}); peak RSS ours "
+        f"{result['ours_max_rss_mb']:.0f} MB, pandas {result['pandas_max_rss_mb']:.0f} MB; "
+        f"{agreement['figures_compared'] - len(agreement['disagree'])}/{agreement['figures_compared']} figures agree "
+        f"(load {load_s:.1f} s, CSV export {export_s:.1f} s, not timed)",
+        flush=True,
+    )
     if before:
-        builds = {side: " ".join(f"{r['build_s']:.2f}" for r in runs) for side, runs in (("was", before), ("now", ours))}
-        print(f"  {backend:10s} baseline {baseline}: {result['baseline']['seconds']:.2f} s (build "
-              f"{result['baseline']['build_s']:.2f}); builds (s) baseline {builds['was']}, ours {builds['now']}",
-              flush=True)
+        builds = {
+            side: " ".join(f"{r['build_s']:.2f}" for r in runs) for side, runs in (("was", before), ("now", ours))
+        }
+        print(
+            f"  {backend:10s} baseline {baseline}: {result['baseline']['seconds']:.2f} s (build "
+            f"{result['baseline']['build_s']:.2f}); builds (s) baseline {builds['was']}, ours {builds['now']}",
+            flush=True,
+        )
     return result
 
 
@@ -269,16 +341,19 @@ def main(argv: list[str] | None = None) -> int:
     if "--baseline" in argv:  # --baseline DIR: a checkout whose report runs alternately with ours
         at = argv.index("--baseline")
         baseline = Path(argv[at + 1]).resolve()
-        del argv[at:at + 2]
+        del argv[at : at + 2]
     args = arguments(argv, __doc__ or "", quick_runs=1)
     size = FULL  # --quick: the same 1,000,000 answers, one run each
     backends = list(args.backends)
     if "postgresql" in backends and (why := postgres_available()):
         print(f"  PostgreSQL skipped: {why}")
         backends.remove("postgresql")
-    print(f"report: {size['enrolments']:,} enrolments, ~{size['answers']:,} answers, {COURSES} courses; "
-          f"ours = build_report + write_report (JSON, HTML, PDF), pandas = the core tables from the long CSV; "
-          f"median of {args.runs}", flush=True)
+    print(
+        f"report: {size['enrolments']:,} enrolments, ~{size['answers']:,} answers, {COURSES} courses; "
+        f"ours = build_report + write_report (JSON, HTML, PDF), pandas = the core tables from the long CSV; "
+        f"median of {args.runs}",
+        flush=True,
+    )
     attendance = size["enrolments"] // COURSES + size["enrolments"] // (COURSES * 10)
     results: dict[str, Any] = {}
     generated = None
@@ -290,17 +365,32 @@ def main(argv: list[str] | None = None) -> int:
                     courses, definition = asyncio.run(_courses(url, attendance))
                 start = time.perf_counter()
                 generated = _cohort(courses, definition, size["enrolments"], size["answers"], seed=7)
-                print(f"  generated {len(generated['answer']):,} answers in {time.perf_counter() - start:.1f} s",
-                      flush=True)
+                print(
+                    f"  generated {len(generated['answer']):,} answers in {time.perf_counter() - start:.1f} s",
+                    flush=True,
+                )
             results[backend] = run_backend(backend, generated, (attendance,), args.runs, Path(tmp), baseline)
     worst = max(results[b]["ratio"] for b in backends)
     worst_build = max(results[b]["build_ratio"] for b in backends)
     rss = max(results[b]["ours_max_rss_mb"] for b in backends)
-    write_results("report", {"goals": GOALS, "size": size, "runs": args.runs, "quick": args.quick,
-                             "backends": results, "ratio": worst, "build_ratio": worst_build, "ours_max_rss_mb": rss})
-    print(f"report ratio (ours/pandas): {worst:.2f} with charts, HTML and PDF, {worst_build:.2f} for the tables alone "
-          f"(goal ≤ {GOALS['ratio']}; peak RSS {rss:.0f} MB, goal ≤ "
-          f"{GOALS['max_rss_mb']} MB; worst of {', '.join(backends)})")
+    write_results(
+        "report",
+        {
+            "goals": GOALS,
+            "size": size,
+            "runs": args.runs,
+            "quick": args.quick,
+            "backends": results,
+            "ratio": worst,
+            "build_ratio": worst_build,
+            "ours_max_rss_mb": rss,
+        },
+    )
+    print(
+        f"report ratio (ours/pandas): {worst:.2f} with charts, HTML and PDF, {worst_build:.2f} for the tables alone "
+        f"(goal ≤ {GOALS['ratio']}; peak RSS {rss:.0f} MB, goal ≤ "
+        f"{GOALS['max_rss_mb']} MB; worst of {', '.join(backends)})"
+    )
     return 0
 
 

@@ -12,14 +12,24 @@ from typing import Any
 from sqlalchemy import event, text
 
 from bench.common import (
-    arguments, asyncpg_dsn, atimed, median, ms, postgres_available, sqlite_path, sqlite_time,
-    sqlite_bulk, temp_database, without_indexes, write_results,
+    arguments,
+    asyncpg_dsn,
+    atimed,
+    median,
+    ms,
+    postgres_available,
+    sqlite_bulk,
+    sqlite_path,
+    sqlite_time,
+    temp_database,
+    without_indexes,
+    write_results,
 )
 from scheduler.dispatch import Dispatcher
 from surveys.clock import FrozenClock
-from surveys.store.db import make_engine, make_sessionmaker
 from surveys.domain.states import CheckInState as State
 from surveys.settings import load_settings
+from surveys.store.db import make_engine, make_sessionmaker
 from tests.support.recording_messenger import RecordingMessenger
 from tests.support.schedule_builders import a_course
 
@@ -33,8 +43,18 @@ GOAL = 1.5
 INDEXES_0003 = ("ix_check_in_open_closes", "ix_enrolment_withdrawn", "ix_contact_unreachable")
 SETTINGS = load_settings(env={}, env_file=None)
 
-CHECK_IN_COLUMNS = ("id", "enrolment_id", "wave", "state", "due_at", "closes_at", "sent_at",
-                    "reminders_sent", "next_action_at", "attempts")
+CHECK_IN_COLUMNS = (
+    "id",
+    "enrolment_id",
+    "wave",
+    "state",
+    "due_at",
+    "closes_at",
+    "sent_at",
+    "reminders_sent",
+    "next_action_at",
+    "attempts",
+)
 
 
 def _rows(size: int, seed: int) -> tuple[list[tuple], list[tuple], list[tuple], list[int]]:
@@ -54,8 +74,20 @@ def _rows(size: int, seed: int) -> tuple[list[tuple], list[tuple], list[tuple], 
     check_ins = []
     for i in range(1, size + 1):
         later = NOW + timedelta(days=1 + rng.random() * 360)
-        check_ins.append((i, (i - 1) // len(WAVES) + 1, WAVES[(i - 1) % len(WAVES)], State.SCHEDULED, later,
-                          later + timedelta(days=21), None, 0, None, 0))
+        check_ins.append(
+            (
+                i,
+                (i - 1) // len(WAVES) + 1,
+                WAVES[(i - 1) % len(WAVES)],
+                State.SCHEDULED,
+                later,
+                later + timedelta(days=21),
+                None,
+                0,
+                None,
+                0,
+            )
+        )
     for n, i in enumerate(due):
         check_ins[i - 1] = _due_row(check_ins[i - 1], reminder=n % 2 == 1)
     return enrolments, contacts, check_ins, due
@@ -87,14 +119,19 @@ def _load_sqlite(url: str, course_id: int, enrolments: list, contacts: list, che
     with db:
         db.executemany(
             "INSERT INTO enrolment (id, pseudonym, course_id, consented_at, withdrawn_at) VALUES (?, ?, ?, ?, ?)",
-            [(e, p, course_id, t(c), w and t(w)) for e, p, c, w in enrolments])
+            [(e, p, course_id, t(c), w and t(w)) for e, p, c, w in enrolments],
+        )
         db.executemany(
             "INSERT INTO contact (id, enrolment_id, chat_id, unreachable_at, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(i, e, chat, u and t(u), t(c)) for i, e, chat, u, c in contacts])
+            [(i, e, chat, u and t(u), t(c)) for i, e, chat, u, c in contacts],
+        )
         db.executemany(
             f"INSERT INTO check_in ({', '.join(CHECK_IN_COLUMNS)}) VALUES ({', '.join('?' * len(CHECK_IN_COLUMNS))})",
-            [(i, e, w, s, t(d), t(c), sent and t(sent), r, nxt and t(nxt), a)
-             for i, e, w, s, d, c, sent, r, nxt, a in check_ins])
+            [
+                (i, e, w, s, t(d), t(c), sent and t(sent), r, nxt and t(nxt), a)
+                for i, e, w, s, d, c, sent, r, nxt, a in check_ins
+            ],
+        )
     db.execute("ANALYZE")
     db.close()
 
@@ -105,12 +142,16 @@ async def _load_postgres(url: str, course_id: int, enrolments: list, contacts: l
     # COPY: the fastest way rows get into PostgreSQL.
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
+
         async def copy() -> None:
             await conn.copy_records_to_table(
-                "enrolment", columns=("id", "pseudonym", "course_id", "consented_at", "withdrawn_at"),
-                records=[(e, p, course_id, c, w) for e, p, c, w in enrolments])
+                "enrolment",
+                columns=("id", "pseudonym", "course_id", "consented_at", "withdrawn_at"),
+                records=[(e, p, course_id, c, w) for e, p, c, w in enrolments],
+            )
             await conn.copy_records_to_table(
-                "contact", columns=("id", "enrolment_id", "chat_id", "unreachable_at", "created_at"), records=contacts)
+                "contact", columns=("id", "enrolment_id", "chat_id", "unreachable_at", "created_at"), records=contacts
+            )
             await conn.copy_records_to_table("check_in", columns=CHECK_IN_COLUMNS, records=check_ins)
 
         await without_indexes(conn, ["enrolment", "contact", "check_in"], copy)
@@ -126,14 +167,20 @@ async def _reset(engine: Any, check_ins: list, due: list[int]) -> None:
     backend = engine.dialect.name
     async with engine.begin() as conn:
         for i in due:
-            _, _, _, state, d, c, sent, r, nxt, a = check_ins[i - 1]
+            _, _, _, state, _d, _c, sent, _r, nxt, _a = check_ins[i - 1]
             await conn.execute(
-                text("UPDATE check_in SET state = :state, sent_at = :sent_at, next_action_at = :nxt, "
-                     "reminders_sent = 0, snoozed_until = NULL, claimed_by = NULL, claim_expires_at = NULL, attempts = 0, "
-                     "message_id = NULL, last_error = NULL WHERE id = :id"),
-                {"state": state, "id": i,
-                 "sent_at": (sent and sqlite_time(sent)) if backend == "sqlite" else sent,
-                 "nxt": (nxt and sqlite_time(nxt)) if backend == "sqlite" else nxt},
+                text(
+                    "UPDATE check_in SET state = :state, sent_at = :sent_at, next_action_at = :nxt, "
+                    "reminders_sent = 0, snoozed_until = NULL, claimed_by = NULL, claim_expires_at = NULL, "
+                    "attempts = 0, "
+                    "message_id = NULL, last_error = NULL WHERE id = :id"
+                ),
+                {
+                    "state": state,
+                    "id": i,
+                    "sent_at": (sent and sqlite_time(sent)) if backend == "sqlite" else sent,
+                    "nxt": (nxt and sqlite_time(nxt)) if backend == "sqlite" else nxt,
+                },
             )
 
 
@@ -146,10 +193,10 @@ class _Statements:
         event.listen(engine.sync_engine, "before_cursor_execute", self._before)
         event.listen(engine.sync_engine, "after_cursor_execute", self._after)
 
-    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self._start = time.perf_counter()
 
-    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.rows.append((statement, parameters, time.perf_counter() - self._start))
 
     def summary(self) -> list[dict[str, Any]]:
@@ -158,13 +205,18 @@ class _Statements:
         for statement, _, seconds in self.rows:
             key = " ".join(statement.split())[:90]
             groups.setdefault(key, []).append(seconds)
-        return sorted(({"statement": k, "count": len(v), "total_ms": round(sum(v) * 1000, 2)}
-                       for k, v in groups.items()), key=lambda g: -g["total_ms"])
+        return sorted(
+            ({"statement": k, "count": len(v), "total_ms": round(sum(v) * 1000, 2)} for k, v in groups.items()),
+            key=lambda g: -g["total_ms"],
+        )
 
     def claims(self) -> list[tuple[str, Any]]:
         """The claim statements (the SELECT … FOR UPDATE on PostgreSQL, the claiming UPDATE on SQLite)."""
-        return [(s, p) for s, p, _ in self.rows
-                if "FOR UPDATE" in s or (s.lstrip().upper().startswith("UPDATE CHECK_IN SET CLAIMED_BY"))]
+        return [
+            (s, p)
+            for s, p, _ in self.rows
+            if "FOR UPDATE" in s or (s.lstrip().upper().startswith("UPDATE CHECK_IN SET CLAIMED_BY"))
+        ]
 
 
 async def _explain(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
@@ -242,9 +294,12 @@ def run(backends: list[str], runs: int, without_0003: bool = False) -> dict[str,
             result["load_s"] = round(load_s, 2)
             out[backend][str(size)] = result
             slowest = result["statements"][0]
-            print(f"  {backend:10s} {size:>9,} stored, {DUE} due: pass {ms(result['pass_s'])} "
-                  f"(load {load_s:.1f} s; slowest statement {slowest['total_ms']} ms: "
-                  f"{slowest['statement'][:50]}…)", flush=True)
+            print(
+                f"  {backend:10s} {size:>9,} stored, {DUE} due: pass {ms(result['pass_s'])} "
+                f"(load {load_s:.1f} s; slowest statement {slowest['total_ms']} ms: "
+                f"{slowest['statement'][:50]}…)",
+                flush=True,
+            )
     for backend in backends:
         small, large = (out[backend][str(s)]["pass_s"] for s in SIZES)
         out[backend]["ratio"] = large / small
@@ -267,8 +322,19 @@ def main(argv: list[str] | None = None) -> int:
     for b in backends:
         print(f"  {b:10s} ratio (1M/1k): {results[b]['ratio']:.2f}")
     worst = max(results[b]["ratio"] for b in backends)
-    write_results("tick-without-0003" if without_0003 else "tick", {"without_0003": without_0003, "goal": f"ratio <= {GOAL}", "due": DUE, "sizes": SIZES, "runs": args.runs,
-                           "quick": args.quick, "backends": results, "ratio": worst})
+    write_results(
+        "tick-without-0003" if without_0003 else "tick",
+        {
+            "without_0003": without_0003,
+            "goal": f"ratio <= {GOAL}",
+            "due": DUE,
+            "sizes": SIZES,
+            "runs": args.runs,
+            "quick": args.quick,
+            "backends": results,
+            "ratio": worst,
+        },
+    )
     print(f"tick ratio (1M/1k): {worst:.2f} (goal ≤ {GOAL}; worst of {', '.join(backends)})")
     return 0
 

@@ -18,8 +18,8 @@ from bot.logging import install_redaction
 from bot.ratelimit import ChatRateLimiter
 from bot.request import AiohttpRequest
 from surveys.clock import Clock, system_clock
-from surveys.store.db import make_engine, make_sessionmaker, warm_pool
 from surveys.settings import Settings, SettingsError
+from surveys.store.db import make_engine, make_sessionmaker, warm_pool
 from surveys.store.transactions import Transactions
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,9 @@ async def polling(application: Application, *, poll_timeout: float = 10.0) -> As
     """
     async with initialized(application):
         await application.updater.start_polling(
-            poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES,
+            poll_interval=0.0,
+            timeout=int(poll_timeout),
+            allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
         await application.start()

@@ -29,8 +29,12 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         if reply.edit is not None and query.message is not None:
             text, rows = keyboards.text_and_rows(reply.edit)
             try:
-                await bot.edit_message_text(text, chat_id=query.message.chat.id, message_id=query.message.message_id,
-                                            reply_markup=keyboards.markup(rows))
+                await bot.edit_message_text(
+                    text,
+                    chat_id=query.message.chat.id,
+                    message_id=query.message.message_id,
+                    reply_markup=keyboards.markup(rows),
+                )
             except BadRequest as exc:
                 # A double tap can ask for the same edit twice; that is not an error.
                 if NOT_MODIFIED not in exc.message.lower():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,10 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import callbacks, profile
 from bot.callbacks import Kind
 from bot.replies import Answered, Button, Question, Reply, Text
+from bot.texts import label, render_text
+from scheduler.messages import local_day
+from scheduler.next_checkin import next_check_in_due
 from scheduler.reminders import reminder_times, snooze
 from scheduler.timetable import schedule_check_ins
-from scheduler.next_checkin import next_check_in_due
-from scheduler.messages import local_day
+from surveys.clock import Clock
+from surveys.domain import lifecycle, states, waves
+from surveys.domain.engine import Conversation, Outcome, Prompt, Summary, choices_of
+from surveys.domain.quiz_text import RenderContext, render
+from surveys.domain.quizset import QuizSet
+from surveys.domain.scrub import scrub_free_text
+from surveys.domain.states import CheckInState
+from surveys.settings import Settings
 from surveys.store import answering
 from surveys.store.answering import Pressed, pressed_check_in
 from surveys.store.checkins import (
@@ -27,9 +36,6 @@ from surveys.store.checkins import (
     record_answer,
     stored_answers,
 )
-from surveys.clock import Clock
-from surveys.domain import lifecycle
-from surveys.domain.engine import Conversation, Outcome, Prompt, Summary, choices_of
 from surveys.store.enrolments import (
     AlreadyEnrolled,
     active_enrolments,
@@ -40,22 +46,12 @@ from surveys.store.enrolments import (
     withdraw,
 )
 from surveys.store.invites import InviteProblem, resolve_invite
-from surveys.domain import states
-from surveys.domain.states import CheckInState
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
-from surveys.domain.quizset import QuizSet
-from surveys.domain import waves
-from surveys.domain.quiz_text import RenderContext, render
-from surveys.domain.scrub import scrub_free_text
-from surveys.settings import Settings
-from bot.texts import label, render_text
 from surveys.store.transactions import Transactions
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
 # wall of text in a check-in is more likely pasted case notes than an answer.
 MAX_TYPED = 1000
-
-
 
 
 @dataclass
@@ -98,8 +94,9 @@ def _context(course: Course, wave: str) -> RenderContext:
 class Journey:
     """Orchestrates enrolment, check-ins and the practitioner's commands over the store and scheduler."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], transactions: Transactions, settings: Settings,
-                 clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], transactions: Transactions, settings: Settings, clock: Clock
+    ) -> None:
         self.sessions = sessions
         self.transactions = transactions
         self.settings = settings
@@ -126,18 +123,27 @@ class Journey:
             version = course.quiz_set
             quiz = await _quiz(session, version.id, version.slug, version.checksum)
             text = render_text(
-                "consent.txt", course_title=course.title, contact=self.settings.evaluation_contact,
-                retention_days=self.settings.retention_days, waves=[waves.label(w) for w in course.waves],
+                "consent.txt",
+                course_title=course.title,
+                contact=self.settings.evaluation_contact,
+                retention_days=self.settings.retention_days,
+                waves=[waves.label(w) for w in course.waves],
                 minutes=quiz.estimate_minutes,
             )
-            rows = ((Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token)),
-                     Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token))),)
+            rows = (
+                (
+                    Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token)),
+                    Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token)),
+                ),
+            )
             # The quiz set's own words about itself come first, in a message of their own: it may be
             # up to Telegram's limit long, and the consent request with its buttons stays last.
             return Reply((Text(quiz.description), Text(text, rows)))
 
     def _invite_problem(self, reason: str) -> Reply:
-        return Reply((Text(render_text("invite_problem.txt", reason=reason, contact=self.settings.evaluation_contact)),))
+        return Reply(
+            (Text(render_text("invite_problem.txt", reason=reason, contact=self.settings.evaluation_contact)),)
+        )
 
     async def _already(self, session: AsyncSession, chat_id: int, course: Course, now: datetime) -> Reply:
         found = await open_check_in(session, chat_id, now)
@@ -160,20 +166,32 @@ class Journey:
             step = await self._open_step(session, chat_id, now)
             starting = step is not None and step.check_in.enrolment_id == enrolment.id
             field = profile.missing_field(enrolment)
-            welcome = Text(render_text("welcome.txt", course_title=course.title, profile_first=field is not None,
-                                       plan=self._plan_lines(planned, course, now), starts_now=starting))
+            welcome = Text(
+                render_text(
+                    "welcome.txt",
+                    course_title=course.title,
+                    profile_first=field is not None,
+                    plan=self._plan_lines(planned, course, now),
+                    starts_now=starting,
+                )
+            )
             if field is not None:
                 # A shared (room) link: role and agency come first. A check-in due now is held as
                 # started so the dispatcher sends no invitation while they answer these two.
                 if starting and step is not None:
                     await self._start(session, step, now)
-                return Reply((self._profile_question(enrolment, field),),
-                             notice=render_text("notice.txt", kind="consented"), edit=welcome)
+                return Reply(
+                    (self._profile_question(enrolment, field),),
+                    notice=render_text("notice.txt", kind="consented"),
+                    edit=welcome,
+                )
             if not starting or step is None:
                 return Reply(notice=render_text("notice.txt", kind="consented"), edit=welcome)
             await self._start(session, step, now)
             intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
-            return Reply((self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome)
+            return Reply(
+                (self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome
+            )
 
     # --- self-enrolment profile -----------------------------------------------------------
     def _profile_question(self, enrolment: Enrolment, field: str, *, again: bool = False) -> Text:
@@ -194,14 +212,23 @@ class Journey:
         async with self.sessions() as session, session.begin():
             pending = await awaiting_profile(session, chat_id)
             names = profile.options(self.settings, field)
-            if pending is None or pending.id != enrolment_id or profile.missing_field(pending) != field or index >= len(names):
+            if (
+                pending is None
+                or pending.id != enrolment_id
+                or profile.missing_field(pending) != field
+                or index >= len(names)
+            ):
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
             following = await self._take_profile(session, chat_id, pending, field, names[index], now)
-            return Reply((following,), notice=render_text("notice.txt", kind="recorded"),
-                         edit=Text(profile.answered(field, names[index])))
+            return Reply(
+                (following,),
+                notice=render_text("notice.txt", kind="recorded"),
+                edit=Text(profile.answered(field, names[index])),
+            )
 
-    async def _typed_profile(self, session: AsyncSession, chat_id: int, pending: Enrolment, text: str,
-                             now: datetime) -> Reply:
+    async def _typed_profile(
+        self, session: AsyncSession, chat_id: int, pending: Enrolment, text: str, now: datetime
+    ) -> Reply:
         field = profile.missing_field(pending)
         assert field is not None
         value = profile.match(text, profile.options(self.settings, field))
@@ -209,8 +236,9 @@ class Journey:
             return Reply((self._profile_question(pending, field, again=True),))
         return Reply((await self._take_profile(session, chat_id, pending, field, value, now),))
 
-    async def _take_profile(self, session: AsyncSession, chat_id: int, enrolment: Enrolment, field: str,
-                            value: str, now: datetime) -> Text | Question:
+    async def _take_profile(
+        self, session: AsyncSession, chat_id: int, enrolment: Enrolment, field: str, value: str, now: datetime
+    ) -> Text | Question:
         """Store one answer; then the agency question, the first check-in item, or a thank-you."""
         await set_profile(session, enrolment, **{field: value})
         following = profile.missing_field(enrolment)
@@ -235,8 +263,9 @@ class Journey:
                 when = "end"
             else:
                 when = "on"
-            lines.append({"label": waves.label(check_in.wave), "when": when,
-                          "on": local_day(check_in.due_at, course.zone)})
+            lines.append(
+                {"label": waves.label(check_in.wave), "when": when, "on": local_day(check_in.due_at, course.zone)}
+            )
         return lines
 
     async def decline(self, chat_id: int, token: str) -> Reply:
@@ -265,8 +294,14 @@ class Journey:
 
     def _summary_text(self, summary: Summary, next_due: tuple[datetime, str] | None, lead: str = "") -> str:
         next_on = local_day(*next_due) if next_due else None
-        return render_text("summary.txt", lead=lead, scored=summary.scored, correct=summary.correct,
-                           missed=summary.missed, next_on=next_on)
+        return render_text(
+            "summary.txt",
+            lead=lead,
+            scored=summary.scored,
+            correct=summary.correct,
+            missed=summary.missed,
+            next_on=next_on,
+        )
 
     async def _next_due(self, session: AsyncSession, chat_id: int, now: datetime) -> tuple[datetime, str] | None:
         for check_in, course in await pending_check_ins(session, chat_id):
@@ -292,7 +327,7 @@ class Journey:
         return Text(render_text("nothing_open.txt", enrolled=enrolled, next_on=local_day(*due) if due else None))
 
     async def start_now(self, chat_id: int, check_in_id: int) -> Reply:
-        """"Start now" / "Carry on" under an invitation: ask this check-in's next item."""
+        """ "Start now" / "Carry on" under an invitation: ask this check-in's next item."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if gate := await self._profile_gate(session, chat_id):
@@ -307,7 +342,7 @@ class Journey:
             return Reply((self._next(conversation, found.id),), notice=render_text("notice.txt", kind="starting"))
 
     async def snooze(self, chat_id: int, check_in_id: int) -> Reply:
-        """"Remind me tomorrow": the scheduler owes one more reminder, in the send window."""
+        """ "Remind me tomorrow": the scheduler owes one more reminder, in the send window."""
         now = self.clock()
         async with self.sessions() as session:
             found = await (await session.connection()).run_sync(pressed_check_in, check_in_id, chat_id)
@@ -383,8 +418,13 @@ class Journey:
             outcome = conversation.accept(text, item_id=prompt.item_id)
             if outcome.recorded is not None:
                 stored = await record_answer(
-                    session, step.check_in, item_id=prompt.item_id, value=_stored_value(prompt, outcome),
-                    score=outcome.recorded.score, now=now, completes=conversation.done,
+                    session,
+                    step.check_in,
+                    item_id=prompt.item_id,
+                    value=_stored_value(prompt, outcome),
+                    score=outcome.recorded.score,
+                    now=now,
+                    completes=conversation.done,
                     quiz_set_id=step.found.course.quiz_set_id,
                 )
                 if not stored:
@@ -392,8 +432,16 @@ class Journey:
             due = await self._next_due(session, chat_id, now) if conversation.done else None
             return self._taken(conversation, step.check_in.id, prompt, outcome, due, typed=True)
 
-    def _taken(self, conversation: Conversation, check_in_id: int, prompt: Prompt, outcome: Outcome,
-               due: tuple[datetime, str] | None, *, typed: bool) -> Reply:
+    def _taken(
+        self,
+        conversation: Conversation,
+        check_in_id: int,
+        prompt: Prompt,
+        outcome: Outcome,
+        due: tuple[datetime, str] | None,
+        *,
+        typed: bool,
+    ) -> Reply:
         """The reply to an answer: a re-prompt, or the next question (or the summary), the pressed one edited."""
         if outcome.recorded is None:
             return Reply((Question(check_in_id, prompt, outcome.reprompt or ""),))
@@ -406,8 +454,11 @@ class Journey:
             return Reply((following,))
         labels = {c.value: c.label for c in prompt.choices}
         shown = labels.get(outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
-        return Reply((following,), notice=render_text("notice.txt", kind="recorded"),
-                     edit=Answered(prompt, shown, outcome.feedback))
+        return Reply(
+            (following,),
+            notice=render_text("notice.txt", kind="recorded"),
+            edit=Answered(prompt, shown, outcome.feedback),
+        )
 
     # --- commands -----------------------------------------------------------------------
     async def status(self, chat_id: int) -> Reply:
@@ -421,24 +472,46 @@ class Journey:
     def privacy(self) -> Reply:
         """/privacy: what is stored, why, for how long, and who to contact."""
         s = self.settings
-        return Reply((Text(render_text("privacy.txt", contact=s.evaluation_contact, retention_days=s.retention_days,
-                                       suppress_below=s.suppress_below)),))
+        return Reply(
+            (
+                Text(
+                    render_text(
+                        "privacy.txt",
+                        contact=s.evaluation_contact,
+                        retention_days=s.retention_days,
+                        suppress_below=s.suppress_below,
+                    )
+                ),
+            )
+        )
 
     async def ask_stop(self, chat_id: int) -> Reply:
         """/stop: confirm first, offering to erase answers too."""
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
-        rows = ((Button(label("stop.stop"), callbacks.encode(Kind.CONFIRM, "stop")),),
+        rows = (
+            (
+                (Button(label("stop.stop"), callbacks.encode(Kind.CONFIRM, "stop")),),
                 (Button(label("stop.erase"), callbacks.encode(Kind.CONFIRM, "erase")),),
-                (Button(label("stop.keep"), callbacks.encode(Kind.CONFIRM, "keep")),)) if enrolled else ()
+                (Button(label("stop.keep"), callbacks.encode(Kind.CONFIRM, "keep")),),
+            )
+            if enrolled
+            else ()
+        )
         return Reply((Text(render_text("stop_confirm.txt", enrolled=enrolled), rows),))
 
     async def ask_delete(self, chat_id: int) -> Reply:
         """/delete: confirm with a button before erasing."""
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
-        rows = ((Button(label("delete.erase"), callbacks.encode(Kind.CONFIRM, "erase")),),
-                (Button(label("delete.keep"), callbacks.encode(Kind.CONFIRM, "keep")),)) if enrolled else ()
+        rows = (
+            (
+                (Button(label("delete.erase"), callbacks.encode(Kind.CONFIRM, "erase")),),
+                (Button(label("delete.keep"), callbacks.encode(Kind.CONFIRM, "keep")),),
+            )
+            if enrolled
+            else ()
+        )
         return Reply((Text(render_text("delete_confirm.txt", enrolled=enrolled), rows),))
 
     async def confirm(self, chat_id: int, choice: str) -> Reply:
@@ -479,8 +552,9 @@ class _Taken:
     outcome: Outcome
 
 
-def _press(conn: Connection, chat_id: int, check_in_id: int, item_index: int, choice_index: int,
-           now: datetime) -> _Refused | _Taken:
+def _press(
+    conn: Connection, chat_id: int, check_in_id: int, item_index: int, choice_index: int, now: datetime
+) -> _Refused | _Taken:
     """One answer press, run as one transaction: whose and still open, the current item, then stored."""
     found = pressed_check_in(conn, check_in_id, chat_id)
     if problem := _closed_reason(found, now):
@@ -499,8 +573,15 @@ def _press(conn: Connection, chat_id: int, check_in_id: int, item_index: int, ch
         return _Refused(found, "gone")
     outcome = conversation.accept(choices[choice_index].value, item_id=prompt.item_id)
     if outcome.recorded is not None and not answering.record(
-        conn, found.id, found.quiz_set_id, started=found.state == CheckInState.IN_PROGRESS, item_id=prompt.item_id,
-        value=_stored_value(prompt, outcome), score=outcome.recorded.score, now=now, completes=conversation.done,
+        conn,
+        found.id,
+        found.quiz_set_id,
+        started=found.state == CheckInState.IN_PROGRESS,
+        item_id=prompt.item_id,
+        value=_stored_value(prompt, outcome),
+        score=outcome.recorded.score,
+        now=now,
+        completes=conversation.done,
     ):
         return _Refused(found, "answered")
     return _Taken(conversation, prompt, outcome)

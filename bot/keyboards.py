@@ -6,8 +6,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.replies import Answered, Button, Question, Rows, Shown
-from surveys.domain.engine import Prompt
 from bot.texts import render_text
+from surveys.domain.engine import Prompt
 
 # Labels this short sit side by side (True / False, Yes / No); longer ones get a row each so
 # Likert labels like "Neither agree nor disagree" are never cut off on a phone.
@@ -29,16 +29,28 @@ def answer_rows(check_in_id: int, prompt: Prompt) -> Rows:
 def question_text(prompt: Prompt, lead: str = "") -> str:
     """The item with its progress ("3/12") and, for typed answers, how to answer."""
     return render_text(
-        "question.txt", lead=lead, position=prompt.position, total=prompt.total, text=prompt.text,
-        kind=prompt.kind, hint=prompt.hint, optional=bool(prompt.choices),
+        "question.txt",
+        lead=lead,
+        position=prompt.position,
+        total=prompt.total,
+        text=prompt.text,
+        kind=prompt.kind,
+        hint=prompt.hint,
+        optional=bool(prompt.choices),
     )
 
 
 def answered_text(answered: Answered) -> str:
     """The question once answered: what was chosen and the feedback, buttons gone."""
     p = answered.prompt
-    return render_text("answered.txt", position=p.position, total=p.total, text=p.text,
-                       answer=answered.answer, feedback=answered.feedback)
+    return render_text(
+        "answered.txt",
+        position=p.position,
+        total=p.total,
+        text=p.text,
+        answer=answered.answer,
+        feedback=answered.feedback,
+    )
 
 
 def text_and_rows(shown: Shown) -> tuple[str, Rows]:

@@ -45,7 +45,7 @@ def _clean(value: Any) -> Any:
     # Objects (URLs, exceptions) are rendered now so their text can be checked.
     try:
         text = str(value)
-    except Exception:  # noqa: BLE001 - a broken __str__ must not break logging
+    except Exception:
         return "<unprintable>"
     cleaned = redact(text)
     return cleaned if cleaned != text else value
@@ -108,7 +108,8 @@ def setup_logging(settings: Settings) -> None:
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     install_redaction(token)
     logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr,
+        level=settings.log_level,
+        stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for handler in logging.getLogger().handlers:

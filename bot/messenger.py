@@ -11,9 +11,9 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 
 from bot.callbacks import Kind, encode
 from bot.keyboards import markup
-from bot.replies import Button
 from bot.logging import redact
 from bot.ratelimit import retry_after_seconds
+from bot.replies import Button
 from scheduler.messenger import DeliveryError, MessengerUnavailable, OutgoingMessage, Unreachable
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,9 @@ class TelegramMessenger:
                 return sent.message_id
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
-                raise DeliveryError(f"flood control: retry after {wait:.0f} s", permanent=False,
-                                    retry_after=wait) from exc
+                raise DeliveryError(
+                    f"flood control: retry after {wait:.0f} s", permanent=False, retry_after=wait
+                ) from exc
             except Forbidden as exc:
                 raise Unreachable(exc.message) from exc
             except BadRequest as exc:

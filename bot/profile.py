@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.callbacks import ProfileField
-from surveys.domain.names import match  # noqa: F401  (journey matches typed names through profile)
-from surveys.store.models import Enrolment
-from surveys.settings import Settings
 from bot.texts import render_text
+from surveys.domain.names import match  # noqa: F401  (journey matches typed names through profile)
+from surveys.settings import Settings
+from surveys.store.models import Enrolment
 
 PER_ROW = 2  # "residential care" and "children's services" fit two to a row on a phone
 
@@ -32,9 +32,11 @@ Rows = list[list[tuple[str, str]]]
 def question(settings: Settings, enrolment: Enrolment, field: str, *, again: bool = False) -> tuple[str, Rows]:
     """The role or agency question, and (label, callback data) buttons two to a row."""
     names = options(settings, field)
-    buttons = [(name.capitalize(), callbacks.encode(callbacks.Kind.PROFILE, enrolment.id, field, n))
-               for n, name in enumerate(names)]
-    rows = [buttons[i:i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
+    buttons = [
+        (name.capitalize(), callbacks.encode(callbacks.Kind.PROFILE, enrolment.id, field, n))
+        for n, name in enumerate(names)
+    ]
+    rows = [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
     return render_text("profile.txt", field=field, again=again), rows
 
 

@@ -39,9 +39,16 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     than `max_wait` is not waited out here but raised, so a caller can reschedule instead of block.
     """
 
-    def __init__(self, *, overall_rate: float = 30.0, chat_burst: float = 3.0, chat_period: float = 3.3,
-                 max_retries: int = 3, max_wait: float = 60.0,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        overall_rate: float = 30.0,
+        chat_burst: float = 3.0,
+        chat_period: float = 3.3,
+        max_retries: int = 3,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         # The full rate, but bursts of only a third of a second's worth: requests bunch up on the
         # way to Telegram, and a burst as big as Telegram's own would then overflow it.
         self._overall = AsyncLimiter(max(1.0, overall_rate / 3), 1 / 3)
@@ -105,7 +112,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
 
-def paced_bot(token: str, *, base_url: str, request: BaseRequest,
-              rate_limiter: ChatRateLimiter | None = None) -> ExtBot[int]:
+def paced_bot(
+    token: str, *, base_url: str, request: BaseRequest, rate_limiter: ChatRateLimiter | None = None
+) -> ExtBot[int]:
     """A bot outside an Application (`followup dispatch`) paced by the same limiter the Application uses."""
     return ExtBot(token, base_url=base_url, request=request, rate_limiter=rate_limiter or ChatRateLimiter())

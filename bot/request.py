@@ -87,8 +87,12 @@ class AiohttpRequest(BaseRequest):
         # slowest legitimate request would need (pool wait + connect + upload + answer).
         parts = [t for t in (pool, connect, write, read) if t is not None]
         total = sum(parts) if len(parts) == 4 else None
-        timeout = aiohttp.ClientTimeout(total=total, connect=None if pool is None or connect is None else pool + connect,
-                                        sock_connect=connect, sock_read=read)
+        timeout = aiohttp.ClientTimeout(
+            total=total,
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
         body: Any = _multipart(fields, files) if files else fields
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:

@@ -35,16 +35,33 @@ def dispatch_jobs(settings: Settings, clock: Clock = system_clock) -> Hook:
     """
 
     async def start(application: Application) -> None:
-        dispatcher = Dispatcher(application.bot_data["sessions"], TelegramMessenger(application.bot), clock, settings,
-                                until=lambda: not application.running)
+        dispatcher = Dispatcher(
+            application.bot_data["sessions"],
+            TelegramMessenger(application.bot),
+            clock,
+            settings,
+            until=lambda: not application.running,
+        )
         application.bot_data["dispatcher"] = dispatcher
         queue = application.job_queue
         if queue is None:
             raise RuntimeError("the bot needs PTB's job-queue extra: pip install 'python-telegram-bot[job-queue]'")
-        queue.run_repeating(_dispatch, settings.dispatch_interval_seconds, first=0, data=dispatcher,
-                            name=DISPATCH_JOB, job_kwargs={"id": DISPATCH_JOB, **_ONE_AT_A_TIME})
-        queue.run_repeating(_purge, PURGE_EVERY, first=0, data=dispatcher,
-                            name=PURGE_JOB, job_kwargs={"id": PURGE_JOB, **_ONE_AT_A_TIME})
+        queue.run_repeating(
+            _dispatch,
+            settings.dispatch_interval_seconds,
+            first=0,
+            data=dispatcher,
+            name=DISPATCH_JOB,
+            job_kwargs={"id": DISPATCH_JOB, **_ONE_AT_A_TIME},
+        )
+        queue.run_repeating(
+            _purge,
+            PURGE_EVERY,
+            first=0,
+            data=dispatcher,
+            name=PURGE_JOB,
+            job_kwargs={"id": PURGE_JOB, **_ONE_AT_A_TIME},
+        )
 
     return start
 

@@ -7,9 +7,9 @@ install; aiohttp is already a dependency, and this is PTB's documented custom-we
 from __future__ import annotations
 
 import hmac
-import secrets
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlparse
@@ -50,7 +50,11 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 @asynccontextmanager
 async def webhook(
-    application: Application, *, webhook_url: str, listen: str = "127.0.0.1", port: int = 8443,
+    application: Application,
+    *,
+    webhook_url: str,
+    listen: str = "127.0.0.1",
+    port: int = 8443,
     secret: str | None = None,
 ) -> AsyncIterator[Application]:
     """Run the application in webhook mode: serve, setWebhook, process; deleteWebhook on exit.

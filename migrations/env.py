@@ -8,9 +8,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from surveys.settings import load_settings
 from surveys.store.db import make_engine
 from surveys.store.models import Base, UTCDateTime
-from surveys.settings import load_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -14,15 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler import messages
 from scheduler.claims import Claim, cancel_unreachable, claim_due, default_worker_id, expire_due
-from scheduler.timetable import close_pre
 from scheduler.messenger import DeliveryError, Messenger, MessengerUnavailable, OutgoingMessage
 from scheduler.recording import Job, Outcome, record_delivered, record_failed, release
+from scheduler.timetable import close_pre
 from surveys.clock import Clock
 from surveys.domain import waves
-from surveys.domain.states import CheckInState
-from surveys.store.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
 from surveys.domain.quizset import QuizSet
+from surveys.domain.states import CheckInState
 from surveys.settings import Settings
+from surveys.store.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,11 @@ class Dispatcher:
         """Claim one batch and load what its messages need; empty when nothing is due."""
         async with self.sessions() as session:
             claims = await claim_due(
-                session, self.clock(), self.worker_id, self.batch, self.lease,
+                session,
+                self.clock(),
+                self.worker_id,
+                self.batch,
+                self.lease,
                 max_reminders=len(self.settings.reminder_days),
             )
             # Committed before anything is sent: other workers must see the claim (or a row
@@ -151,9 +155,18 @@ class Dispatcher:
         rows = (
             await session.execute(
                 select(
-                    CheckIn.id, CheckIn.wave, CheckIn.state, CheckIn.sent_at, CheckIn.closes_at,
-                    CheckIn.reminders_sent, CheckIn.snoozed_until, CheckIn.attempts,
-                    CheckIn.enrolment_id, Contact.chat_id, Course.title, Course.zone,
+                    CheckIn.id,
+                    CheckIn.wave,
+                    CheckIn.state,
+                    CheckIn.sent_at,
+                    CheckIn.closes_at,
+                    CheckIn.reminders_sent,
+                    CheckIn.snoozed_until,
+                    CheckIn.attempts,
+                    CheckIn.enrolment_id,
+                    Contact.chat_id,
+                    Course.title,
+                    Course.zone,
                     Course.quiz_set_id,
                 )
                 .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
@@ -181,10 +194,20 @@ class Dispatcher:
                 # One bad row (a broken template, an odd wave) must not stall everyone behind it.
                 log.exception("check-in %s: could not build its message", r.id)
                 text = None
-            jobs.append(Job(
-                Claim(r.id, kind), r.wave, r.chat_id, r.enrolment_id, ZoneInfo(zone), r.sent_at,
-                r.reminders_sent, r.snoozed_until is not None, r.attempts, text,
-            ))
+            jobs.append(
+                Job(
+                    Claim(r.id, kind),
+                    r.wave,
+                    r.chat_id,
+                    r.enrolment_id,
+                    ZoneInfo(zone),
+                    r.sent_at,
+                    r.reminders_sent,
+                    r.snoozed_until is not None,
+                    r.attempts,
+                    text,
+                )
+            )
         return jobs
 
     async def _read_quizzes(self, session: AsyncSession, ids: set[int]) -> None:
@@ -219,7 +242,7 @@ class Dispatcher:
             except MessengerUnavailable as exc:
                 self._unavailable = self._unavailable or exc
                 await outcomes.put(Outcome(job, not_sent=True))
-            except Exception as exc:  # noqa: BLE001 - an unknown failure must not lose the check-in
+            except Exception as exc:
                 log.warning("send of check-in %s failed unexpectedly", job.claim.check_in_id, exc_info=True)
                 await outcomes.put(Outcome(job, error=DeliveryError(repr(exc)[:200], permanent=False)))
             else:

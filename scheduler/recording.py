@@ -16,9 +16,9 @@ from scheduler.messenger import DeliveryError, OutgoingMessage, Unreachable
 from scheduler.plan import next_in_window
 from scheduler.reminders import first_reminder, next_reminder
 from surveys.domain.states import CheckInState
+from surveys.settings import Settings
 from surveys.store.enrolments import cancel_open_check_ins
 from surveys.store.models import CheckIn, Contact
-from surveys.settings import Settings
 
 Failure = Literal["unreachable", "failed", "retried"]
 
@@ -52,12 +52,21 @@ class Outcome:
 async def record_delivered(
     session: AsyncSession, delivered: list[Outcome], worker_id: str, now: datetime, settings: Settings
 ) -> tuple[int, int]:
-    """Delivered messages, one executemany per kind (a statement per row costs more than the send); (invitations, reminders)."""
+    """Record delivered messages, one executemany per kind (a statement a row costs more than the send).
+
+    Returns (invitations, reminders).
+    """
     table = CheckIn.__table__
     mine = and_(table.c.id == bindparam("b_id"), table.c.claimed_by == bindparam("b_worker"))
-    common = {"message_id": bindparam("b_message_id"), "next_action_at": bindparam("b_next"),
-              "snoozed_until": None, "claimed_by": None, "claim_expires_at": None, "attempts": 0,
-              "last_error": None}
+    common = {
+        "message_id": bindparam("b_message_id"),
+        "next_action_at": bindparam("b_next"),
+        "snoozed_until": None,
+        "claimed_by": None,
+        "claim_expires_at": None,
+        "attempts": 0,
+        "last_error": None,
+    }
     invitations = [o for o in delivered if o.job.claim.kind == "invitation"]
     reminders = [o for o in delivered if o.job.claim.kind == "reminder"]
     if invitations:
@@ -83,8 +92,13 @@ def _delivered_params(outcome: Outcome, worker_id: str, now: datetime, settings:
     else:
         count = job.reminders_sent + (0 if job.snoozed else 1)  # a snoozed reminder is owed on top
         following = next_reminder(job.sent_at or now, count, now, job.zone, settings)
-    return {"b_id": job.claim.check_in_id, "b_worker": worker_id, "b_message_id": outcome.message_id,
-            "b_next": following, "b_count": count}
+    return {
+        "b_id": job.claim.check_in_id,
+        "b_worker": worker_id,
+        "b_message_id": outcome.message_id,
+        "b_next": following,
+        "b_count": count,
+    }
 
 
 async def release(session: AsyncSession, unsent: list[Outcome], worker_id: str) -> None:
@@ -121,7 +135,8 @@ async def record_failed(
     attempts = job.attempts + 1
     retry = next_in_window(now + backoff(attempts, error.retry_after), job.zone, settings.window)
     await session.execute(
-        update(CheckIn).where(mine).values(attempts=attempts, last_error=error.reason[:200], next_action_at=retry,
-                                           **released)
+        update(CheckIn)
+        .where(mine)
+        .values(attempts=attempts, last_error=error.reason[:200], next_action_at=retry, **released)
     )
     return "retried"

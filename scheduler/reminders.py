@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.plan import next_in_window
 from surveys.domain import states
-from surveys.store.models import CheckIn, Course, Enrolment
 from surveys.settings import Settings
+from surveys.store.models import CheckIn, Course, Enrolment
 
 
 def reminder_times(sent_at: datetime, zone: ZoneInfo, settings: Settings) -> list[datetime]:
@@ -37,9 +37,7 @@ def next_reminder(sent_at: datetime, count: int, now: datetime, zone: ZoneInfo, 
     return max(times[count], next_in_window(now + timedelta(days=1), zone, settings.window))
 
 
-async def snooze(
-    session: AsyncSession, check_in_id: int, now: datetime, settings: Settings
-) -> datetime | None:
+async def snooze(session: AsyncSession, check_in_id: int, now: datetime, settings: Settings) -> datetime | None:
     """'Remind me tomorrow': remind 24 hours from now, moved into the send window; the caller commits.
 
     Returns when the reminder will come, or None if the check-in is no longer open (finished,

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.settings import Settings
 from surveys.store.audit import SYSTEM, AuditActor, record
 from surveys.store.models import CheckIn, Contact, Enrolment, Invite
-from surveys.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,7 @@ class PurgeReport:
         return f"Deleted {self.contacts} chat link(s) and {self.invites} invite(s)."
 
 
-async def purge(
-    session: AsyncSession, now: datetime, settings: Settings, *, actor: AuditActor = SYSTEM
-) -> PurgeReport:
+async def purge(session: AsyncSession, now: datetime, settings: Settings, *, actor: AuditActor = SYSTEM) -> PurgeReport:
     """Delete chat links and invites that are no longer needed; the caller commits.
 
     A contact (the only link from answers to a person) goes when the person withdrew, or
@@ -37,9 +35,7 @@ async def purge(
     cutoff = now - timedelta(days=settings.retention_days)
     still_open = exists().where(CheckIn.enrolment_id == Contact.enrolment_id, CheckIn.closes_at > cutoff)
     withdrawn = exists().where(Enrolment.id == Contact.enrolment_id, Enrolment.withdrawn_at.is_not(None))
-    consented_recently = exists().where(
-        Enrolment.id == Contact.enrolment_id, Enrolment.consented_at > cutoff
-    )
+    consented_recently = exists().where(Enrolment.id == Contact.enrolment_id, Enrolment.consented_at > cutoff)
     has_check_ins = exists().where(CheckIn.enrolment_id == Contact.enrolment_id)
     finished = and_(~still_open, or_(has_check_ins, ~consented_recently))
     contacts = await session.execute(
@@ -55,4 +51,3 @@ async def purge(
     report = PurgeReport(contacts.rowcount or 0, invites.rowcount or 0)
     await record(session, actor, "purge", now=now, detail=str(report))
     return report
-

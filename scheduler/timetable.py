@@ -10,12 +10,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.plan import plan_check_ins
-from surveys.store.audit import SYSTEM, AuditActor, record
 from surveys.domain import waves
 from surveys.domain.states import CheckInState
+from surveys.settings import Settings
+from surveys.store.audit import SYSTEM, AuditActor, record
 from surveys.store.enrolments import close_open_check_ins, unfinished_outcome
 from surveys.store.models import CheckIn, Course, Enrolment
-from surveys.settings import Settings
 
 
 async def schedule_check_ins(
@@ -38,13 +38,9 @@ async def schedule_check_ins(
         ]
         # ON CONFLICT DO NOTHING keeps this idempotent even when two taps race.
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(CheckIn).values(rows).on_conflict_do_nothing(
-            index_elements=["enrolment_id", "wave"]
-        )
+        stmt = insert(CheckIn).values(rows).on_conflict_do_nothing(index_elements=["enrolment_id", "wave"])
         await session.execute(stmt)
-    result = await session.scalars(
-        select(CheckIn).where(CheckIn.enrolment_id == enrolment.id).order_by(CheckIn.due_at)
-    )
+    result = await session.scalars(select(CheckIn).where(CheckIn.enrolment_id == enrolment.id).order_by(CheckIn.due_at))
     return list(result)
 
 
@@ -59,9 +55,7 @@ async def release_post_wave(
     """
     if course.ended_at is None:
         course.ended_at = now
-    enrolled = select(Enrolment.id).where(
-        Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None)
-    )
+    enrolled = select(Enrolment.id).where(Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None))
     result = await session.execute(
         update(CheckIn)
         .where(

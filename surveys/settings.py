@@ -27,10 +27,10 @@ SUPPORTED_DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 def async_database_url(url: str) -> str:
     """Pick the async driver for a plain SQLAlchemy URL (sqlite → aiosqlite, postgresql → asyncpg)."""
     if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     for plain in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://"):
         if url.startswith(plain):
-            return "postgresql+asyncpg://" + url[len(plain):]
+            return "postgresql+asyncpg://" + url[len(plain) :]
     return url
 
 
@@ -42,21 +42,34 @@ def _int_list(value: object) -> tuple[int, ...]:
 
 
 DEFAULT_ROLES = (
-    "social worker", "teacher", "police", "health", "youth worker", "early years",
-    "residential care", "housing", "licensing", "elected member", "other",
+    "social worker",
+    "teacher",
+    "police",
+    "health",
+    "youth worker",
+    "early years",
+    "residential care",
+    "housing",
+    "licensing",
+    "elected member",
+    "other",
 )
 DEFAULT_AGENCIES = (
-    "children's services", "education", "police", "health", "youth services",
-    "voluntary sector", "licensing", "other",
+    "children's services",
+    "education",
+    "police",
+    "health",
+    "youth services",
+    "voluntary sector",
+    "licensing",
+    "other",
 )
 
 
 class Settings(BaseSettings):
     """Everything the app reads from its environment; see the README's settings table."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = "sqlite+aiosqlite:///followup.db"
     bot_token: SecretStr | None = None
@@ -156,11 +169,7 @@ def parse_window(value: str) -> tuple[time, time]:
 def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
     """Load settings once; a bad value raises SettingsError naming the variable."""
     source = dict(os.environ if env is None else env)
-    values = {
-        key[len(ENV_PREFIX):].lower(): val
-        for key, val in source.items()
-        if key.startswith(ENV_PREFIX)
-    }
+    values = {key[len(ENV_PREFIX) :].lower(): val for key, val in source.items() if key.startswith(ENV_PREFIX)}
     try:
         # Explicit values beat the .env file; reading the process env again is disabled so an
         # injected mapping (tests) is the whole truth.

@@ -17,9 +17,7 @@ from surveys.store.db import make_engine, make_sessionmaker
 from surveys.store.migrate import upgrade
 from surveys.store.models import Base
 
-POSTGRES_SERVER = os.environ.get(
-    "FOLLOWUP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_SERVER = os.environ.get("FOLLOWUP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 BACKENDS = [b for b in os.environ.get("FOLLOWUP_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
@@ -40,7 +38,7 @@ def _postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
     name = f"followup_t_{os.getpid()}_{secrets.token_hex(3)}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - any connect failure
+    except (TimeoutError, OSError, Exception) as exc:
         message = f"PostgreSQL at {POSTGRES_SERVER} is unreachable: {exc!r}"
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI=true: a missing PostgreSQL is a failure)")

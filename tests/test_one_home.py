@@ -14,7 +14,7 @@ STATE_HOME = ROOT / "surveys/domain/states.py"
 WAVE_HOME = ROOT / "surveys/domain/waves.py"
 
 # A state written as a bare string literal: "in_progress", 'missed', …
-STATE_LITERAL = re.compile(r"""(?<![\w.])["'](%s)["']""" % "|".join(s.value for s in states.CheckInState))
+STATE_LITERAL = re.compile(r"""(?<![\w.])["']({})["']""".format("|".join(s.value for s in states.CheckInState)))
 # Another regular expression for waves: anything spelling months as digits followed by m.
 WAVE_REGEX = re.compile(r"""(\\d|\[0-9\]|\[1-9\])[^"'\n]{0,12}m\b.*?["']|pre\|post""")
 
@@ -54,7 +54,9 @@ def test_the_state_check_would_catch_a_copy(line):
     assert STATE_LITERAL.search(line)
 
 
-@pytest.mark.parametrize("line", ['WAVE_PATTERN = re.compile(r"^(pre|post|\\d{1,2}m)$")', 'MONTHS = re.compile(r"([1-9][0-9]?)m")'])
+@pytest.mark.parametrize(
+    "line", ['WAVE_PATTERN = re.compile(r"^(pre|post|\\d{1,2}m)$")', 'MONTHS = re.compile(r"([1-9][0-9]?)m")']
+)
 def test_the_wave_check_would_catch_a_copy(line):
     assert WAVE_REGEX.search(line)
 

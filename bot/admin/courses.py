@@ -7,13 +7,13 @@ from bot.admin.roles import Actor
 from bot.admin.service import Admin
 from bot.admin.wording import admin_line, admin_reply, chunks, lines_reply
 from bot.replies import Button, Photo, Reply, Text
+from bot.texts import label, render_text
 from scheduler.timetable import release_post_wave
-from surveys.store.courses import find_course, list_courses
 from surveys.domain import lifecycle
 from surveys.reporting.invite_sheet import qr_png
+from surveys.store.courses import find_course, list_courses
 from surveys.store.invites import CourseClosed, deep_link, invite_course
 from surveys.store.progress import course_progress
-from bot.texts import label, render_text
 
 
 async def list_all(admin: Admin, actor: Actor) -> Reply:
@@ -23,12 +23,17 @@ async def list_all(admin: Admin, actor: Actor) -> Reply:
         now = admin.clock()
         for course in await list_courses(session):
             progress = await course_progress(session, course)
-            lines.append({
-                "code": course.code, "title": course.title, "day": course.delivered_on,
-                "state": lifecycle.status(course, now), "enrolled": progress.enrolled,
-                "attendance": course.expected_attendance,
-                "waves": "  ".join(f"{w.wave} {w.completed}/{w.asked}" for w in progress.waves),
-            })
+            lines.append(
+                {
+                    "code": course.code,
+                    "title": course.title,
+                    "day": course.delivered_on,
+                    "state": lifecycle.status(course, now),
+                    "enrolled": progress.enrolled,
+                    "attendance": course.expected_attendance,
+                    "waves": "  ".join(f"{w.wave} {w.completed}/{w.asked}" for w in progress.waves),
+                }
+            )
         await admin.audit(session, actor, "course.list")
     if not lines:
         return admin_reply("no_courses")
@@ -69,8 +74,12 @@ async def ask_end(admin: Admin, actor: Actor, code: str) -> Reply:
             return admin_reply("unknown_course", code=code)
         if course.ended_at is not None:
             return admin_reply("already_ended", code=course.code, on=f"{course.ended_at:%Y-%m-%d %H:%M}")
-        rows = ((Button(label("admin.end", code=course.code), callbacks.encode("x", "end", course.code)),
-                 Button(label("admin.not_yet"), callbacks.encode("x", "keep", course.code))),)
+        rows = (
+            (
+                Button(label("admin.end", code=course.code), callbacks.encode("x", "end", course.code)),
+                Button(label("admin.not_yet"), callbacks.encode("x", "keep", course.code)),
+            ),
+        )
         return Reply((Text(admin_line("end_confirm", code=course.code), rows),))
 
 
@@ -83,13 +92,14 @@ async def end(admin: Admin, actor: Actor, code: str) -> Reply:
         if course.ended_at is not None:
             text = admin_line("already_ended", code=course.code, on=f"{course.ended_at:%Y-%m-%d %H:%M}")
             return Reply(notice=text, edit=Text(text))
-        released = await release_post_wave(session, course, admin.clock(), admin.settings,
-                                           actor=actor.audited(admin.settings))
+        released = await release_post_wave(
+            session, course, admin.clock(), admin.settings, actor=actor.audited(admin.settings)
+        )
         text = admin_line("ended", code=course.code, count=released)
     return Reply(notice=text, edit=Text(text))
 
 
 def keep(code: str) -> Reply:
-    """"Not yet" under /end: nothing changes."""
+    """ "Not yet" under /end: nothing changes."""
     text = admin_line("end_kept", code=code)
     return Reply(notice=text, edit=Text(text))

@@ -22,8 +22,9 @@ async def report(admin: Admin, actor: Actor, code: str) -> Reply:
     """report.html and report.pdf for one course (small groups suppressed as in the CLI)."""
     try:
         async with admin.sessions() as session, session.begin():
-            built = await build_report(session, [code], admin.settings, now=admin.clock(),
-                                       actor=actor.audited(admin.settings))
+            built = await build_report(
+                session, [code], admin.settings, now=admin.clock(), actor=actor.audited(admin.settings)
+            )
     except SelectionError as exc:
         return admin_reply("nothing_yet", problem=chat_wording(str(exc)))
     with tempfile.TemporaryDirectory(prefix="followup-report-") as folder:
@@ -44,8 +45,9 @@ async def export_answers(admin: Admin, actor: Actor, code: str) -> Reply:
         out = Path(folder) / f"{code.lower()}-answers.csv"
         try:
             async with admin.sessions() as session, session.begin():
-                await export(session, [code], "csv", "long", out,
-                             actor=actor.audited(admin.settings), now=admin.clock())
+                await export(
+                    session, [code], "csv", "long", out, actor=actor.audited(admin.settings), now=admin.clock()
+                )
         except (SelectionError, ExportError) as exc:
             return admin_reply("nothing_yet", problem=chat_wording(str(exc)))
         book = codebook_path(out)

@@ -71,7 +71,7 @@ async def ask_end(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Act
 
 
 async def end_press(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> None:
-    """"End CODE now" or "Not yet" under /end."""
+    """ "End CODE now" or "Not yet" under /end."""
     data = pressed(update)
     assert data is not None  # the registry only routes parsed x: presses here
     choice, code = data.args

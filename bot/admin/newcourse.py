@@ -10,6 +10,9 @@ from bot.admin.service import Admin
 from bot.admin.wizard import STEPS, NewCourse, attendance_from_text, day_from_button, day_from_text
 from bot.admin.wording import admin_line, admin_reply, sentence
 from bot.replies import Button, Reply, Rows, Text
+from bot.texts import label, render_text
+from surveys.domain import lifecycle, waves
+from surveys.domain.levels import LEVELS, LevelError, parse_level
 from surveys.store.catalog import UnknownQuizSet, find_quiz_set, list_quiz_sets, parsed
 from surveys.store.courses import (
     CODE_PATTERN,
@@ -22,9 +25,6 @@ from surveys.store.courses import (
     default_waves,
     find_course,
 )
-from surveys.domain import lifecycle, waves
-from surveys.domain.levels import LEVELS, LevelError, parse_level
-from bot.texts import label, render_text
 
 CANCEL_DATA = callbacks.encode("x", "cancel", "")
 
@@ -69,15 +69,25 @@ def ask(admin: Admin, draft: NewCourse, problem: str = "") -> Text:
         buttons = [Button(str(n), callbacks.encode("x", "level", n)) for n in LEVELS]
         rows = (tuple(buttons[:3]), tuple(buttons[3:]))
     elif step == "date":
-        rows = ((Button(label("admin.today"), callbacks.encode("x", "date", "today")),
-                 Button(label("admin.tomorrow"), callbacks.encode("x", "date", "tomorrow"))),)
+        rows = (
+            (
+                Button(label("admin.today"), callbacks.encode("x", "date", "today")),
+                Button(label("admin.tomorrow"), callbacks.encode("x", "date", "tomorrow")),
+            ),
+        )
     elif step == "past":
         values["day"] = draft.delivered_on
-        rows = ((Button(label("admin.past_yes"), callbacks.encode("x", "past", "yes")),
-                 Button(label("admin.past_no"), callbacks.encode("x", "past", "no"))),)
+        rows = (
+            (
+                Button(label("admin.past_yes"), callbacks.encode("x", "past", "yes")),
+                Button(label("admin.past_no"), callbacks.encode("x", "past", "no")),
+            ),
+        )
     elif step == "waves":
-        rows = tuple((Button(", ".join(o), callbacks.encode("x", "waves", ".".join(o))),)
-                     for o in _wave_options(draft.quiz_waves))
+        rows = tuple(
+            (Button(", ".join(o), callbacks.encode("x", "waves", ".".join(o))),)
+            for o in _wave_options(draft.quiz_waves)
+        )
         values["known"] = ", ".join(draft.quiz_waves)
     elif step == "attendance":
         rows = ((Button(label("admin.not_known"), callbacks.encode("x", "attendance", "unknown")),),)
@@ -199,13 +209,29 @@ async def _create(admin: Admin, actor: Actor, draft: NewCourse) -> Reply:
     try:
         async with admin.sessions() as session, session.begin():
             course = await create_course(
-                session, code=draft.code, title=draft.title, delivered_on=draft.delivered_on,
-                level=draft.level, quiz_ref=draft.quiz_ref, now=admin.clock(), zone=draft.zone,
-                waves=draft.waves, expected_attendance=draft.attendance, actor=actor.audited(admin.settings),
+                session,
+                code=draft.code,
+                title=draft.title,
+                delivered_on=draft.delivered_on,
+                level=draft.level,
+                quiz_ref=draft.quiz_ref,
+                now=admin.clock(),
+                zone=draft.zone,
+                waves=draft.waves,
+                expected_attendance=draft.attendance,
+                actor=actor.audited(admin.settings),
             )
-            text = step_text("created", code=course.code, title=course.title, day=course.delivered_on,
-                             level=course.level, quiz=draft.quiz_ref, waves=", ".join(course.waves),
-                             attendance=course.expected_attendance, zone=course.zone)
+            text = step_text(
+                "created",
+                code=course.code,
+                title=course.title,
+                day=course.delivered_on,
+                level=course.level,
+                quiz=draft.quiz_ref,
+                waves=", ".join(course.waves),
+                attendance=course.expected_attendance,
+                zone=course.zone,
+            )
     except CodeTaken as exc:
         draft.code = None
         return Reply((ask(admin, draft, sentence(str(exc))),))

@@ -6,9 +6,9 @@ from bot.admin.roles import Actor
 from bot.admin.service import Admin
 from bot.admin.wording import admin_line, admin_reply, chunks, lines_reply
 from bot.replies import Reply, Text
-from surveys.store.catalog import import_quiz_set, list_quiz_sets, parsed
-from surveys.domain.quizset import QuizSetInvalid, load_quiz_set
 from bot.texts import render_text
+from surveys.domain.quizset import QuizSetInvalid, load_quiz_set
+from surveys.store.catalog import import_quiz_set, list_quiz_sets, parsed
 
 MAX_UPLOAD = 512 * 1024  # a quiz set is a few KB; anything this big is not one
 

@@ -99,8 +99,9 @@ def new_course_conversation(private: filters.BaseFilter, timeout: timedelta = WI
     PTB wants a conversation's updates one at a time; bot.app handles 8 at once, so one officer's double tap
     can be taken twice (the question asked twice, the draft unharmed) until bot.app serialises per chat.
     """
-    typed = MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.Regex(CANCEL_WORDS),
-                           _in_wizard(handlers.wizard_text))
+    typed = MessageHandler(
+        private & filters.TEXT & ~filters.COMMAND & ~filters.Regex(CANCEL_WORDS), _in_wizard(handlers.wizard_text)
+    )
     press = _in_wizard(handlers.wizard_press)
     states: dict[object, list[Any]] = {
         step: [CallbackQueryHandler(press, pattern=f"^x:{step}:"), typed] for step in STATES
@@ -119,8 +120,14 @@ def new_course_conversation(private: filters.BaseFilter, timeout: timedelta = WI
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[CommandHandler(NEW_COURSE.name, guard(NEW_COURSE), filters=private)],
-            states=states, fallbacks=fallbacks, allow_reentry=True,  # a fresh /newcourse replaces the draft
-            per_chat=True, per_user=True, per_message=False, conversation_timeout=timeout, name="newcourse",
+            states=states,
+            fallbacks=fallbacks,
+            allow_reentry=True,  # a fresh /newcourse replaces the draft
+            per_chat=True,
+            per_user=True,
+            per_message=False,
+            conversation_timeout=timeout,
+            name="newcourse",
         )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.store.audit import AuditActor, chat_actor
 from surveys.settings import Settings
+from surveys.store.audit import AuditActor, chat_actor
 
 OFFICER = "officer"
 EVALUATOR = "evaluator"

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.admin.roles import EVALUATOR, Actor
 from bot.admin.wording import admin_line
 from bot.replies import Reply, Text
-from surveys.store.audit import record
 from surveys.clock import Clock
 from surveys.settings import Settings
+from surveys.store.audit import record
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,9 @@ class Admin:
     settings: Settings
     clock: Clock
 
-    async def audit(self, session: AsyncSession, actor: Actor, action: str, target: str | None = None,
-                    outcome: str = "ok") -> None:
+    async def audit(
+        self, session: AsyncSession, actor: Actor, action: str, target: str | None = None, outcome: str = "ok"
+    ) -> None:
         """Record one event in the caller's transaction."""
         await record(session, actor.audited(self.settings), action, now=self.clock(), target=target, outcome=outcome)
 

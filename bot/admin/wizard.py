@@ -74,4 +74,3 @@ def attendance_from_text(text: str) -> int | None:
     """A typed head count (1 or more), or None when it is not one."""
     text = text.strip()
     return int(text) if text.isdigit() and int(text) >= 1 else None
-

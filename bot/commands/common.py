@@ -14,9 +14,9 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.logging import redact
+from surveys.settings import Settings, SettingsError, load_settings
 from surveys.store.db import make_sessionmaker
 from surveys.store.migrate import DatabaseNotReady, ready_engine
-from surveys.settings import Settings, SettingsError, load_settings
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -8,24 +8,23 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.common import bot_username, fail, run_async, settings_or_exit, transaction
-from surveys.store.audit import CLI
-from surveys.store.catalog import UnknownQuizSet
+from scheduler.timetable import release_post_wave
 from surveys.clock import system_clock
-from surveys.store.courses import CourseError, check_zone, close_course, create_course, get_course, list_courses
 from surveys.domain import lifecycle
 from surveys.domain.levels import LEVELS, RANGE_TEXT
-from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
-from scheduler.timetable import release_post_wave
-from surveys.reporting.invite_sheet import write_invite_files
-from surveys.store.models import Course
-from surveys.store.invites import CourseClosed, deep_link, invite_course
-from surveys.store.progress import course_progress
 from surveys.domain.registers import RegisterInvalid, read_register
+from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
+from surveys.reporting.invite_sheet import write_invite_files
 from surveys.settings import Settings
+from surveys.store.audit import CLI
+from surveys.store.catalog import UnknownQuizSet
+from surveys.store.courses import CourseError, check_zone, close_course, create_course, get_course, list_courses
+from surveys.store.invites import CourseClosed, deep_link, invite_course
+from surveys.store.models import Course
+from surveys.store.progress import course_progress
 
 
 @click.group("course")
@@ -36,21 +35,35 @@ def cli() -> None:
 @cli.command("create")
 @click.argument("code")
 @click.option("--title", required=True, help="The course title practitioners will see.")
-@click.option("--date", "delivered_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Course day, YYYY-MM-DD.")
-@click.option("--level", required=True, type=click.IntRange(LEVELS.start, LEVELS.stop - 1),
-              help=f"Audience level, {RANGE_TEXT}.")
+@click.option(
+    "--date", "delivered_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Course day, YYYY-MM-DD."
+)
+@click.option(
+    "--level", required=True, type=click.IntRange(LEVELS.start, LEVELS.stop - 1), help=f"Audience level, {RANGE_TEXT}."
+)
 @click.option("--quiz", "quiz_ref", required=True, help="Quiz set SLUG or SLUG@VERSION.")
 @click.option("--attendance", type=click.IntRange(1), help="Expected attendance (the response-rate denominator).")
-@click.option("--waves", default=None,
-              help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}, "
-                   "those the quiz set has items for).")
+@click.option(
+    "--waves",
+    default=None,
+    help=f"Check-in waves, comma-separated, e.g. pre,post,12m (default {','.join(DEFAULT_WAVES)}, "
+    "those the quiz set has items for).",
+)
 @click.option("--zone", default=None, help="Time zone for send windows (default FOLLOWUP_TIMEZONE).")
-@click.option("--yes", "-y", "confirmed", is_flag=True,
-              help="Create it even if the date is in the past, without asking.")
+@click.option(
+    "--yes", "-y", "confirmed", is_flag=True, help="Create it even if the date is in the past, without asking."
+)
 @run_async
 async def create_command(
-    code: str, title: str, delivered_on: date, level: int, quiz_ref: str,
-    attendance: int | None, waves: str | None, zone: str | None, confirmed: bool,
+    code: str,
+    title: str,
+    delivered_on: date,
+    level: int,
+    quiz_ref: str,
+    attendance: int | None,
+    waves: str | None,
+    zone: str | None,
+    confirmed: bool,
 ) -> None:
     """Create a course on a stored quiz set (a past date is confirmed first)."""
     settings = settings_or_exit()
@@ -61,13 +74,26 @@ async def create_command(
     except (CourseError, WaveError) as exc:
         fail(str(exc))
     if lifecycle.day_has_passed(day, zone, now) and not confirmed:
-        click.confirm(f"{day} is in the past: check-ins already due by now would be missed by everyone who joins. "
-                      "Create the course anyway?", abort=True, err=True)
+        click.confirm(
+            f"{day} is in the past: check-ins already due by now would be missed by everyone who joins. "
+            "Create the course anyway?",
+            abort=True,
+            err=True,
+        )
     try:
         async with transaction(settings) as session:
             course = await create_course(
-                session, code=code, title=title, delivered_on=day, level=level, quiz_ref=quiz_ref, now=now,
-                zone=zone, waves=chosen, expected_attendance=attendance, actor=CLI,
+                session,
+                code=code,
+                title=title,
+                delivered_on=day,
+                level=level,
+                quiz_ref=quiz_ref,
+                now=now,
+                zone=zone,
+                waves=chosen,
+                expected_attendance=attendance,
+                actor=CLI,
             )
             click.echo(
                 f"Created course {course.code} ({course.title}, {course.delivered_on}, level {course.level}, "
@@ -79,12 +105,25 @@ async def create_command(
 
 @cli.command("invite")
 @click.argument("code")
-@click.option("--register", "register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Register CSV (role, agency, optional level, any other columns) for one link per attendee.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the printable sheet, QR code (PNG, SVG) and mail-merge CSV.")
-@click.option("--expires", "expires_days", type=click.IntRange(1, 365), default=None,
-              help="Links stop working after this many days.")
+@click.option(
+    "--register",
+    "register",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Register CSV (role, agency, optional level, any other columns) for one link per attendee.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the printable sheet, QR code (PNG, SVG) and mail-merge CSV.",
+)
+@click.option(
+    "--expires",
+    "expires_days",
+    type=click.IntRange(1, 365),
+    default=None,
+    help="Links stop working after this many days.",
+)
 @run_async
 async def invite_command(code: str, register: Path | None, out: Path | None, expires_days: int | None) -> None:
     """Make the course's invite link (and with --register, one single-use link per attendee)."""
@@ -116,8 +155,14 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
     click.echo(link)
     if out is not None:
         files = write_invite_files(
-            out, course_code=code, course_title=title, course_date=day, waves=waves, link=link,
-            bot_username=username, attendees=personal if register is not None else None,
+            out,
+            course_code=code,
+            course_title=title,
+            course_date=day,
+            waves=waves,
+            link=link,
+            bot_username=username,
+            attendees=personal if register is not None else None,
         )
         click.echo(f"Wrote {files.sheet}, {files.png}, {files.svg}")
         if files.mail_merge:

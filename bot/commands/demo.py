@@ -10,10 +10,21 @@ from bot.demo.run import run_demo
 
 
 @click.command("demo")
-@click.option("--out", "out", default="demo-out", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder for the database, report and exports.")
-@click.option("--attendees", default=60, show_default=True, type=click.IntRange(5, 500),
-              help="How many simulated practitioners attend the course.")
+@click.option(
+    "--out",
+    "out",
+    default="demo-out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the database, report and exports.",
+)
+@click.option(
+    "--attendees",
+    default=60,
+    show_default=True,
+    type=click.IntRange(5, 500),
+    help="How many simulated practitioners attend the course.",
+)
 @click.option("--seed", default=7, show_default=True, help="Seed for the simulated behaviour.")
 def cli(out: Path, attendees: int, seed: int) -> None:
     """Run a course's follow-up end to end on a local Bot API emulator and SQLite, offline."""

@@ -18,8 +18,8 @@ from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.messenger import MessengerUnavailable
 from surveys.clock import Clock, FrozenClock, system_clock
-from surveys.store.db import make_engine, make_sessionmaker
 from surveys.settings import Settings
+from surveys.store.db import make_engine, make_sessionmaker
 
 log = logging.getLogger("bot.dispatch")
 
@@ -86,8 +86,13 @@ async def _passes(dispatcher: Dispatcher, settings: Settings, *, once: bool) -> 
 
 @click.command("dispatch")
 @click.option("--once", is_flag=True, help="Run one pass and exit (for cron).")
-@click.option("--at", "at", metavar="ISO-TIME", default=None,
-              help="Act as if the clock read this time (rehearsals and checks); needs --once.")
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO-TIME",
+    default=None,
+    help="Act as if the clock read this time (rehearsals and checks); needs --once.",
+)
 @click.option("--worker-id", default=None, help="Name this worker in claims (default: host:pid:random).")
 def cli(once: bool, at: str | None, worker_id: str | None) -> None:
     """Send due invitations and reminders, expire closed check-ins."""

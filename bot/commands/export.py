@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
-from surveys.store.audit import CLI
 from surveys.reporting.codebook import SelectionError
 from surveys.reporting.export import ExportError, export
+from surveys.store.audit import CLI
 
 
 @click.command("export")
@@ -32,7 +32,13 @@ async def cli(courses: tuple[str, ...], fmt: str, shape: str, out: Path) -> None
     try:
         async with transaction(settings) as session:
             rows = await export(
-                session, list(courses) or None, fmt, shape, out, progress=progress, actor=CLI  # type: ignore[arg-type]
+                session,
+                list(courses) or None,
+                fmt,
+                shape,
+                out,
+                progress=progress,
+                actor=CLI,  # type: ignore[arg-type]
             )
     except (SelectionError, ExportError) as exc:
         fail(str(exc))

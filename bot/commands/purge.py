@@ -10,10 +10,10 @@ import click
 from bot.commands.common import database, settings_or_exit
 from bot.commands.dispatch import parse_at
 from scheduler.retention import PurgeReport, purge
-from surveys.store.audit import CLI
 from surveys.clock import system_clock
-from surveys.store.db import make_sessionmaker
 from surveys.settings import Settings
+from surveys.store.audit import CLI
+from surveys.store.db import make_sessionmaker
 
 
 async def _purge(at: datetime, settings: Settings) -> PurgeReport:

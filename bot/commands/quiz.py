@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from surveys.domain.engine import Conversation, Prompt, Summary
-from surveys.domain.quizset import QuizSet, QuizSetInvalid, bundled_quiz_set, load_quiz_set
 from surveys.domain import waves
+from surveys.domain.engine import Conversation, Prompt, Summary
 from surveys.domain.quiz_text import RenderContext, render
+from surveys.domain.quizset import QuizSet, QuizSetInvalid, bundled_quiz_set, load_quiz_set
 
 
 def load_or_exit(path: Path) -> QuizSet:
@@ -26,10 +26,10 @@ def load_or_exit(path: Path) -> QuizSet:
 
 async def stored_quiz_set(ref: str) -> QuizSet | None:
     """The stored version SLUG or SLUG@VERSION, or None when there is none (or no database set up)."""
+    from surveys.settings import SettingsError, load_settings
     from surveys.store.catalog import UnknownQuizSet, find_quiz_set, parsed
     from surveys.store.db import make_sessionmaker
     from surveys.store.migrate import DatabaseNotReady, ready_engine
-    from surveys.settings import SettingsError, load_settings
 
     try:
         engine = await ready_engine(load_settings().database_url)
@@ -99,7 +99,9 @@ def _show_summary(summary: Summary) -> None:
         click.echo(f"Knowledge: {summary.correct} of {summary.scored} correct ({summary.knowledge_percent:.0f}%).")
     for missed in summary.missed:
         explanation = f" {missed.explanation}" if missed.explanation else ""
-        click.echo(f"- {missed.text} You said {missed.answer_label}; the answer is {missed.correct_label}.{explanation}")
+        click.echo(
+            f"- {missed.text} You said {missed.answer_label}; the answer is {missed.correct_label}.{explanation}"
+        )
     for construct, mean in sorted(summary.construct_means.items()):
         click.echo(f"{construct}: {mean:.2f} (1–5)")
 
@@ -136,9 +138,9 @@ def preview(ref: str, wave: str, course_title: str) -> None:
 def import_command(files: tuple[Path, ...]) -> None:
     """Validate FILEs and store each as a new version (an unchanged file is a no-op that says so)."""
     from bot.commands.common import settings_or_exit, transaction
+    from surveys.clock import system_clock
     from surveys.store.audit import CLI
     from surveys.store.catalog import import_quiz_set
-    from surveys.clock import system_clock
 
     quizzes = []
     invalid = False

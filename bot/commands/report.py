@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
-from surveys.store.audit import CLI
 from surveys.reporting.codebook import SelectionError
 from surveys.reporting.report import build_report, write_report
+from surveys.store.audit import CLI
 
 
 @click.command("report")
@@ -29,6 +29,6 @@ async def cli(courses: tuple[str, ...], out: Path) -> None:
         fail(str(exc))
     click.echo(f"Drawing charts and writing files… ({time.perf_counter() - started:.1f}s so far)", err=True)
     paths = write_report(report, out)
-    for kind, path in paths.items():
+    for path in paths.values():
         click.echo(f"Wrote {path}")
     click.echo(f"Done in {time.perf_counter() - started:.1f}s.", err=True)

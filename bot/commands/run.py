@@ -39,7 +39,8 @@ def cli(webhook_url: str | None, listen: str, port: int, secret: str | None) -> 
         raise click.ClickException(f"bad setting: {exc}") from None
     if webhook_url:
         running: AbstractAsyncContextManager[Application] = webhook(
-            application, webhook_url=webhook_url, listen=listen, port=port, secret=secret)
+            application, webhook_url=webhook_url, listen=listen, port=port, secret=secret
+        )
         mode = f"webhook on {listen}:{port}"
     else:
         running = polling(application)

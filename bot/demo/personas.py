@@ -5,13 +5,35 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from surveys.reporting.codebook import AGE_OF_CONSENT_TAG
 from surveys.domain import waves
+from surveys.reporting.codebook import AGE_OF_CONSENT_TAG
 from surveys.settings import DEFAULT_AGENCIES, DEFAULT_ROLES
 
 FIRST_NAMES = (
-    "Aisha", "Ben", "Chloe", "Dev", "Ella", "Femi", "Grace", "Harry", "Isla", "Jack", "Kiran",
-    "Leah", "Mo", "Nia", "Owen", "Priya", "Quinn", "Rosa", "Sam", "Tom", "Uma", "Vic", "Will", "Zara",
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ella",
+    "Femi",
+    "Grace",
+    "Harry",
+    "Isla",
+    "Jack",
+    "Kiran",
+    "Leah",
+    "Mo",
+    "Nia",
+    "Owen",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tom",
+    "Uma",
+    "Vic",
+    "Will",
+    "Zara",
 )
 # Free-text answers; one carries an e-mail and a phone number to show they are scrubbed.
 DIFFERENTLY = (
@@ -99,9 +121,15 @@ def make_personas(n: int, seed: int = 7) -> list[Persona]:
 
 def _agency_for(role: str, rng: random.Random) -> str:
     natural = {
-        "social worker": "children's services", "teacher": "education", "police": "police",
-        "health": "health", "youth worker": "youth services", "early years": "education",
-        "residential care": "children's services", "housing": "voluntary sector",
-        "licensing": "licensing", "elected member": "other",
+        "social worker": "children's services",
+        "teacher": "education",
+        "police": "police",
+        "health": "health",
+        "youth worker": "youth services",
+        "early years": "education",
+        "residential care": "children's services",
+        "housing": "voluntary sector",
+        "licensing": "licensing",
+        "elected member": "other",
     }
     return natural.get(role, rng.choice(DEFAULT_AGENCIES))

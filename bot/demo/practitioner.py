@@ -7,10 +7,10 @@ import re
 
 from bot.demo.personas import DIFFERENTLY, Persona
 from bot.emulator import ChatMessage, SimUser
-from surveys.domain.engine import choices_of
-from surveys.domain.quizset import LikertItem, QuizSet
 from surveys.domain import waves
+from surveys.domain.engine import choices_of
 from surveys.domain.quiz_text import RenderContext, render
+from surveys.domain.quizset import LikertItem, QuizSet
 
 QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
 DONE = "check-in done"
@@ -44,7 +44,7 @@ class Practitioner:
             self._texts[wave] = {render(item.text, context).strip()[:60]: item for item in self.quiz.items_for(wave)}
         return self._texts[wave]
 
-    def _identify(self, message: ChatMessage, wave: str):  # noqa: ANN202 - an Item
+    def _identify(self, message: ChatMessage, wave: str):
         match = QUESTION.search(message.text or "")
         assert match is not None
         text = match.group(3).strip()
@@ -53,7 +53,7 @@ class Practitioner:
                 return item
         raise LookupError(f"no item matches {text[:60]!r}")
 
-    def _decide(self, item, wave: str) -> tuple[str | None, str]:  # noqa: ANN001
+    def _decide(self, item, wave: str) -> tuple[str | None, str]:
         """(button label to tap, or None) and the text to type instead."""
         p, rng, months = self.persona, self.rng, waves.months(wave)
         kind = item.kind

@@ -20,19 +20,19 @@ from bot.messenger import TelegramMessenger
 from bot.ratelimit import ChatRateLimiter
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
-from scheduler.timetable import release_post_wave
 from scheduler.retention import purge
-from surveys.store.catalog import import_quiz_set
+from scheduler.timetable import release_post_wave
 from surveys.clock import FrozenClock
-from surveys.store.courses import create_course
-from surveys.store.db import make_engine, make_sessionmaker
 from surveys.domain import states, waves
-from surveys.reporting.export import export
-from surveys.store.invites import issue_invite
-from surveys.store.models import CheckIn, Contact
 from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
+from surveys.reporting.export import export
 from surveys.reporting.report import build_report, write_report
 from surveys.settings import Settings, load_settings
+from surveys.store.catalog import import_quiz_set
+from surveys.store.courses import create_course
+from surveys.store.db import make_engine, make_sessionmaker
+from surveys.store.invites import issue_invite
+from surveys.store.models import CheckIn, Contact
 
 TOKEN = "7000000001:demo-token-not-secret"
 USERNAME = "followup_demo_bot"
@@ -85,8 +85,9 @@ class Demo:
         began = time.perf_counter()
         # Telegram's limits are lifted here (and the bot's limiter widened) so that six months
         # of 60 people fit in under a minute; the tests and benchmarks run with the limits on.
-        async with Emulator(token=TOKEN, username=USERNAME, limits=False,
-                            clock=lambda: self.clock().timestamp()) as emu:
+        async with Emulator(
+            token=TOKEN, username=USERNAME, limits=False, clock=lambda: self.clock().timestamp()
+        ) as emu:
             self.emu = emu
             self.settings = _settings(emu, url)
             engine = make_engine(url)
@@ -94,9 +95,12 @@ class Demo:
             try:
                 await self._prepare()
                 app = build_application(
-                    self.settings, engine=engine, clock=self.clock,
+                    self.settings,
+                    engine=engine,
+                    clock=self.clock,
                     rate_limiter=ChatRateLimiter(overall_rate=2000, chat_burst=100, chat_period=1.0),
-                    request=AiohttpRequest(connection_pool_size=32), get_updates_request=AiohttpRequest(),
+                    request=AiohttpRequest(connection_pool_size=32),
+                    get_updates_request=AiohttpRequest(),
                 )
                 async with polling(app, poll_timeout=1):
                     messenger = TelegramMessenger(app.bot)  # paced by the app's widened limiter
@@ -118,22 +122,30 @@ class Demo:
         async with self.sessions() as session, session.begin():
             await import_quiz_set(session, self.quiz, self.clock())
             self.course = await create_course(
-                session, code=COURSE, title=TITLE, delivered_on=date(2026, 3, 12), level=2,
-                quiz_ref="cse-core", now=self.clock(), waves=WAVES,
+                session,
+                code=COURSE,
+                title=TITLE,
+                delivered_on=date(2026, 3, 12),
+                level=2,
+                quiz_ref="cse-core",
+                now=self.clock(),
+                waves=WAVES,
                 expected_attendance=round(len(self.personas) * 1.1),
             )
             # One single-use link per attendee, as from a register (role and agency known).
             self.tokens = {}
             for p in self.personas:
-                issued = await issue_invite(session, self.course, self.clock(), single_use=True,
-                                            role=p.role, agency=p.agency, level=2)
+                issued = await issue_invite(
+                    session, self.course, self.clock(), single_use=True, role=p.role, agency=p.agency, level=2
+                )
                 self.tokens[p.user_id] = issued.token
         self.echo(f"[1/{STAGES}] Course {COURSE} created on quiz set cse-core; {len(self.personas)} invite links made.")
 
     async def _join(self) -> None:
         self.people = {
-            p.user_id: Practitioner(p, self.emu.user(p.user_id, p.first_name), self.quiz, TITLE,
-                                    random.Random(self.rng.random()))
+            p.user_id: Practitioner(
+                p, self.emu.user(p.user_id, p.first_name), self.quiz, TITLE, random.Random(self.rng.random())
+            )
             for p in self.personas
         }
 
@@ -161,6 +173,7 @@ class Demo:
 
     async def _pre(self) -> None:
         """In the room, before the training: consent starts the pre check-in at once, and everyone answers it."""
+
         async def one(p: Persona) -> bool:
             person = self.people[p.user_id]
             first = await person.user.wait_for(is_question, timeout=15)
@@ -191,7 +204,8 @@ class Demo:
         async with self.sessions() as session:
             reminder_at = await session.scalar(
                 select(func.min(CheckIn.next_action_at)).where(
-                    CheckIn.wave == wave, CheckIn.state.in_(states.REMINDABLE))
+                    CheckIn.wave == wave, CheckIn.state.in_(states.REMINDABLE)
+                )
             )
         if reminder_at is not None:
             self.clock.set(max(reminder_at, self.clock()))
@@ -232,7 +246,9 @@ class Demo:
                 user.block()
             elif p.uses_stop:
                 await user.command("stop")
-                confirm = await user.wait_for(lambda m: any(t.startswith("Stop") for t, _ in user.buttons(m)), timeout=15)
+                confirm = await user.wait_for(
+                    lambda m, user=user: any(t.startswith("Stop") for t, _ in user.buttons(m)), timeout=15
+                )
                 label = next(t for t, _ in user.buttons(confirm) if t.startswith("Stop"))
                 await user.press_button(confirm, label)
 

@@ -8,6 +8,15 @@ from .state import CallbackAnswer, Chat, ChatMessage, Stats, StoredFile
 from .users import SimGroup, SimUser
 
 __all__ = [
-    "ApiError", "CallbackAnswer", "Chat", "ChatMessage", "Emulator", "FaultRule", "FloodLimits",
-    "SimGroup", "SimUser", "Stats", "StoredFile",
+    "ApiError",
+    "CallbackAnswer",
+    "Chat",
+    "ChatMessage",
+    "Emulator",
+    "FaultRule",
+    "FloodLimits",
+    "SimGroup",
+    "SimUser",
+    "Stats",
+    "StoredFile",
 ]

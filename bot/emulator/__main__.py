@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 
 from .emulator import Emulator
 
@@ -20,16 +21,17 @@ def main(argv: list[str] | None = None) -> None:
     async def serve() -> None:
         emu = Emulator(args.token or ["123:ABC"], args.username, limits=not args.no_limits)
         url = await emu.start(args.host, args.port)
-        print(f"Telegram emulator for @{args.username} at {url}  (bot API base: {emu.base_url}, control: {url}/control)", flush=True)
+        print(
+            f"Telegram emulator for @{args.username} at {url}  (bot API base: {emu.base_url}, control: {url}/control)",
+            flush=True,
+        )
         try:
             await asyncio.Event().wait()
         finally:
             await emu.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -72,7 +72,11 @@ async def _user_action(emu: Emulator, user: SimUser, action: str, body: Body) ->
     if action == "voice":
         return describe(await user.send_voice(int(body.get("duration", 3))))
     if action == "document":
-        return describe(await user.send_document(body["filename"], _b64(body, "data_base64"), body.get("mime_type"), body.get("caption")))
+        return describe(
+            await user.send_document(
+                body["filename"], _b64(body, "data_base64"), body.get("mime_type"), body.get("caption")
+            )
+        )
     if action == "edit":
         return describe(await user.edit(message(), body["text"]))
     if action == "press":

@@ -46,8 +46,13 @@ class Emulator:
         if isinstance(limits, FloodLimits):
             self.limits = limits
         else:
-            self.limits = FloodLimits(enabled=limits, global_rate=global_rate, global_burst=global_burst,
-                                      per_chat_rate=per_chat_rate, per_chat_burst=per_chat_burst)
+            self.limits = FloodLimits(
+                enabled=limits,
+                global_rate=global_rate,
+                global_burst=global_burst,
+                per_chat_rate=per_chat_rate,
+                per_chat_burst=per_chat_burst,
+            )
         self.flood = FloodControl(self.limits)
         self.faults = FaultInjector()
         self.api = BotApi(self.state, self.flood)
@@ -85,8 +90,9 @@ class Emulator:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()
 
     @property
@@ -95,8 +101,15 @@ class Emulator:
         return f"{self.url}/bot"
 
     # --- people ------------------------------------------------------------------------------
-    def user(self, user_id: int, first_name: str | None = None, username: str | None = None, *,
-             last_name: str | None = None, language_code: str | None = "en") -> SimUser:
+    def user(
+        self,
+        user_id: int,
+        first_name: str | None = None,
+        username: str | None = None,
+        *,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+    ) -> SimUser:
         """Get or create a simulated practitioner (their chat is not started until they write)."""
         existing = self._users.get(user_id)
         if existing is not None:
@@ -119,12 +132,31 @@ class Emulator:
         return dict(self._users)
 
     # --- faults ------------------------------------------------------------------------------
-    def inject(self, method: str | None = None, *, status: int | None = None, retry_after: int | None = None,
-               description: str | None = None, delay: float = 0.0, drop: bool = False,
-               times: int | None = None, chat_id: int | None = None) -> FaultRule:
+    def inject(
+        self,
+        method: str | None = None,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        description: str | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        times: int | None = None,
+        chat_id: int | None = None,
+    ) -> FaultRule:
         """Add a fault rule; see FaultRule. times=None fires forever."""
-        return self.faults.add(FaultRule(method=method, chat_id=chat_id, status=status, retry_after=retry_after,
-                                         description=description, delay=delay, drop=drop, times=times))
+        return self.faults.add(
+            FaultRule(
+                method=method,
+                chat_id=chat_id,
+                status=status,
+                retry_after=retry_after,
+                description=description,
+                delay=delay,
+                drop=drop,
+                times=times,
+            )
+        )
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -14,10 +14,22 @@ from .errors import ApiError, bad_request
 Entity = dict[str, Any]
 
 _HTML_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "code": "code",
-    "pre": "pre", "a": "text_link", "tg-spoiler": "spoiler", "span": "spoiler",
-    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
 }
 _MDV2_RESERVED = set("_*[]()~`>#+-=|{}.!")
 
@@ -111,7 +123,7 @@ def _parse_markdown(text: str, *, v2: bool) -> tuple[str, list[Entity]]:
             end = text.find(fence, i + len(fence))
             if end < 0:
                 raise _cant_parse(f"Can't find end of {'Pre' if fence == '```' else 'Code'} entity at byte offset {i}")
-            body = text[i + len(fence):end]
+            body = text[i + len(fence) : end]
             if fence == "```" and "\n" in body:
                 body = body.split("\n", 1)[1]  # the first line names the language
             start = length
@@ -124,17 +136,19 @@ def _parse_markdown(text: str, *, v2: bool) -> tuple[str, list[Entity]]:
             end = text.find(")", close + 2) if close >= 0 else -1
             if close < 0 or end < 0:
                 if v2:
-                    raise _cant_parse(f"Character '[' is reserved and must be escaped with the preceding '\\'")
+                    raise _cant_parse("Character '[' is reserved and must be escaped with the preceding '\\'")
                 emit(ch)
                 i += 1
                 continue
-            inner, _ = _parse_markdown(text[i + 1:close], v2=v2)
+            inner, _ = _parse_markdown(text[i + 1 : close], v2=v2)
             start = length
             emit(inner)
-            entities.append({"type": "text_link", "offset": start, "length": length - start, "url": text[close + 2:end]})
+            entities.append(
+                {"type": "text_link", "offset": start, "length": length - start, "url": text[close + 2 : end]}
+            )
             i = end + 1
             continue
-        marker = text[i:i + 2] if v2 and text[i:i + 2] in ("__", "||") else ch
+        marker = text[i : i + 2] if v2 and text[i : i + 2] in ("__", "||") else ch
         if marker in markers:
             if marker in open_:
                 start = open_.pop(marker)

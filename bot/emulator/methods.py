@@ -20,8 +20,16 @@ _NOT_MODIFIED = (
     "as a current content and reply markup of the message"
 )
 _BUTTON_ACTIONS = (
-    "callback_data", "url", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+    "callback_data",
+    "url",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -54,7 +62,14 @@ class BotApi:
         if chat_id is None:
             raise bad_request("chat_id is empty")
         if isinstance(chat_id, str):
-            chat = next((c for c in self.state.chats.values() if c.username and "@" + c.username == chat_id and c.type != "private"), None)
+            chat = next(
+                (
+                    c
+                    for c in self.state.chats.values()
+                    if c.username and "@" + c.username == chat_id and c.type != "private"
+                ),
+                None,
+            )
         else:
             chat = self.state.chats.get(chat_id)
         if chat is None:
@@ -75,7 +90,9 @@ class BotApi:
         if retry_after is not None:
             raise ApiError(429, retry_after=retry_after)
 
-    def _text(self, p: Params, *, field: str = "text", entities_field: str = "entities") -> tuple[str, list[dict[str, Any]]]:
+    def _text(
+        self, p: Params, *, field: str = "text", entities_field: str = "entities"
+    ) -> tuple[str, list[dict[str, Any]]]:
         raw = p.str(field) or ""
         mode = p.str("parse_mode")
         if mode:
@@ -110,9 +127,13 @@ class BotApi:
                 raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
             for button in (b for row in rows for b in row):
                 if not isinstance(button, dict) or not button.get("text"):
-                    raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                    raise bad_request(
+                        "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                    )
                 if not any(k in button for k in _BUTTON_ACTIONS):
-                    raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                    raise bad_request(
+                        "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                    )
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
                     raise bad_request("BUTTON_DATA_INVALID")
@@ -168,7 +189,11 @@ class BotApi:
     async def m_getUpdates(self, p: Params) -> list[dict[str, Any]]:
         state = self.state
         if state.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = p.int("offset", 0) or 0
         limit = min(max(p.int("limit", 100) or 100, 1), 100)
         timeout = max(p.float("timeout", 0.0) or 0.0, 0.0)
@@ -192,7 +217,9 @@ class BotApi:
 
         result = await state.updates_changed.wait_until(ready, timeout)
         if result is terminated:
-            raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+            raise ApiError(
+                409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+            )
         return result or []
 
     # --- sending -----------------------------------------------------------------------------
@@ -200,21 +227,42 @@ class BotApi:
         chat = self._writable_chat(p)
         text, entities = self._text(p)
         markup = self._markup(p)
-        return self._send(chat, text=text, entities=entities, reply_markup=markup, parse_mode=p.str("parse_mode"), raw_text=p.str("text"))
+        return self._send(
+            chat,
+            text=text,
+            entities=entities,
+            reply_markup=markup,
+            parse_mode=p.str("parse_mode"),
+            raw_text=p.str("text"),
+        )
 
     async def m_sendDocument(self, p: Params) -> dict[str, Any]:
         chat = self._writable_chat(p)
         caption, entities = self._caption(p)
         markup = self._markup(p)
         stored = self._file(p, "document", "doc")
-        return self._send(chat, document=stored, caption=caption, caption_entities=entities, reply_markup=markup, parse_mode=p.str("parse_mode"))
+        return self._send(
+            chat,
+            document=stored,
+            caption=caption,
+            caption_entities=entities,
+            reply_markup=markup,
+            parse_mode=p.str("parse_mode"),
+        )
 
     async def m_sendPhoto(self, p: Params) -> dict[str, Any]:
         chat = self._writable_chat(p)
         caption, entities = self._caption(p)
         markup = self._markup(p)
         stored = self._file(p, "photo", "photo")
-        return self._send(chat, photo=stored, caption=caption, caption_entities=entities, reply_markup=markup, parse_mode=p.str("parse_mode"))
+        return self._send(
+            chat,
+            photo=stored,
+            caption=caption,
+            caption_entities=entities,
+            reply_markup=markup,
+            parse_mode=p.str("parse_mode"),
+        )
 
     async def m_getFile(self, p: Params) -> dict[str, Any]:
         # Files are served by the emulator's /file/bot<token>/<file_path> route.
@@ -222,8 +270,12 @@ class BotApi:
         stored = self.state.files.get(file_id)
         if stored is None:
             raise bad_request("invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_size": len(stored.data), "file_path": f"documents/{stored.file_id}"}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": f"documents/{stored.file_id}",
+        }
 
     async def m_sendChatAction(self, p: Params) -> bool:
         self._writable_chat(p)
@@ -303,7 +355,9 @@ class BotApi:
     async def m_setMyCommands(self, p: Params) -> bool:
         commands = p.json("commands")
         if not isinstance(commands, list) or len(commands) > 100:
-            raise bad_request("BOT_COMMANDS_TOO_MUCH" if isinstance(commands, list) else "can't parse commands JSON object")
+            raise bad_request(
+                "BOT_COMMANDS_TOO_MUCH" if isinstance(commands, list) else "can't parse commands JSON object"
+            )
         clean = []
         for c in commands:
             if not isinstance(c, dict) or not _COMMAND_RE.match(str(c.get("command", ""))):
@@ -337,7 +391,9 @@ class BotApi:
                 raise bad_request("secret token contains unallowed characters")
             allowed = p.json("allowed_updates")
             self.state.webhook = WebhookConfig(
-                url=url, secret_token=secret, max_connections=p.int("max_connections", 40) or 40,
+                url=url,
+                secret_token=secret,
+                max_connections=p.int("max_connections", 40) or 40,
                 allowed_updates=allowed if isinstance(allowed, list) and allowed else None,
             )
         self.state.updates_changed.fire()
@@ -352,7 +408,11 @@ class BotApi:
 
     async def m_getWebhookInfo(self, p: Params) -> dict[str, Any]:
         hook = self.state.webhook
-        info: dict[str, Any] = {"url": hook.url if hook else "", "has_custom_certificate": False, "pending_update_count": len(self.state.updates)}
+        info: dict[str, Any] = {
+            "url": hook.url if hook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.state.updates),
+        }
         if hook:
             info["max_connections"] = hook.max_connections
             info["ip_address"] = "127.0.0.1"

@@ -57,7 +57,11 @@ class StoredFile:
     mime_type: str | None = None
 
     def as_document(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": len(self.data)}
+        doc: dict[str, Any] = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+        }
         if self.filename:
             doc["file_name"] = self.filename
         if self.mime_type:
@@ -67,8 +71,20 @@ class StoredFile:
     def as_photo(self) -> list[dict[str, Any]]:
         # Telegram returns several sizes; a thumbnail and the "original" are enough for clients.
         return [
-            {"file_id": self.file_id + "-s", "file_unique_id": self.file_unique_id + "s", "width": 90, "height": 90, "file_size": min(len(self.data), 1000)},
-            {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "width": 800, "height": 800, "file_size": len(self.data)},
+            {
+                "file_id": self.file_id + "-s",
+                "file_unique_id": self.file_unique_id + "s",
+                "width": 90,
+                "height": 90,
+                "file_size": min(len(self.data), 1000),
+            },
+            {
+                "file_id": self.file_id,
+                "file_unique_id": self.file_unique_id,
+                "width": 800,
+                "height": 800,
+                "file_size": len(self.data),
+            },
         ]
 
 
@@ -157,7 +173,9 @@ class ChatMessage:
 
     def __repr__(self) -> str:
         who = "bot" if self.from_bot else self.sender.get("id")
-        return f"<ChatMessage {self.chat.id}/{self.message_id} from {who}: {self.content[:60]!r} buttons={self.buttons}>"
+        return (
+            f"<ChatMessage {self.chat.id}/{self.message_id} from {who}: {self.content[:60]!r} buttons={self.buttons}>"
+        )
 
 
 @dataclass(eq=False, repr=False)
@@ -191,7 +209,9 @@ class Chat:
         return {"id": self.id, "type": self.type, "title": self.title or ""}
 
     def __repr__(self) -> str:
-        return f"<Chat {self.id} {self.type} started={self.started} blocked={self.blocked} messages={len(self.messages)}>"
+        return (
+            f"<Chat {self.id} {self.type} started={self.started} blocked={self.blocked} messages={len(self.messages)}>"
+        )
 
     def find(self, message_id: int) -> ChatMessage | None:
         for msg in reversed(self.messages):
@@ -288,7 +308,11 @@ class State:
         chat = self.chats.get(user["id"])
         if chat is None:
             chat = self.chats[user["id"]] = Chat(id=user["id"])
-        chat.first_name, chat.last_name, chat.username = user.get("first_name"), user.get("last_name"), user.get("username")
+        chat.first_name, chat.last_name, chat.username = (
+            user.get("first_name"),
+            user.get("last_name"),
+            user.get("username"),
+        )
         return chat
 
     def group_chat(self, chat_id: int, title: str, kind: str) -> Chat:

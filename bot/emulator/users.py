@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +56,10 @@ class _ChatView:
 
         found = await self.chat.changed.wait_until(check, timeout)
         if found is None:
-            raise TimeoutError(f"chat {self.chat.id}: no new bot message matching {match!r} within {timeout}s; received: {self.messages!r}")
+            raise TimeoutError(
+                f"chat {self.chat.id}: no new bot message matching {match!r} within {timeout}s; "
+                f"received: {self.messages!r}"
+            )
         self._seen.add(found.message_id)
         return found
 
@@ -72,7 +74,9 @@ class _ChatView:
 
         found = await self.chat.changed.wait_until(check, timeout)
         if found is None:
-            raise TimeoutError(f"message {message.message_id} was not edited to match {match!r} within {timeout}s; it is {message!r}")
+            raise TimeoutError(
+                f"message {message.message_id} was not edited to match {match!r} within {timeout}s; it is {message!r}"
+            )
         return found
 
     @staticmethod
@@ -83,8 +87,15 @@ class _ChatView:
 class SimUser(_ChatView):
     """A practitioner in a private chat with the bot."""
 
-    def __init__(self, state: State, user_id: int, first_name: str, username: str | None = None,
-                 last_name: str | None = None, language_code: str | None = "en") -> None:
+    def __init__(
+        self,
+        state: State,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+    ) -> None:
         super().__init__()
         self._state = state
         self.id = user_id
@@ -127,8 +138,16 @@ class SimUser(_ChatView):
 
     async def send_sticker(self, emoji: str = "👍") -> ChatMessage:
         n = len(self._state.files) + 1
-        sticker = {"file_id": f"EMUSTICKER{n:06d}", "file_unique_id": f"AgAD{n:06d}", "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": emoji}
+        sticker = {
+            "file_id": f"EMUSTICKER{n:06d}",
+            "file_unique_id": f"AgAD{n:06d}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
         return self._post(extra={"sticker": sticker})
 
     async def send_photo(self, data: bytes = b"\x89PNG\r\n\x1a\n", caption: str | None = None) -> ChatMessage:
@@ -137,12 +156,18 @@ class SimUser(_ChatView):
 
     async def send_voice(self, duration: int = 3, data: bytes = b"OggS") -> ChatMessage:
         stored = self._state.store_file(data, None, "audio/ogg", "voice")
-        voice = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "duration": duration,
-                 "mime_type": "audio/ogg", "file_size": len(data)}
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
         return self._post(extra={"voice": voice})
 
-    async def send_document(self, filename: str, data: bytes, mime_type: str | None = None,
-                            caption: str | None = None) -> ChatMessage:
+    async def send_document(
+        self, filename: str, data: bytes, mime_type: str | None = None, caption: str | None = None
+    ) -> ChatMessage:
         stored = self._state.store_file(data, filename, mime_type or "application/octet-stream", "doc")
         return self._post(document=stored, caption=caption)
 
@@ -163,8 +188,12 @@ class SimUser(_ChatView):
             raise LookupError(f"no message {message!r} in chat {self.chat.id}")
         query_id = self._state.new_callback_id()
         self._state.callback_queries[query_id] = (self.id, callback_data, False)
-        payload: dict[str, Any] = {"id": query_id, "from": self.profile, "message": msg.to_dict(),
-                                   "chat_instance": self.chat.chat_instance}
+        payload: dict[str, Any] = {
+            "id": query_id,
+            "from": self.profile,
+            "message": msg.to_dict(),
+            "chat_instance": self.chat.chat_instance,
+        }
         if callback_data is not None:
             payload["data"] = callback_data
         self._state.push_update("callback_query", payload)
@@ -180,6 +209,7 @@ class SimUser(_ChatView):
 
     async def wait_for_answer(self, query_id: str, timeout: float = 5.0) -> CallbackAnswer:
         """Wait for the bot's answerCallbackQuery for a press."""
+
         def check() -> CallbackAnswer | None:
             return next((a for a in self._state.answered_callbacks if a.callback_query_id == query_id), None)
 
@@ -196,10 +226,16 @@ class SimUser(_ChatView):
                 out["until_date"] = 0
             return out
 
-        self._state.push_update("my_chat_member", {
-            "chat": self.chat.to_dict(), "from": self.profile, "date": self._state.now(),
-            "old_chat_member": member(old), "new_chat_member": member(new),
-        })
+        self._state.push_update(
+            "my_chat_member",
+            {
+                "chat": self.chat.to_dict(),
+                "from": self.profile,
+                "date": self._state.now(),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
 
     def block(self) -> None:
         """Block the bot: further sends get 403, and the bot is told via my_chat_member."""

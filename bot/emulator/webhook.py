@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -28,10 +29,8 @@ class WebhookPusher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         if self._session is not None:
             await self._session.close()
@@ -68,8 +67,9 @@ class WebhookPusher:
         if secret:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         try:
-            async with self._session.post(url, data=json.dumps(update), headers=headers,
-                                          timeout=aiohttp.ClientTimeout(total=10)) as resp:
+            async with self._session.post(
+                url, data=json.dumps(update), headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+            ) as resp:
                 await resp.read()
                 if 200 <= resp.status < 300:
                     return None

@@ -26,7 +26,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def start_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """"Start now" / "Carry on" under an invitation or reminder."""
+    """ "Start now" / "Carry on" under an invitation or reminder."""
     data = pressed(update)
     if data is None:
         return await _refuse(update, context)
@@ -34,7 +34,7 @@ async def start_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def snooze(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """"Remind me tomorrow"."""
+    """ "Remind me tomorrow"."""
     data = pressed(update)
     if data is None:
         return await _refuse(update, context)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import (
     LikertItem,
     NumberItem,
@@ -16,7 +17,6 @@ from surveys.domain.quizset import (
     YesNoItem,
 )
 from surveys.domain.quizset.models import Item
-from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.scoring import construct_means, item_score, knowledge_percent
 from surveys.texts import label, render_text
 
@@ -288,8 +288,13 @@ class Conversation:
             return None
         explanation = self._explanation(item)
         answer = self._label(item, item.correct_value or "")
-        return render_text("feedback.txt", correct=correct, explanation=explanation or "", answer=answer,
-                           explained=gives_answer(explanation, answer))
+        return render_text(
+            "feedback.txt",
+            correct=correct,
+            explanation=explanation or "",
+            answer=answer,
+            explained=gives_answer(explanation, answer),
+        )
 
     def _explanation(self, item: Item) -> str | None:
         explanation = getattr(item, "explanation", None)

@@ -80,7 +80,13 @@ def parse_register(
     if missing:
         raise RegisterInvalid(
             filename,
-            [RegisterProblem(1, f"missing column(s) {', '.join(missing)}; the header has {', '.join(h for h in header if h) or 'nothing'}")],
+            [
+                RegisterProblem(
+                    1,
+                    f"missing column(s) {', '.join(missing)}; "
+                    f"the header has {', '.join(h for h in header if h) or 'nothing'}",
+                )
+            ],
         )
     problems: list[RegisterProblem] = []
     attendees: list[Attendee] = []
@@ -97,9 +103,15 @@ def parse_register(
         role = match(cells.get("role", ""), roles)
         agency = match(cells.get("agency", ""), agencies)
         if role is None:
-            problems.append(RegisterProblem(number, f"unknown role {cells.get('role', '')!r}; use one of: {', '.join(roles)}"))
+            problems.append(
+                RegisterProblem(number, f"unknown role {cells.get('role', '')!r}; use one of: {', '.join(roles)}")
+            )
         if agency is None:
-            problems.append(RegisterProblem(number, f"unknown agency {cells.get('agency', '')!r}; use one of: {', '.join(agencies)}"))
+            problems.append(
+                RegisterProblem(
+                    number, f"unknown agency {cells.get('agency', '')!r}; use one of: {', '.join(agencies)}"
+                )
+            )
         level: int | None = None
         if cells.get("level"):
             try:

@@ -24,8 +24,11 @@ def item_score(item: Item, value: str) -> float | None:
 
 def knowledge_percent(quiz: QuizSet, answers: Mapping[str, str]) -> float | None:
     """Percentage of answered (not skipped) knowledge items answered correctly; None when none was answered."""
-    scores = [item_score(item, answers[item.id]) for item in quiz.items
-              if item.scored and answers.get(item.id, SKIPPED) != SKIPPED]
+    scores = [
+        item_score(item, answers[item.id])
+        for item in quiz.items
+        if item.scored and answers.get(item.id, SKIPPED) != SKIPPED
+    ]
     if not scores:
         return None
     return 100.0 * sum(s for s in scores if s is not None) / len(scores)

@@ -48,5 +48,7 @@ def scrub_free_text(text: str) -> str:
 def scrubbed_sentence() -> str:
     """One sentence saying what free text is scrubbed of, and that names are not."""
     *rest, last = SCRUBBED
-    return (f"Free text is scrubbed of {', '.join(rest)} and {last} (each replaced by “{REMOVED}”) when stored; "
-            "names and other identifying details are not removed.")
+    return (
+        f"Free text is scrubbed of {', '.join(rest)} and {last} (each replaced by “{REMOVED}”) when stored; "
+        "names and other identifying details are not removed."
+    )

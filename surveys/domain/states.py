@@ -37,4 +37,3 @@ FINISHED = (CheckInState.COMPLETED, CheckInState.EXPIRED, CheckInState.CANCELLED
 
 REACHED = (CheckInState.SENT, CheckInState.IN_PROGRESS, CheckInState.COMPLETED, CheckInState.EXPIRED)
 """The invitation went out (whatever happened after): the denominator of "answered of sent"."""
-

@@ -18,8 +18,19 @@ DEFAULT_WAVES = ("pre", "post", "3m", "6m")
 
 _RE = re.compile(PATTERN)
 _WORDS = {
-    1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
-    8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 18: "eighteen",
+    1: "one",
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+    11: "eleven",
+    12: "twelve",
+    18: "eighteen",
     24: "twenty-four",
 }
 

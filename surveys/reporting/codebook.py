@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.store.models import Course, Enrolment, QuizSetVersion
 from surveys.domain.quizset import LikertItem, QuizSet, SingleChoiceItem, TrueFalseItem, YesNoItem
+from surveys.store.models import Course, QuizSetVersion
 
 AGE_OF_CONSENT_TAG = "age-of-consent"
 
@@ -136,8 +136,14 @@ def items_of(version_id: int, ref: str, quiz: QuizSet) -> list[ItemInfo]:
 async def select_courses(session: AsyncSession, codes: list[str] | None) -> list[CourseInfo]:
     """The named courses (all when None or empty); SelectionError naming any unknown code."""
     query = select(
-        Course.id, Course.code, Course.title, Course.level, Course.delivered_on, Course.waves,
-        Course.expected_attendance, Course.quiz_set_id,
+        Course.id,
+        Course.code,
+        Course.title,
+        Course.level,
+        Course.delivered_on,
+        Course.waves,
+        Course.expected_attendance,
+        Course.quiz_set_id,
     ).order_by(Course.delivered_on, Course.code)
     if codes:
         wanted = {c.casefold() for c in codes}
@@ -155,10 +161,13 @@ async def select_courses(session: AsyncSession, codes: list[str] | None) -> list
 async def load_codebook(session: AsyncSession, courses: list[CourseInfo]) -> Codebook:
     """The codebook of the quiz-set versions the courses use."""
     ids = sorted({c.quiz_set_id for c in courses})
-    rows = (await session.execute(
-        select(QuizSetVersion.id, QuizSetVersion.slug, QuizSetVersion.version, QuizSetVersion.definition)
-        .where(QuizSetVersion.id.in_(ids)).order_by(QuizSetVersion.id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(QuizSetVersion.id, QuizSetVersion.slug, QuizSetVersion.version, QuizSetVersion.definition)
+            .where(QuizSetVersion.id.in_(ids))
+            .order_by(QuizSetVersion.id)
+        )
+    ).all()
     items: list[ItemInfo] = []
     refs: dict[int, str] = {}
     feedback: dict[str, bool] = {}

@@ -15,13 +15,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.store.audit import SYSTEM, AuditActor, record
 from surveys.clock import system_clock
 from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key as wave_order
 from surveys.reporting.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, spss_name
-from surveys.store.models import Answer, CheckIn, Course, Enrolment
 from surveys.reporting.report.data import checkin_frame
+from surveys.store.audit import SYSTEM, AuditActor, record
+from surveys.store.models import Answer, CheckIn, Course, Enrolment
 
 Format = Literal["csv", "xlsx", "sav"]
 Shape = Literal["long", "wide"]
@@ -29,8 +29,18 @@ Progress = Callable[[str, int], None]
 """Called with a stage name and the rows written so far."""
 
 LONG_COLUMNS = (
-    "pseudonym", "course", "level", "role", "agency", "wave", "item_id", "quiz_set",
-    "construct", "value", "score", "answered_at",
+    "pseudonym",
+    "course",
+    "level",
+    "role",
+    "agency",
+    "wave",
+    "item_id",
+    "quiz_set",
+    "construct",
+    "value",
+    "score",
+    "answered_at",
 )
 ID_COLUMNS = ("pseudonym", "course", "level", "role", "agency", "wave", "quiz_set", "completed")  # not a check-in state
 COLUMN_LABELS = {
@@ -51,8 +61,13 @@ COLUMN_LABELS = {
     "knowledge_core_pct": "Knowledge on the items asked at every wave (comparable across waves), %",
 }
 # SPSS measure level of each fixed column; items and construct means are set in _measure.
-MEASURES = {"level": "ordinal", "wave": "ordinal", "score": "scale", "knowledge_pct": "scale",
-            "knowledge_core_pct": "scale"}
+MEASURES = {
+    "level": "ordinal",
+    "wave": "ordinal",
+    "score": "scale",
+    "knowledge_pct": "scale",
+    "knowledge_core_pct": "scale",
+}
 ITEM_MEASURES = {"likert": "ordinal", "number": "scale"}
 XLSX_MAX_ROWS = 1_048_575
 CHUNK = 20_000
@@ -84,8 +99,14 @@ async def export(
         raise ExportError(f"unknown shape {shape!r}: use long or wide")
     progress = progress or _noop
     selected = await select_courses(session, courses)
-    await record(session, actor, "export", now=now or system_clock(), detail=f"{fmt} {shape}",
-                 target=", ".join(c.code for c in selected) if courses else "all courses")
+    await record(
+        session,
+        actor,
+        "export",
+        now=now or system_clock(),
+        detail=f"{fmt} {shape}",
+        target=", ".join(c.code for c in selected) if courses else "all courses",
+    )
     codebook = await load_codebook(session, selected)
     total = await _count_answers(session, selected)
     if total == 0:
@@ -94,9 +115,8 @@ async def export(
     if shape == "long":
         if fmt == "csv":
             return await _long_csv(session, selected, codebook, out, progress)
-        if fmt == "xlsx":
-            if total > XLSX_MAX_ROWS:
-                raise ExportError(f"{total:,} answers do not fit an Excel sheet: use --format csv or --shape wide")
+        if fmt == "xlsx" and total > XLSX_MAX_ROWS:
+            raise ExportError(f"{total:,} answers do not fit an Excel sheet: use --format csv or --shape wide")
         frame = await long_frame(session, selected, codebook, progress)
     else:
         frame = await wide_frame(session, selected, codebook)
@@ -120,8 +140,16 @@ def codebook_path(out: Path) -> Path:
 def _long_query(courses: list[CourseInfo]) -> Any:
     return (
         select(
-            Enrolment.pseudonym, Course.code, func.coalesce(Enrolment.level, Course.level), Enrolment.role,
-            Enrolment.agency, CheckIn.wave, Answer.item_id, Answer.quiz_set_id, Answer.value, Answer.score,
+            Enrolment.pseudonym,
+            Course.code,
+            func.coalesce(Enrolment.level, Course.level),
+            Enrolment.role,
+            Enrolment.agency,
+            CheckIn.wave,
+            Answer.item_id,
+            Answer.quiz_set_id,
+            Answer.value,
+            Answer.score,
             Answer.answered_at,
         )
         .join(CheckIn, CheckIn.id == Answer.check_in_id)
@@ -133,11 +161,16 @@ def _long_query(courses: list[CourseInfo]) -> Any:
 
 
 async def _count_answers(session: AsyncSession, courses: list[CourseInfo]) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(Answer).join(CheckIn, CheckIn.id == Answer.check_in_id)
-        .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
-        .where(Enrolment.course_id.in_([c.id for c in courses]))
-    ) or 0)
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Answer)
+            .join(CheckIn, CheckIn.id == Answer.check_in_id)
+            .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+            .where(Enrolment.course_id.in_([c.id for c in courses]))
+        )
+        or 0
+    )
 
 
 async def long_rows(
@@ -149,9 +182,20 @@ async def long_rows(
     result = await session.stream(_long_query(courses).execution_options(yield_per=CHUNK))
     async for chunk in result.partitions(CHUNK):
         yield [
-            (p, code, level, role or "", agency or "", wave, item_id, refs.get(qs, str(qs)),
-             constructs.get((qs, item_id), ""), value, "" if score is None else _number(score),
-             at.isoformat(timespec="seconds"))
+            (
+                p,
+                code,
+                level,
+                role or "",
+                agency or "",
+                wave,
+                item_id,
+                refs.get(qs, str(qs)),
+                constructs.get((qs, item_id), ""),
+                value,
+                "" if score is None else _number(score),
+                at.isoformat(timespec="seconds"),
+            )
             for p, code, level, role, agency, wave, item_id, qs, value, score, at in chunk
         ]
 
@@ -228,17 +272,31 @@ def codebook_frame(codebook: Codebook, columns: list[str]) -> pd.DataFrame:
             rows.append({"variable": column, "spss_name": spss_name(column), "label": label})
     for item in codebook.items:
         coding = (
-            f"1 if {item.correct} else 0" if item.scored
-            else ("1-5; score = 6 - value (reverse-worded)" if item.reverse
-                  else ("1-5" if item.kind == "likert" else "not scored"))
+            f"1 if {item.correct} else 0"
+            if item.scored
+            else (
+                "1-5; score = 6 - value (reverse-worded)"
+                if item.reverse
+                else ("1-5" if item.kind == "likert" else "not scored")
+            )
         )
-        rows.append({
-            "variable": item.id, "spss_name": spss_name(item.id), "label": item.text,
-            "quiz_set": item.quiz_set, "kind": item.kind, "waves": ",".join(item.waves),
-            "tags": ",".join(item.tags), "construct": item.construct or "", "reverse": item.reverse,
-            "scored": item.scored, "correct": item.correct or "", "values": _labels(item.value_labels),
-            "coding": coding,
-        })
+        rows.append(
+            {
+                "variable": item.id,
+                "spss_name": spss_name(item.id),
+                "label": item.text,
+                "quiz_set": item.quiz_set,
+                "kind": item.kind,
+                "waves": ",".join(item.waves),
+                "tags": ",".join(item.tags),
+                "construct": item.construct or "",
+                "reverse": item.reverse,
+                "scored": item.scored,
+                "correct": item.correct or "",
+                "values": _labels(item.value_labels),
+                "coding": coding,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -292,8 +350,9 @@ def _write_sav(frame: pd.DataFrame, codebook: Codebook, shape: Shape, out: Path)
             data[column] = data[column].astype(object).where(data[column].notna(), "").astype(str)
     data = data.rename(columns=names)
     measures = {names[c]: _measure(str(c), codebook, shape) for c in frame.columns}
-    pyreadstat.write_sav(data, str(out), column_labels=labels, variable_value_labels=value_labels,
-                         variable_measure=measures)
+    pyreadstat.write_sav(
+        data, str(out), column_labels=labels, variable_value_labels=value_labels, variable_measure=measures
+    )
 
 
 def _measure(column: str, codebook: Codebook, shape: Shape) -> str:

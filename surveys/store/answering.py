@@ -40,9 +40,19 @@ def of_chat(statement: Select[Any], chat_id: Any) -> Select[Any]:
 
 _PRESSED = (
     of_chat(
-        select(CheckIn.wave, CheckIn.state, CheckIn.due_at, CheckIn.closes_at, Course.title, Course.zone,
-               Course.quiz_set_id, QuizSetVersion.slug, QuizSetVersion.checksum, Answer.item_id, Answer.value)
-        .select_from(CheckIn),
+        select(
+            CheckIn.wave,
+            CheckIn.state,
+            CheckIn.due_at,
+            CheckIn.closes_at,
+            Course.title,
+            Course.zone,
+            Course.quiz_set_id,
+            QuizSetVersion.slug,
+            QuizSetVersion.checksum,
+            Answer.item_id,
+            Answer.value,
+        ).select_from(CheckIn),
         bindparam("chat_id"),
     )
     # One row per stored answer (one row with NULLs when there is none yet).
@@ -105,8 +115,19 @@ def pressed_check_in(conn: Connection, check_in_id: int, chat_id: int) -> Presse
         return None
     first = rows[0]
     answers = {row.item_id: row.value for row in rows if row.item_id is not None}
-    return Pressed(check_in_id, first.wave, first.state, first.due_at, first.closes_at, first.title, first.zone,
-                   first.quiz_set_id, first.slug, first.checksum, answers)
+    return Pressed(
+        check_in_id,
+        first.wave,
+        first.state,
+        first.due_at,
+        first.closes_at,
+        first.title,
+        first.zone,
+        first.quiz_set_id,
+        first.slug,
+        first.checksum,
+        answers,
+    )
 
 
 def start(conn: Connection, check_in_id: int, now: datetime, *, remind_at: datetime | None = None) -> None:
@@ -114,15 +135,31 @@ def start(conn: Connection, check_in_id: int, now: datetime, *, remind_at: datet
     conn.execute(_START, {"check_in_id": check_in_id, "now": now, "remind_at": remind_at})
 
 
-def record(conn: Connection, check_in_id: int, quiz_set_id: int, *, started: bool, item_id: str,
-                 value: str, score: float | None, now: datetime, completes: bool) -> bool:
+def record(
+    conn: Connection,
+    check_in_id: int,
+    quiz_set_id: int,
+    *,
+    started: bool,
+    item_id: str,
+    value: str,
+    score: float | None,
+    now: datetime,
+    completes: bool,
+) -> bool:
     """Store one answer, start the check-in if it was not, complete it on the last; False if already answered.
 
     INSERT … ON CONFLICT (check-in, item) DO NOTHING: one round trip, and the unique constraint
     makes a double tap harmless, even from two processes.
     """
-    row = {"check_in_id": check_in_id, "item_id": item_id, "quiz_set_id": quiz_set_id,
-           "value": value, "score": score, "answered_at": now}
+    row = {
+        "check_in_id": check_in_id,
+        "item_id": item_id,
+        "quiz_set_id": quiz_set_id,
+        "value": value,
+        "score": score,
+        "answered_at": now,
+    }
     inserted = conn.execute(_INSERT[conn.dialect.name], row)
     if inserted.rowcount == 0:
         return False

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.store.models import AuditEvent
-from surveys.settings import Settings
 from surveys.domain.tokens import pseudonymise_actor
+from surveys.settings import Settings
+from surveys.store.models import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,13 @@ async def record(
 ) -> AuditEvent:
     """Add one audit event in the caller's transaction."""
     event = AuditEvent(
-        at=now, role=actor.role, actor=actor.name, action=action, target=(target or "")[:200] or None,
-        outcome=outcome, detail=detail,
+        at=now,
+        role=actor.role,
+        actor=actor.name,
+        action=action,
+        target=(target or "")[:200] or None,
+        outcome=outcome,
+        detail=detail,
     )
     session.add(event)
     await session.flush()

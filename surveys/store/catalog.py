@@ -43,8 +43,14 @@ async def import_quiz_set(
     Stored versions are never modified: answers point at the exact text that was asked.
     """
     result = await _import(session, quiz, now)
-    await record(session, actor, "quizset.import", now=now, target=result.version.ref,
-                 outcome="ok" if result.created else "unchanged")
+    await record(
+        session,
+        actor,
+        "quizset.import",
+        now=now,
+        target=result.version.ref,
+        outcome="ok" if result.created else "unchanged",
+    )
     return result
 
 
@@ -52,15 +58,11 @@ async def _import(session: AsyncSession, quiz: QuizSet, now: datetime) -> Import
     """The import itself: the existing identical version, or a new one numbered after the latest."""
     checksum = quiz.checksum
     existing = await session.scalar(
-        select(QuizSetVersion).where(
-            QuizSetVersion.slug == quiz.slug, QuizSetVersion.checksum == checksum
-        )
+        select(QuizSetVersion).where(QuizSetVersion.slug == quiz.slug, QuizSetVersion.checksum == checksum)
     )
     if existing is not None:
         return ImportResult(existing, created=False)
-    latest = await session.scalar(
-        select(func.max(QuizSetVersion.version)).where(QuizSetVersion.slug == quiz.slug)
-    )
+    latest = await session.scalar(select(func.max(QuizSetVersion.version)).where(QuizSetVersion.slug == quiz.slug))
     version = QuizSetVersion(
         slug=quiz.slug,
         version=(latest or 0) + 1,
@@ -97,7 +99,5 @@ def parsed(version: QuizSetVersion) -> QuizSet:
 
 async def list_quiz_sets(session: AsyncSession) -> list[QuizSetVersion]:
     """Every stored version, by slug then version."""
-    rows = await session.scalars(
-        select(QuizSetVersion).order_by(QuizSetVersion.slug, QuizSetVersion.version)
-    )
+    rows = await session.scalars(select(QuizSetVersion).order_by(QuizSetVersion.slug, QuizSetVersion.version))
     return list(rows)

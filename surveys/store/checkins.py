@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from surveys.store import answering
 from surveys.domain import states
+from surveys.store import answering
 from surveys.store.models import Answer, CheckIn, Course, Enrolment, QuizSetVersion
 
 
@@ -23,7 +23,7 @@ class OpenCheckIn:
     quiz_set: QuizSetVersion
 
 
-def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
+def _chat_check_ins(chat_id: int):
     """Check-ins of this chat's unwithdrawn enrolments, with their course and quiz-set version."""
     return (
         answering.of_chat(select(CheckIn, Course, QuizSetVersion), chat_id)
@@ -32,7 +32,7 @@ def _chat_check_ins(chat_id: int):  # noqa: ANN202 - a Select
     )
 
 
-def _last_shown():  # noqa: ANN202 - a scalar subquery
+def _last_shown():
     """When this check-in's question was last on screen: its latest answer (the next item follows), else its start."""
     latest_answer = select(func.max(Answer.answered_at)).where(Answer.check_in_id == CheckIn.id).scalar_subquery()
     # The first answer starts a check-in that was not started, so started_at is never after it.
@@ -66,16 +66,14 @@ async def pending_check_ins(session: AsyncSession, chat_id: int) -> list[tuple[C
 
 async def stored_answers(session: AsyncSession, check_in_id: int) -> dict[str, str]:
     """item id → stored value, for resuming a check-in where it stopped."""
-    rows = await session.execute(
-        select(Answer.item_id, Answer.value).where(Answer.check_in_id == check_in_id)
-    )
+    rows = await session.execute(select(Answer.item_id, Answer.value).where(Answer.check_in_id == check_in_id))
     return {item_id: value for item_id, value in rows.all()}
 
 
 async def mark_started(
     session: AsyncSession, check_in: CheckIn, now: datetime, *, remind_at: datetime | None = None
 ) -> None:
-    """The practitioner has begun (surveys.store.answering.start on the session's connection); `check_in` is reloaded."""
+    """The practitioner has begun (answering.start on the session's connection); `check_in` is reloaded."""
     await session.flush()
     await (await session.connection()).run_sync(answering.start, check_in.id, now, remind_at=remind_at)
     await session.refresh(check_in)
@@ -98,15 +96,23 @@ async def record_answer(
     """
     if quiz_set_id is None:
         quiz_set_id = await session.scalar(
-            select(Course.quiz_set_id).join(Enrolment, Enrolment.course_id == Course.id)
+            select(Course.quiz_set_id)
+            .join(Enrolment, Enrolment.course_id == Course.id)
             .where(Enrolment.id == check_in.enrolment_id)
         )
     # Flush first, as session.execute would, so pending rows are there for the foreign key.
     await session.flush()
     started = check_in.state == states.CheckInState.IN_PROGRESS
     stored = await (await session.connection()).run_sync(
-        answering.record, check_in.id, quiz_set_id, started=started, item_id=item_id, value=value, score=score,
-        now=now, completes=completes,
+        answering.record,
+        check_in.id,
+        quiz_set_id,
+        started=started,
+        item_id=item_id,
+        value=value,
+        score=score,
+        now=now,
+        completes=completes,
     )
     if stored and (completes or not started):
         await session.refresh(check_in)

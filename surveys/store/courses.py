@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from surveys.store.audit import SYSTEM, AuditActor, record
-from surveys.store.catalog import find_quiz_set, parsed
 from surveys.domain import lifecycle
 from surveys.domain.levels import LevelError, parse_level
-from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, parse_list
-from surveys.store.models import Course, QuizSetVersion
 from surveys.domain.quiz_text import MAX_COURSE_TITLE
+from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, parse_list
+from surveys.store.audit import SYSTEM, AuditActor, record
+from surveys.store.catalog import find_quiz_set, parsed
+from surveys.store.models import Course, QuizSetVersion
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 

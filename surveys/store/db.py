@@ -51,8 +51,7 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
     try:
         await asyncio.gather(*(c.start() for c in opened))
     finally:
-        await asyncio.gather(*(c.close() for c in opened if c.sync_connection is not None),
-                             return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in opened if c.sync_connection is not None), return_exceptions=True)
 
 
 def _rollback_if_open(dbapi_connection: Any, record: ConnectionPoolEntry, reset: PoolResetState) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.domain import states
 from surveys.domain.states import CheckInState
-from surveys.store.models import Answer, CheckIn, Contact, Enrolment, Invite
 from surveys.domain.tokens import new_pseudonym
+from surveys.store.models import Answer, CheckIn, Contact, Enrolment, Invite
 
 
 class AlreadyEnrolled(Exception):
@@ -79,9 +79,7 @@ async def withdraw(session: AsyncSession, chat_id: int, now: datetime) -> int:
     if not ids:
         return 0
     await cancel_open_check_ins(session, CheckIn.enrolment_id.in_(ids), "withdrawn")
-    await session.execute(
-        update(Enrolment).where(Enrolment.id.in_(ids)).values(withdrawn_at=now)
-    )
+    await session.execute(update(Enrolment).where(Enrolment.id.in_(ids)).values(withdrawn_at=now))
     await session.execute(delete(Contact).where(Contact.enrolment_id.in_(ids)))
     return len(ids)
 
@@ -107,13 +105,16 @@ async def close_open_check_ins(
     claim gone and records nothing. Returns how many were closed; the caller commits.
     Check-ins loaded in `session` are updated too (SQLAlchemy's default synchronisation).
     """
-    values: dict[str, Any] = {"state": state, "next_action_at": None, "snoozed_until": None,
-                              "claimed_by": None, "claim_expires_at": None}
+    values: dict[str, Any] = {
+        "state": state,
+        "next_action_at": None,
+        "snoozed_until": None,
+        "claimed_by": None,
+        "claim_expires_at": None,
+    }
     if reason is not None:
         values["last_error"] = reason[:200]
-    result = await session.execute(
-        update(CheckIn).where(is_open(), which).values(**values)
-    )
+    result = await session.execute(update(CheckIn).where(is_open(), which).values(**values))
     return result.rowcount or 0
 
 
@@ -128,9 +129,7 @@ async def erase(session: AsyncSession, chat_id: int) -> int:
     Enrolments already withdrawn have no chat link any more, so nothing can find them:
     that is the point of withdrawing. Returns how many enrolments were erased.
     """
-    ids = list(
-        await session.scalars(select(Contact.enrolment_id).where(Contact.chat_id == chat_id))
-    )
+    ids = list(await session.scalars(select(Contact.enrolment_id).where(Contact.chat_id == chat_id)))
     if not ids:
         return 0
     # Explicit deletes: do not rely on ON DELETE CASCADE being honoured by every connection.

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from surveys.store.audit import SYSTEM, AuditActor, record
-from surveys.store.courses import CourseClosed
 from surveys.domain import lifecycle
-from surveys.store.models import Course, Invite, QuizSetVersion
 from surveys.domain.registers import Attendee
 from surveys.domain.tokens import hash_token, new_token
+from surveys.store.audit import SYSTEM, AuditActor, record
+from surveys.store.courses import CourseClosed
+from surveys.store.models import Course, Invite, QuizSetVersion
 
 
 class InviteProblem(LookupError):
@@ -77,12 +77,19 @@ async def invite_course(
         raise CourseClosed(f"{course.code} is closed: its links no longer enrol anyone")
     shared = await issue_invite(session, course, now, expires_at=expires_at)
     personal = [
-        await issue_invite(session, course, now, single_use=True, role=a.role, agency=a.agency, level=a.level,
-                           expires_at=expires_at)
+        await issue_invite(
+            session, course, now, single_use=True, role=a.role, agency=a.agency, level=a.level, expires_at=expires_at
+        )
         for a in attendees
     ]
-    await record(session, actor, "course.invite", now=now, target=course.code,
-                 detail=f"shared link and {len(personal)} personal link(s)")
+    await record(
+        session,
+        actor,
+        "course.invite",
+        now=now,
+        target=course.code,
+        detail=f"shared link and {len(personal)} personal link(s)",
+    )
     return shared, personal
 
 
@@ -96,8 +103,11 @@ async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, fo
     query = (
         select(Invite)
         .where(Invite.token_hash == hash_token(token))
-        .options(joinedload(Invite.course, innerjoin=True).joinedload(Course.quiz_set, innerjoin=True)
-                 .defer(QuizSetVersion.definition, raiseload=True))
+        .options(
+            joinedload(Invite.course, innerjoin=True)
+            .joinedload(Course.quiz_set, innerjoin=True)
+            .defer(QuizSetVersion.definition, raiseload=True)
+        )
     )
     invite = await session.scalar(query.with_for_update(of=Invite) if for_update else query)
     if invite is None or invite.revoked_at is not None:

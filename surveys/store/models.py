@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -64,7 +64,7 @@ class Base(DeclarativeBase):
     """Declarative base holding the one MetaData."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+    type_annotation_map: ClassVar = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
 
 
 class QuizSetVersion(Base):
@@ -152,8 +152,12 @@ class Enrolment(Base):
 
     # Every dispatch pass looks for the withdrawn: a partial index holds only them (no scan of all).
     __table_args__ = (
-        Index("ix_enrolment_withdrawn", "id", sqlite_where=text("withdrawn_at IS NOT NULL"),
-              postgresql_where=text("withdrawn_at IS NOT NULL")),
+        Index(
+            "ix_enrolment_withdrawn",
+            "id",
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
+        ),
     )
 
 
@@ -163,17 +167,19 @@ class Contact(Base):
     __tablename__ = "contact"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrolment_id: Mapped[int] = mapped_column(
-        ForeignKey("enrolment.id", ondelete="CASCADE"), unique=True
-    )
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     # As for withdrawals: each dispatch pass looks for blocked chats, which are few.
     __table_args__ = (
-        Index("ix_contact_unreachable", "enrolment_id", sqlite_where=text("unreachable_at IS NOT NULL"),
-              postgresql_where=text("unreachable_at IS NOT NULL")),
+        Index(
+            "ix_contact_unreachable",
+            "enrolment_id",
+            sqlite_where=text("unreachable_at IS NOT NULL"),
+            postgresql_where=text("unreachable_at IS NOT NULL"),
+        ),
     )
 
 
@@ -195,8 +201,7 @@ class CheckIn(Base):
         # Expiry finds open check-ins past their close without a scan. Partial, so the claim (whose
         # WHERE does not imply it) can never pick it over the two indexes above: a full
         # (state, closes_at) index made SQLite walk every open row for each claim.
-        Index("ix_check_in_open_closes", "closes_at", sqlite_where=OPEN_WHERE,
-              postgresql_where=OPEN_WHERE),
+        Index("ix_check_in_open_closes", "closes_at", sqlite_where=OPEN_WHERE, postgresql_where=OPEN_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -228,9 +233,7 @@ class Answer(Base):
     __table_args__ = (UniqueConstraint("check_in_id", "item_id", name="checkin_item"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    check_in_id: Mapped[int] = mapped_column(
-        ForeignKey("check_in.id", ondelete="CASCADE"), index=True
-    )
+    check_in_id: Mapped[int] = mapped_column(ForeignKey("check_in.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[str] = mapped_column(String(64))
     quiz_set_id: Mapped[int] = mapped_column(ForeignKey("quiz_set.id"))
     value: Mapped[str] = mapped_column(Text)
@@ -251,4 +254,3 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     detail: Mapped[str | None] = mapped_column(Text)
-

@@ -27,8 +27,7 @@ class Transactions:
             # aiosqlite makes a worker-thread hop per DBAPI call (3-4 per statement); a sync
             # engine on one thread of our own makes one per transaction (bench/README.md,
             # conversation). An in-memory database can't be shared so: it takes run_sync below.
-            self._sync = create_engine(url.set(drivername="sqlite"), pool_size=1, max_overflow=0,
-                                       hide_parameters=True)
+            self._sync = create_engine(url.set(drivername="sqlite"), pool_size=1, max_overflow=0, hide_parameters=True)
             event.listen(self._sync, "connect", sqlite_pragmas)
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="followup-sqlite")
 

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.admin.registry import BUTTONS, COMMANDS
@@ -120,16 +120,23 @@ async def test_an_officer_runs_a_course_from_the_chat_to_the_post_course_check_i
     confirm = await officer.wait_for("End CSE-CHAT-1 now?")
     await officer.press_button(confirm, "End CSE-CHAT-1 now")
     await officer.wait_for_edit(confirm, "1 post-course check-in go")
-    report = await Dispatcher(world.sessions, TelegramMessenger(world.app.bot, backoff=0.01), world.clock,
-                              world.settings, "test").run_once()
+    report = await Dispatcher(
+        world.sessions, TelegramMessenger(world.app.bot, backoff=0.01), world.clock, world.settings, "test"
+    ).run_once()
     assert report.sent == 1
     invitation = await zeb.wait_for("Thank you for being part of CSE awareness, Northshire today")
     await tap(zeb, invitation, "Start", "1/")
 
     actions = [(e.action, e.outcome) for e in await audit(world)]
-    assert actions == [("quizset.import", "invalid"), ("quizset.import", "ok"), ("quizset.import", "ok"),
-                       ("quizset.import", "unchanged"), ("course.create", "ok"), ("course.invite", "ok"),
-                       ("course.end", "ok")]
+    assert actions == [
+        ("quizset.import", "invalid"),
+        ("quizset.import", "ok"),
+        ("quizset.import", "ok"),
+        ("quizset.import", "unchanged"),
+        ("course.create", "ok"),
+        ("course.invite", "ok"),
+        ("course.end", "ok"),
+    ]
 
 
 async def test_a_late_joiner_on_the_room_link_answers_role_and_agency_then_the_check_in_starts(world: World) -> None:
@@ -176,8 +183,11 @@ async def test_an_evaluator_gets_the_report_and_export_without_any_telegram_iden
     pdf = await evaluator.wait_for(lambda m: m.filename == "cse-1-report.pdf", timeout=30)
     assert pdf.document_bytes.startswith(b"%PDF") and b"<html" in html.document_bytes.lower()
 
-    streams = [zlib.decompress(s) for s in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.document_bytes, re.DOTALL)
-               if s[:1] == b"x"]
+    streams = [
+        zlib.decompress(s)
+        for s in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf.document_bytes, re.DOTALL)
+        if s[:1] == b"x"
+    ]
     for body in (answers.document_bytes, codebook.document_bytes, html.document_bytes, pdf.document_bytes, *streams):
         for identity in (str(PRACTITIONER).encode(), b"zeb_t", b"Zebedee", str(EVALUATOR).encode()):
             assert identity not in body
@@ -282,7 +292,7 @@ async def test_course_and_courses_show_response_rates(world: World) -> None:
     assert "• mini-cse@1 — Mini CSE check (8 items," in (await officer.wait_for("Stored quiz sets")).content
     await officer.command("report", "CSE-9")
     await officer.wait_for("Working on it")
-    assert "No course with code CSE-9; /courses lists them." == (await officer.wait_for("CSE-9")).content
+    assert (await officer.wait_for("CSE-9")).content == "No course with code CSE-9; /courses lists them."
 
 
 def test_long_error_lists_are_split_under_telegrams_limit() -> None:
@@ -300,7 +310,8 @@ async def test_an_evaluator_may_list_and_show_courses(world: World) -> None:
     await eve.command("course", "CSE-1")
     await eve.wait_for("Enrolled 0")
     assert [(e.role, e.action, e.outcome) for e in await audit(world)] == [
-        ("evaluator", "course.list", "ok"), ("evaluator", "course.show", "ok"),
+        ("evaluator", "course.list", "ok"),
+        ("evaluator", "course.show", "ok"),
     ]
     assert not [m for m in eve.messages if "for training officers" in m.content]
 
@@ -333,7 +344,12 @@ async def test_the_wizard_asks_before_taking_a_past_date_and_takes_typed_waves_a
     async with world.sessions() as session:
         course = await session.scalar(select(Course).where(Course.code == "OLD-1"))
     assert (course.delivered_on, course.waves, course.expected_attendance, course.zone) == (
-        date(2026, 1, 12), ["post", "6m"], None, "Europe/Dublin")
+        date(2026, 1, 12),
+        ["post", "6m"],
+        None,
+        "Europe/Dublin",
+    )
     assert [(e.role, e.action, e.target) for e in await audit(world)] == [
-        ("officer", "quizset.import", "mini-cse@1"), ("officer", "course.create", "OLD-1"),
+        ("officer", "quizset.import", "mini-cse@1"),
+        ("officer", "course.create", "OLD-1"),
     ]

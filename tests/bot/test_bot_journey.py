@@ -30,7 +30,12 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     assert "1 of 2" in summary.content and "— The age of consent is 16" in summary.content
 
     answers = {a.item_id: (a.value, a.score) for a in await world.answers()}
-    assert answers == {"aoc": ("c", 0.0), "choice-myth": ("false", 1.0), "vb-clothes": ("1", 1.0), "se-powerless": ("4", 2.0)}
+    assert answers == {
+        "aoc": ("c", 0.0),
+        "choice-myth": ("false", 1.0),
+        "vb-clothes": ("1", 1.0),
+        "se-powerless": ("4", 2.0),
+    }
     states = {c.wave: c.state for c in await world.check_ins()}
     assert states["post"] == "completed" and states["3m"] == "scheduled"
 
@@ -97,7 +102,11 @@ async def test_before_the_course_ends_the_practitioner_learns_when_check_ins_com
     await carol.press_button(consent, "Agree")
     welcome = await carol.wait_for_edit(consent, "Thank you for taking part")
     assert "when your trainer closes it" in welcome.content and "April" in welcome.content
-    assert {c.wave: c.state for c in await world.check_ins()} == {"post": "scheduled", "3m": "scheduled", "6m": "scheduled"}
+    assert {c.wave: c.state for c in await world.check_ins()} == {
+        "post": "scheduled",
+        "3m": "scheduled",
+        "6m": "scheduled",
+    }
 
 
 async def test_a_check_in_resumes_after_the_application_restarts(world: World) -> None:
@@ -185,7 +194,9 @@ async def test_start_now_and_remind_me_tomorrow_under_an_invitation(world: World
         await session.execute(update(CheckIn).where(CheckIn.id == post.id).values(state="sent", sent_at=post.due_at))
     assert world.app is not None
     buttons = (Action("Start now", "start", post.id), Action("Remind me tomorrow", "snooze", post.id))
-    await world.app.bot.send_message(erin.id, "Your check-in is ready", reply_markup=keyboard(OutgoingMessage("x", buttons)))
+    await world.app.bot.send_message(
+        erin.id, "Your check-in is ready", reply_markup=keyboard(OutgoingMessage("x", buttons))
+    )
     invitation = await erin.wait_for("ready")
     snoozed = await erin.press_button(invitation, "Remind me tomorrow")
     assert "remind you on" in (await erin.wait_for_answer(snoozed)).text

@@ -89,12 +89,19 @@ async def test_a_press_on_a_closed_check_in_changes_nothing(world: World) -> Non
 
 
 async def test_a_forged_callback_for_someone_elses_check_in_is_refused(world: World) -> None:
-    alice, a1 = await _enrolled(world)
+    _alice, a1 = await _enrolled(world)
     token = await world.course("CSE-2")
     mallory = world.emu.user(6666, "Mallory")
     m1 = await world.join(mallory, token)
     alice_check_in = a1.buttons[0][1].split(":")[1]
-    for forged in (f"a:{alice_check_in}:0:0", f"s:{alice_check_in}", f"z:{alice_check_in}", "a:999999:0:0", "garbage", "a:1:0:99"):
+    for forged in (
+        f"a:{alice_check_in}:0:0",
+        f"s:{alice_check_in}",
+        f"z:{alice_check_in}",
+        "a:999999:0:0",
+        "garbage",
+        "a:1:0:99",
+    ):
         query = await mallory.press(m1, forged)
         assert (await mallory.wait_for_answer(query)).text == "That button is no longer active."
     assert await world.answers() == []
@@ -139,7 +146,7 @@ async def test_neither_the_token_nor_who_the_person_is_reaches_the_logs_even_at_
         assert who not in text, f"{who!r} reached the logs"
 
 
-async def test_realistic_flood_limits_are_respected_without_429s(engine, database_url) -> None:  # noqa: ANN001
+async def test_realistic_flood_limits_are_respected_without_429s(engine, database_url) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("pacing does not depend on the database; once (about 9 s) is enough")
     async with Emulator(token=TOKEN, username=USERNAME) as emu:

@@ -21,13 +21,17 @@ REJECTED = "Error: the bot token was rejected (401); check FOLLOWUP_BOT_TOKEN"
 
 
 def _env(emu: Emulator, database_url: str) -> dict[str, str]:
-    return {"FOLLOWUP_TELEGRAM_API_URL": emu.base_url, "FOLLOWUP_BOT_TOKEN": WRONG,
-            "FOLLOWUP_DATABASE_URL": database_url, "FOLLOWUP_BOT_USERNAME": ""}
+    return {
+        "FOLLOWUP_TELEGRAM_API_URL": emu.base_url,
+        "FOLLOWUP_BOT_TOKEN": WRONG,
+        "FOLLOWUP_DATABASE_URL": database_url,
+        "FOLLOWUP_BOT_USERNAME": "",
+    }
 
 
 def _holds_part_of_the_token(output: str) -> bool:
     bot_id, secret = WRONG.split(":")
-    return bot_id in output or any(secret[i:i + 6] in output for i in range(len(secret) - 5))
+    return bot_id in output or any(secret[i : i + 6] in output for i in range(len(secret) - 5))
 
 
 async def test_course_invite_with_a_rejected_token_says_so_without_the_token(sessions, database_url, now) -> None:
@@ -48,8 +52,12 @@ async def test_run_with_a_rejected_token_stops_with_one_line_and_no_traceback(tm
     async with Emulator(token=TOKEN, username=USERNAME) as emu:
         env = {**os.environ, **_env(emu, url)}
         process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "followup"), "run", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            str(Path(sys.executable).parent / "followup"),
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     output = (out + err).decode()

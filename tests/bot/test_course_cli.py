@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from surveys.reporting.invite_sheet import check_in_times
-from surveys.store.models import Course, Invite
 from surveys.domain.quizset import bundled_quiz_set
 from surveys.domain.tokens import hash_token
+from surveys.reporting.invite_sheet import check_in_times
+from surveys.store.models import Course, Invite
 from tests.support.botkit import MINI
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -38,8 +38,20 @@ async def _course(followup, code="CSE-7"):
     result = await followup("quiz", "import", str(bundled_quiz_set("cse-core")))
     assert result.exit_code == 0, result.output
     result = await followup(
-        "course", "create", code, "--title", "CSE level 2", "--date", "2026-03-12",
-        "--level", "2", "--quiz", "cse-core", "--attendance", "24", "--yes",
+        "course",
+        "create",
+        code,
+        "--title",
+        "CSE level 2",
+        "--date",
+        "2026-03-12",
+        "--level",
+        "2",
+        "--quiz",
+        "cse-core",
+        "--attendance",
+        "24",
+        "--yes",
     )
     assert result.exit_code == 0, result.output
     return result
@@ -130,7 +142,17 @@ async def test_officer_actions_from_the_cli_are_audited(followup):
 
 async def _create(followup, code: str):
     return await followup(
-        "course", "create", code, "--title", "CSE", "--date", "2099-03-12", "--level", "2", "--quiz", "cse-core",
+        "course",
+        "create",
+        code,
+        "--title",
+        "CSE",
+        "--date",
+        "2099-03-12",
+        "--level",
+        "2",
+        "--quiz",
+        "cse-core",
     )
 
 
@@ -162,8 +184,20 @@ async def test_the_invite_sheet_names_the_courses_own_waves(followup, tmp_path):
     late.write_text(MINI.read_text().replace("[post, 3m, 6m]", "[post, 12m]").replace("[3m, 6m]", "[12m]"))
     assert (await followup("quiz", "import", str(late))).exit_code == 0
     created = await followup(
-        "course", "create", "LATE-1", "--title", "CSE", "--date", "2026-03-12", "--level", "2",
-        "--quiz", "mini-cse", "--waves", "post,12m", "--yes",
+        "course",
+        "create",
+        "LATE-1",
+        "--title",
+        "CSE",
+        "--date",
+        "2026-03-12",
+        "--level",
+        "2",
+        "--quiz",
+        "mini-cse",
+        "--waves",
+        "post,12m",
+        "--yes",
     )
     assert created.exit_code == 0, created.output
     result = await followup("course", "invite", "late-1", "--out", str(tmp_path / "out"))
@@ -173,12 +207,15 @@ async def test_the_invite_sheet_names_the_courses_own_waves(followup, tmp_path):
     assert "three months" not in sheet and "six months" not in sheet
 
 
-@pytest.mark.parametrize(("waves", "said"), [
-    (("pre", "post", "3m", "6m"), "before and after today's course, in three months and in six months"),
-    (("post", "3m", "6m"), "at the end of today's course, in three months and in six months"),
-    (("pre", "1m"), "before today's course and in one month"),
-    (("12m",), "in twelve months"),
-])
+@pytest.mark.parametrize(
+    ("waves", "said"),
+    [
+        (("pre", "post", "3m", "6m"), "before and after today's course, in three months and in six months"),
+        (("post", "3m", "6m"), "at the end of today's course, in three months and in six months"),
+        (("pre", "1m"), "before today's course and in one month"),
+        (("12m",), "in twelve months"),
+    ],
+)
 def test_the_sheet_says_when_each_wave_comes(waves, said):
     assert check_in_times(waves) == said
 

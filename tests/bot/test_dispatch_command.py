@@ -30,14 +30,22 @@ async def run_dispatch(database_url: str, emulator: Emulator, at: str, *, kill_a
         "FOLLOWUP_TELEGRAM_API_URL": emulator.base_url,
     }
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.commands.dispatch", "--once", "--at", at,
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot.commands.dispatch",
+        "--once",
+        "--at",
+        at,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     if kill_after is not None:
         while sum(emulator.stats.messages_by_chat.values()) < kill_after and child.returncode is None:
             await asyncio.sleep(0.05)
         child.send_signal(signal.SIGKILL)
-    out, err = await child.communicate()
+    _out, err = await child.communicate()
     assert kill_after is not None or child.returncode == 0, err.decode()[-2000:]
     return child.returncode
 
@@ -76,11 +84,22 @@ async def followup_dispatch(
     database_url: str, token: str, api_url: str, at: str = "2026-01-15T10:00:00Z"
 ) -> tuple[int, str]:
     """Run `followup dispatch --once --at AT` as an operator would; (exit code, everything it printed)."""
-    env = {**os.environ, "FOLLOWUP_DATABASE_URL": database_url, "FOLLOWUP_BOT_TOKEN": token,
-           "FOLLOWUP_TELEGRAM_API_URL": api_url}
+    env = {
+        **os.environ,
+        "FOLLOWUP_DATABASE_URL": database_url,
+        "FOLLOWUP_BOT_TOKEN": token,
+        "FOLLOWUP_TELEGRAM_API_URL": api_url,
+    }
     child = await asyncio.create_subprocess_exec(
-        FOLLOWUP, "dispatch", "--once", "--at", at,
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        FOLLOWUP,
+        "dispatch",
+        "--once",
+        "--at",
+        at,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode is not None
@@ -94,7 +113,7 @@ def assert_one_clean_line(output: str, token: str) -> str:
     assert "Traceback" not in output
     secret = token.split(":", 1)[1]
     assert token.split(":", 1)[0] not in output
-    assert not any(secret[i:i + 6] in output for i in range(len(secret) - 5)), output
+    assert not any(secret[i : i + 6] in output for i in range(len(secret) - 5)), output
     return lines[0]
 
 

@@ -1,4 +1,4 @@
-"""TelegramMessenger through the paced bot against the Bot API emulator: buttons, limits, 429, 5xx, timeouts, drops, 403."""
+"""TelegramMessenger through the paced bot against the emulator: buttons, limits, 429, 5xx, timeouts, drops, 403."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from bot.ratelimit import ChatRateLimiter, paced_bot
 from scheduler.dispatch import Dispatcher, DispatchReport
 from scheduler.messenger import Action, DeliveryError, OutgoingMessage, Unreachable
 from surveys.clock import FrozenClock
-from surveys.store.models import CheckIn, Contact
 from surveys.settings import load_settings
+from surveys.store.models import CheckIn, Contact
 from tests.support.schedule_builders import a_course, many_due_check_ins
 
 SETTINGS = load_settings(env={}, env_file=None)
-MESSAGE = OutgoingMessage("It's 3 months since CSE Level 3.", (Action("Start now", "start", 5), Action("Remind me tomorrow", "snooze", 5)))
+MESSAGE = OutgoingMessage(
+    "It's 3 months since CSE Level 3.", (Action("Start now", "start", 5), Action("Remind me tomorrow", "snooze", 5))
+)
 
 
 @pytest.fixture
@@ -173,7 +175,11 @@ async def test_every_check_in_is_delivered_or_marked_unreachable_through_faults(
         clock.advance(timedelta(hours=1))
 
     async with sessions() as session:
-        rows = (await session.execute(select(CheckIn, Contact.chat_id).join(Contact, Contact.enrolment_id == CheckIn.enrolment_id))).all()
+        rows = (
+            await session.execute(
+                select(CheckIn, Contact.chat_id).join(Contact, Contact.enrolment_id == CheckIn.enrolment_id)
+            )
+        ).all()
     received = {chat: [m.message_id for m in emulator.user(chat).messages] for chat in range(1000, 1120)}
     for check_in, chat in rows:
         if chat in blocked:

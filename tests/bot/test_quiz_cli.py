@@ -27,11 +27,15 @@ def test_validate_prints_ok_with_a_description_and_exits_zero() -> None:
 def test_validate_reports_a_correct_answer_that_is_not_an_option_and_exits_one(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     shutil.copy(VALID, broken)
-    broken.write_text(broken.read_text(encoding="utf-8").replace("    correct: b\n", "    correct: d\n"), encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("    correct: b\n", "    correct: d\n"), encoding="utf-8"
+    )
     result = run("validate", str(VALID), str(broken))
     assert result.exit_code == 1
     assert result.stdout == f"{VALID}: ok (8 items, waves post, 3m, 6m, about 3 minutes)\n"
-    assert result.stderr == f"{broken}:20:14: item 'aoc': correct answer 'd' is not one of the option values (a, b, c)\n"
+    assert (
+        result.stderr == f"{broken}:20:14: item 'aoc': correct answer 'd' is not one of the option values (a, b, c)\n"
+    )
 
 
 def test_every_command_has_help() -> None:

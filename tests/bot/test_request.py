@@ -20,7 +20,9 @@ async def emu():
 
 @pytest.fixture
 async def bot(emu):
-    the_bot = Bot(TOKEN, base_url=emu.base_url, request=AiohttpRequest(read_timeout=1.0), get_updates_request=AiohttpRequest())
+    the_bot = Bot(
+        TOKEN, base_url=emu.base_url, request=AiohttpRequest(read_timeout=1.0), get_updates_request=AiohttpRequest()
+    )
     async with the_bot:
         yield the_bot
 
@@ -53,7 +55,9 @@ async def test_telegram_errors_surface_as_ptb_exceptions(emu, bot):
         await bot.send_message(9, "x")
     assert caught.value.retry_after.total_seconds() == 3
     with pytest.raises(BadRequest):
-        await bot.send_message(9, "x", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="z" * 65)]]))
+        await bot.send_message(
+            9, "x", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="z" * 65)]])
+        )
     user.block()
     with pytest.raises(Forbidden):
         await bot.send_message(9, "x")

@@ -27,8 +27,13 @@ async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_end
         world = World(emu, engine, database_url)
         token = await world.course(delivered_on=world.clock().date())  # the course is today: not over yet
         settings = world.settings.model_copy(update={"dispatch_interval_seconds": 0.2})
-        app = build_application(settings, engine=engine, clock=world.clock, on_start=[dispatch_jobs(settings, world.clock)],
-                                rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
+        app = build_application(
+            settings,
+            engine=engine,
+            clock=world.clock,
+            on_start=[dispatch_jobs(settings, world.clock)],
+            rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0),
+        )
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(polling(app, poll_timeout=1))
             sam = emu.user(2001, "Sam")
@@ -48,7 +53,7 @@ async def test_a_running_bot_sends_the_post_course_check_in_once_the_officer_end
     assert len(invitations) == 1
 
 
-async def test_a_check_in_started_at_consent_and_left_half_done_gets_a_reminder(world) -> None:  # noqa: ANN001
+async def test_a_check_in_started_at_consent_and_left_half_done_gets_a_reminder(world) -> None:
     from datetime import UTC, datetime, timedelta
 
     from scheduler.dispatch import Dispatcher
@@ -77,8 +82,9 @@ async def test_dispatch_and_the_daily_purge_are_two_jobs_on_the_bots_job_queue_n
     async with Emulator(token=TOKEN, username=USERNAME) as emu:
         world = World(emu, engine, database_url)
         settings = world.settings.model_copy(update={"dispatch_interval_seconds": 30})
-        app = build_application(settings, engine=engine, clock=world.clock,
-                                on_start=[dispatch_jobs(settings, world.clock)])
+        app = build_application(
+            settings, engine=engine, clock=world.clock, on_start=[dispatch_jobs(settings, world.clock)]
+        )
         async with initialized(app):  # post_init has run; the queue has not started, so nothing fires
             jobs = {job.name: job.job for job in app.job_queue.jobs()}
     assert sorted(jobs) == sorted([DISPATCH_JOB, PURGE_JOB])
@@ -99,15 +105,22 @@ async def test_stopping_the_bot_lets_a_dispatch_pass_under_way_record_what_it_se
         for chat in range(5000, 5030):
             emu.user(chat).chat.started = True
         emu.inject("sendMessage", delay=0.3)  # every send is slow: the pass is under way when the bot stops
-        app = build_application(world.settings, engine=engine, clock=world.clock,
-                                on_start=[dispatch_jobs(world.settings, world.clock)],
-                                rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
+        app = build_application(
+            world.settings,
+            engine=engine,
+            clock=world.clock,
+            on_start=[dispatch_jobs(world.settings, world.clock)],
+            rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0),
+        )
         async with polling(app, poll_timeout=1):
             while not emu.stats.requests_by_method.get("sendMessage"):
                 await asyncio.sleep(0.02)
         async with sessions() as session:
-            rows = (await session.execute(
-                select(CheckIn, Contact.chat_id).join(Contact, Contact.enrolment_id == CheckIn.enrolment_id))).all()
+            rows = (
+                await session.execute(
+                    select(CheckIn, Contact.chat_id).join(Contact, Contact.enrolment_id == CheckIn.enrolment_id)
+                )
+            ).all()
         received = {chat for chat in range(5000, 5030) if emu.user(chat).messages}
     assert received  # the pass was under way
     assert all(check_in.claimed_by is None for check_in, _ in rows)  # nothing left claimed

@@ -30,30 +30,31 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def _webhook_world(engine: AsyncEngine, database_url: str, secret: str | None = None):  # noqa: ANN202
+async def _webhook_world(engine: AsyncEngine, database_url: str, secret: str | None = None):
     """Emulator, a course, and the app in webhook mode; yields (emulator, world, invite token, hook URL)."""
     async with Emulator(token=TOKEN, username=USERNAME, per_chat_rate=100, per_chat_burst=100) as emu:
         world = World(emu, engine, database_url)
         token = await world.course()
-        app = build_application(world.settings, engine=engine, clock=world.clock,
-                                rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0))
+        app = build_application(
+            world.settings,
+            engine=engine,
+            clock=world.clock,
+            rate_limiter=ChatRateLimiter(chat_burst=100, chat_period=1.0),
+        )
         port = _free_port()
         url = f"http://127.0.0.1:{port}/telegram/hook"
         async with webhook(app, webhook_url=url, port=port, secret=secret):
             yield emu, world, token, url
 
 
-async def test_webhook_mode_receives_updates_with_the_secret_header(
-    engine: AsyncEngine, database_url: str
-) -> None:
+async def test_webhook_mode_receives_updates_with_the_secret_header(engine: AsyncEngine, database_url: str) -> None:
     async with _webhook_world(engine, database_url, secret="s3cret-Value_1") as (emu, world, token, url):
         assert emu.webhook is not None and emu.webhook.secret_token == "s3cret-Value_1"
         alice = emu.user(1001, "Alice")
         q1 = await world.join(alice, token)
         await tap(alice, q1, "16", "2/4")
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url, json={"update_id": 1}) as response:
-                assert response.status == 403
+        async with aiohttp.ClientSession() as http, http.post(url, json={"update_id": 1}) as response:
+            assert response.status == 403
     assert emu.webhook is None  # deleted on the way out
     assert [a.item_id for a in await world.answers()] == ["aoc"]
 
@@ -73,11 +74,20 @@ async def test_followup_run_carries_a_practitioner_to_a_completed_check_in(sqlit
         async with Emulator(token=TOKEN, username=USERNAME) as emu:
             world = World(emu, engine, url)
             token = await world.course()
-            env = {**os.environ, "FOLLOWUP_BOT_TOKEN": TOKEN, "FOLLOWUP_TELEGRAM_API_URL": emu.base_url,
-                   "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_LOG_LEVEL": "DEBUG"}
+            env = {
+                **os.environ,
+                "FOLLOWUP_BOT_TOKEN": TOKEN,
+                "FOLLOWUP_TELEGRAM_API_URL": emu.base_url,
+                "FOLLOWUP_DATABASE_URL": url,
+                "FOLLOWUP_LOG_LEVEL": "DEBUG",
+            }
             process = await asyncio.create_subprocess_exec(
-                str(Path(sys.executable).parent / "followup"), "run", env=env, cwd=tmp_path,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                str(Path(sys.executable).parent / "followup"),
+                "run",
+                env=env,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
             )
             try:
                 alice = emu.user(1001, "Alice")
@@ -98,17 +108,21 @@ async def test_followup_run_carries_a_practitioner_to_a_completed_check_in(sqlit
         await engine.dispose()
 
 
-async def test_webhook_mode_without_a_secret_still_refuses_forged_posts(
-    engine: AsyncEngine, database_url: str
-) -> None:
+async def test_webhook_mode_without_a_secret_still_refuses_forged_posts(engine: AsyncEngine, database_url: str) -> None:
     async with _webhook_world(engine, database_url) as (emu, world, token, url):
         generated = emu.webhook.secret_token
         assert generated and len(generated) >= 32
         alice = emu.user(1002, "Alice")
         await world.join(alice, token)  # real pushes carry the generated secret and work
-        forged = {"update_id": 99, "message": {"message_id": 1, "date": 0, "text": "/export CSE-1",
-                                               "chat": {"id": 6, "type": "private"},
-                                               "from": {"id": 6, "is_bot": False, "first_name": "Eve"}}}
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url, json=forged) as response:
-                assert response.status == 403
+        forged = {
+            "update_id": 99,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/export CSE-1",
+                "chat": {"id": 6, "type": "private"},
+                "from": {"id": 6, "is_bot": False, "first_name": "Eve"},
+            },
+        }
+        async with aiohttp.ClientSession() as http, http.post(url, json=forged) as response:
+            assert response.status == 403

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select, update
 
 from scheduler.dispatch import Dispatcher
-from scheduler.timetable import release_post_wave, schedule_check_ins
 from scheduler.messenger import DeliveryError, Unreachable
+from scheduler.timetable import release_post_wave, schedule_check_ins
 from surveys.clock import FrozenClock
 from surveys.domain.states import CheckInState as State
+from surveys.settings import load_settings
 from surveys.store.enrolments import withdraw
 from surveys.store.models import CheckIn, Course, Enrolment
-from surveys.settings import load_settings
 from tests.support.recording_messenger import RecordingMessenger
 from tests.support.schedule_builders import a_check_in, a_course, an_enrolment
 
@@ -42,10 +42,23 @@ async def a_person_with_a_snooze_and_a_claim(sessions, now) -> int:
     """A reminder due now after "remind me tomorrow", and a later wave another worker holds; returns the enrolment."""
     async with sessions() as session:
         enrolment = await an_enrolment(session, await a_course(session, now), CHAT, now)
-        await a_check_in(session, enrolment, due_at=now - timedelta(days=2), state=State.SENT, sent_at=now,
-                         next_action_at=now - timedelta(minutes=1), snoozed_until=now - timedelta(minutes=1))
-        await a_check_in(session, enrolment, wave="6m", due_at=now + timedelta(days=90), claimed_by="other",
-                         claim_expires_at=now + timedelta(minutes=5))
+        await a_check_in(
+            session,
+            enrolment,
+            due_at=now - timedelta(days=2),
+            state=State.SENT,
+            sent_at=now,
+            next_action_at=now - timedelta(minutes=1),
+            snoozed_until=now - timedelta(minutes=1),
+        )
+        await a_check_in(
+            session,
+            enrolment,
+            wave="6m",
+            due_at=now + timedelta(days=90),
+            claimed_by="other",
+            claim_expires_at=now + timedelta(minutes=5),
+        )
         await session.commit()
         return enrolment.id
 

@@ -10,14 +10,14 @@ from sqlalchemy import select, update
 
 from scheduler.claims import claim_due
 from scheduler.dispatch import Dispatcher, DispatchReport
-from scheduler.timetable import release_post_wave, schedule_check_ins
 from scheduler.messenger import DeliveryError, Unreachable
 from scheduler.reminders import snooze
-from surveys.domain.states import CheckInState
+from scheduler.timetable import release_post_wave, schedule_check_ins
 from surveys.clock import FrozenClock
+from surveys.domain.states import CheckInState
+from surveys.settings import load_settings
 from surveys.store.db import make_engine, make_sessionmaker
 from surveys.store.models import CheckIn, Contact, Enrolment
-from surveys.settings import load_settings
 from tests.support.recording_messenger import RecordingMessenger
 from tests.support.schedule_builders import a_check_in, a_course, an_enrolment, many_due_check_ins
 
@@ -76,7 +76,8 @@ async def test_a_due_check_in_is_sent_once_with_start_and_snooze_buttons(session
     assert sent.chat_id == CHAT
     assert sent.message.text.startswith("It's 3 months since CSE Level 3. 12 questions, about 4 minutes.")
     assert [(a.label, a.kind, a.check_in_id) for a in sent.message.actions] == [
-        ("Start now", "start", check_in_id), ("Remind me tomorrow", "snooze", check_in_id),
+        ("Start now", "start", check_in_id),
+        ("Remind me tomorrow", "snooze", check_in_id),
     ]
     stored = await load(sessions, check_in_id)
     assert (stored.state, stored.message_id, stored.sent_at, stored.claimed_by) == ("sent", sent.message_id, now, None)
@@ -133,7 +134,9 @@ async def test_someone_part_way_through_is_reminded_to_carry_on(sessions, dispat
     assert reminder.actions[0].label == "Carry on"
 
 
-async def test_nobody_who_withdrew_is_reminded_and_their_check_ins_are_cancelled(sessions, dispatcher, messenger, clock, now):
+async def test_nobody_who_withdrew_is_reminded_and_their_check_ins_are_cancelled(
+    sessions, dispatcher, messenger, clock, now
+):
     check_in_id = await one_due(sessions, now)
     await dispatcher.run_once()
     async with sessions() as session:
@@ -237,7 +240,9 @@ async def test_a_flood_wait_is_waited_out_before_trying_again(sessions, dispatch
     assert (await dispatcher.run_once()).sent == 1
 
 
-async def test_a_blocked_bot_marks_the_contact_unreachable_and_cancels_the_later_waves(sessions, dispatcher, messenger, now):
+async def test_a_blocked_bot_marks_the_contact_unreachable_and_cancels_the_later_waves(
+    sessions, dispatcher, messenger, now
+):
     async with sessions() as session:
         enrolment = await an_enrolment(session, await a_course(session, now), CHAT, now)
         due = await a_check_in(session, enrolment, due_at=now - timedelta(hours=1))
@@ -380,7 +385,9 @@ async def test_two_dispatchers_send_each_of_2000_check_ins_exactly_once(database
     assert message_ids == {s.message_id for s in messenger.sent}
 
 
-async def test_a_check_in_whose_message_cannot_be_built_fails_alone_and_others_are_still_sent(sessions, dispatcher, messenger, now):
+async def test_a_check_in_whose_message_cannot_be_built_fails_alone_and_others_are_still_sent(
+    sessions, dispatcher, messenger, now
+):
     async with sessions() as session:
         course = await a_course(session, now)
         odd = await a_check_in(session, await an_enrolment(session, course, 1, now), wave="3 months", due_at=now)

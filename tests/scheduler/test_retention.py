@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select, text, update
 
 from scheduler.retention import purge
-from surveys.store.models import Answer, Base, CheckIn, Contact, Invite
 from surveys.settings import load_settings
+from surveys.store.models import Answer, Base, CheckIn, Contact, Invite
 from tests.support.schedule_builders import a_check_in, a_course, a_quiz_set, an_enrolment
 
 SETTINGS = load_settings(env={}, env_file=None)  # retention_days = 30
@@ -21,7 +21,9 @@ async def person_with_waves(session, now, chat_id, *closes_in_days):
     course = await a_course(session, now, code=f"C-{secrets.token_hex(4)}")
     enrolment = await an_enrolment(session, course, chat_id, now - timedelta(days=200))
     for i, days in enumerate(closes_in_days):
-        await a_check_in(session, enrolment, wave=f"{i + 1}m", due_at=now + timedelta(days=days - 21), state="completed")
+        await a_check_in(
+            session, enrolment, wave=f"{i + 1}m", due_at=now + timedelta(days=days - 21), state="completed"
+        )
     return enrolment
 
 
@@ -56,8 +58,12 @@ async def test_a_person_who_blocked_the_bot_is_forgotten_after_the_retention_per
     async with sessions() as session:
         await person_with_waves(session, now, 5, 60)
         await person_with_waves(session, now, 6, 60)
-        await session.execute(update(Contact).where(Contact.chat_id == 5).values(unreachable_at=now - timedelta(days=31)))
-        await session.execute(update(Contact).where(Contact.chat_id == 6).values(unreachable_at=now - timedelta(days=1)))
+        await session.execute(
+            update(Contact).where(Contact.chat_id == 5).values(unreachable_at=now - timedelta(days=31))
+        )
+        await session.execute(
+            update(Contact).where(Contact.chat_id == 6).values(unreachable_at=now - timedelta(days=1))
+        )
         await session.commit()
         await purge(session, now, SETTINGS)
         await session.commit()

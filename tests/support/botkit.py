@@ -15,14 +15,14 @@ from telegram.ext import Application
 from bot.app import build_application, polling
 from bot.emulator import ChatMessage, Emulator, SimUser
 from bot.ratelimit import ChatRateLimiter
-from surveys.store.catalog import import_quiz_set
 from surveys.clock import FrozenClock
+from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
+from surveys.settings import Settings, load_settings
+from surveys.store.catalog import import_quiz_set
 from surveys.store.courses import create_course
 from surveys.store.db import make_sessionmaker
 from surveys.store.invites import issue_invite
 from surveys.store.models import Answer, CheckIn, Contact, Enrolment
-from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
-from surveys.settings import Settings, load_settings
 from tests.conftest import NOW
 
 TOKEN = "7212345678:AAFx_secret-Token-value_0123456789abcd"
@@ -34,20 +34,23 @@ MINI = Path(__file__).resolve().parents[1] / "support" / "data" / "valid.yaml"
 class World:
     """One emulator, one running Application at a time, a frozen clock and the store."""
 
-    def __init__(self, emulator: Emulator, engine: AsyncEngine, database_url: str,
-                 *, realistic_limits: bool = False) -> None:
+    def __init__(
+        self, emulator: Emulator, engine: AsyncEngine, database_url: str, *, realistic_limits: bool = False
+    ) -> None:
         self.emu = emulator
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
         self.clock = FrozenClock(NOW)
         self.realistic_limits = realistic_limits
-        self.settings: Settings = load_settings({
-            "FOLLOWUP_BOT_TOKEN": TOKEN,
-            "FOLLOWUP_TELEGRAM_API_URL": emulator.base_url,
-            "FOLLOWUP_DATABASE_URL": database_url,
-            "FOLLOWUP_BOT_USERNAME": USERNAME,
-            "FOLLOWUP_EVALUATION_CONTACT": CONTACT,
-        })
+        self.settings: Settings = load_settings(
+            {
+                "FOLLOWUP_BOT_TOKEN": TOKEN,
+                "FOLLOWUP_TELEGRAM_API_URL": emulator.base_url,
+                "FOLLOWUP_DATABASE_URL": database_url,
+                "FOLLOWUP_BOT_USERNAME": USERNAME,
+                "FOLLOWUP_EVALUATION_CONTACT": CONTACT,
+            }
+        )
         self.app: Application | None = None
         self._running: AsyncExitStack | None = None
 
@@ -67,9 +70,15 @@ class World:
             await self._running.aclose()
         self.app, self._running = None, None
 
-    async def course(self, code: str = "CSE-1", *, delivered_on: date | None = None,
-                     waves: tuple[str, ...] = ("post", "3m", "6m"), full: bool = False,
-                     profile: tuple[str, str] | None = ("teacher", "education")) -> str:
+    async def course(
+        self,
+        code: str = "CSE-1",
+        *,
+        delivered_on: date | None = None,
+        waves: tuple[str, ...] = ("post", "3m", "6m"),
+        full: bool = False,
+        profile: tuple[str, str] | None = ("teacher", "education"),
+    ) -> str:
         """Store a quiz set and a course on it (delivered yesterday by default); return an invite token.
 
         The invite carries a role and agency as a register's would, so joining goes straight to the
@@ -81,8 +90,14 @@ class World:
         async with self.sessions() as session, session.begin():
             await import_quiz_set(session, quiz, self.clock())
             course = await create_course(
-                session, code=code, title="CSE awareness level 2", level=2, quiz_ref=quiz.slug,
-                delivered_on=delivered_on or date(2026, 1, 14), now=self.clock(), waves=waves,
+                session,
+                code=code,
+                title="CSE awareness level 2",
+                level=2,
+                quiz_ref=quiz.slug,
+                delivered_on=delivered_on or date(2026, 1, 14),
+                now=self.clock(),
+                waves=waves,
             )
             role, agency = profile or (None, None)
             return (await issue_invite(session, course, self.clock(), role=role, agency=agency)).token

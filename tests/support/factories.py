@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
 from surveys.store.catalog import import_quiz_set
 from surveys.store.courses import create_course
 from surveys.store.enrolments import enrol
 from surveys.store.invites import issue_invite
 from surveys.store.models import Course, Enrolment
-from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
 
 
 async def stored_cse_core(session: AsyncSession, now: datetime):

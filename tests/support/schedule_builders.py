@@ -9,20 +9,23 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from surveys.domain.quizset import QuizSet
 from surveys.domain.states import CheckInState
 from surveys.store.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
-from surveys.domain.quizset import QuizSet
 
 WAVES = ["pre", "post", "3m", "6m", "12m"]
-DEFINITION: dict[str, Any] = QuizSet.model_validate({
-    "slug": "sched-test",
-    "title": "Scheduler test",
-    "description": "Twelve yes/no questions at every wave.",
-    "estimate_minutes": 4,
-    "waves": WAVES,
-    "items": [{"id": f"q{i}", "kind": "yes_no", "text": f"Q{i}", "tags": ["test"], "waves": WAVES}
-              for i in range(12)],
-}).to_definition()
+DEFINITION: dict[str, Any] = QuizSet.model_validate(
+    {
+        "slug": "sched-test",
+        "title": "Scheduler test",
+        "description": "Twelve yes/no questions at every wave.",
+        "estimate_minutes": 4,
+        "waves": WAVES,
+        "items": [
+            {"id": f"q{i}", "kind": "yes_no", "text": f"Q{i}", "tags": ["test"], "waves": WAVES} for i in range(12)
+        ],
+    }
+).to_definition()
 
 
 async def a_quiz_set(session: AsyncSession, now: datetime) -> QuizSetVersion:
@@ -31,8 +34,12 @@ async def a_quiz_set(session: AsyncSession, now: datetime) -> QuizSetVersion:
     if found:
         return found
     quiz = QuizSetVersion(
-        slug="sched-test", version=1, title="Scheduler test", definition=DEFINITION,
-        checksum="0" * 64, created_at=now,
+        slug="sched-test",
+        version=1,
+        title="Scheduler test",
+        definition=DEFINITION,
+        checksum="0" * 64,
+        created_at=now,
     )
     session.add(quiz)
     await session.flush()
@@ -53,17 +60,22 @@ async def a_course(
     """A course (by default delivered three months before the pinned now)."""
     quiz = await a_quiz_set(session, now)
     course = Course(
-        code=code, title=title, level=3, delivered_on=delivered_on, zone=zone, quiz_set_id=quiz.id,
-        waves=list(waves), ended_at=ended_at, created_at=now,
+        code=code,
+        title=title,
+        level=3,
+        delivered_on=delivered_on,
+        zone=zone,
+        quiz_set_id=quiz.id,
+        waves=list(waves),
+        ended_at=ended_at,
+        created_at=now,
     )
     session.add(course)
     await session.flush()
     return course
 
 
-async def an_enrolment(
-    session: AsyncSession, course: Course, chat_id: int, now: datetime
-) -> Enrolment:
+async def an_enrolment(session: AsyncSession, course: Course, chat_id: int, now: datetime) -> Enrolment:
     """A consenting practitioner with a chat link."""
     # Random, as in the app: a pseudonym never derives from the chat id.
     enrolment = Enrolment(pseudonym=secrets.token_hex(6), course_id=course.id, consented_at=now)
@@ -85,8 +97,11 @@ async def a_check_in(
 ) -> CheckIn:
     """A check-in row, scheduled by default."""
     check_in = CheckIn(
-        enrolment_id=enrolment.id, wave=wave, due_at=due_at,
-        closes_at=due_at + timedelta(days=days_open), **{"state": CheckInState.SCHEDULED, **values},
+        enrolment_id=enrolment.id,
+        wave=wave,
+        due_at=due_at,
+        closes_at=due_at + timedelta(days=days_open),
+        **{"state": CheckInState.SCHEDULED, **values},
     )
     session.add(check_in)
     await session.flush()
@@ -114,8 +129,15 @@ async def many_due_check_ins(
     await session.execute(
         insert(CheckIn),
         [
-            {"enrolment_id": eid, "wave": "3m", "state": CheckInState.SCHEDULED, "due_at": due_at,
-             "closes_at": due_at + timedelta(days=21), "reminders_sent": 0, "attempts": 0}
+            {
+                "enrolment_id": eid,
+                "wave": "3m",
+                "state": CheckInState.SCHEDULED,
+                "due_at": due_at,
+                "closes_at": due_at + timedelta(days=21),
+                "reminders_sent": 0,
+                "attempts": 0,
+            }
             for eid in ids
         ],
     )

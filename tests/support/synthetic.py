@@ -10,18 +10,22 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.domain import waves
+from surveys.domain.quizset import LikertItem, QuizSet
+from surveys.domain.scoring import item_score
 from surveys.domain.states import CheckInState
+from surveys.domain.tokens import new_pseudonym
 from surveys.store.checkins import record_answer
 from surveys.store.enrolments import enrol
 from surveys.store.invites import issue_invite
 from surveys.store.models import Answer, CheckIn, Contact, Course, Enrolment
-from surveys.domain.quizset import LikertItem, QuizSet
-from surveys.domain.scoring import item_score
-from surveys.domain.tokens import new_pseudonym
 
 ROLES = {
-    "teacher": "education", "social worker": "children's services", "police officer": "police",
-    "nurse": "health", "youth worker": "voluntary sector", "housing officer": "housing",
+    "teacher": "education",
+    "social worker": "children's services",
+    "police officer": "police",
+    "nurse": "health",
+    "youth worker": "voluntary sector",
+    "housing officer": "housing",
 }
 # Share of people answering each wave; lower-scoring people drop out a little more often.
 RESPONSE = {"pre": 0.95, "post": 0.92, "3m": 0.72, "6m": 0.58}
@@ -121,7 +125,7 @@ async def populate(
     start = datetime.combine(course.delivered_on, time(15, 0), tzinfo=UTC)
     invite = (await issue_invite(session, course, now)).invite if via_store else None
     people: list[Practitioner] = []
-    enrolment_rows, contact_rows, checkin_rows, answer_rows = [], [], [], []
+    enrolment_rows, contact_rows, checkin_rows = [], [], []
     for index in range(n):
         role = roles[index] if roles and index < len(roles) else rng.choice(sorted(ROLES))
         chat_id = chat_id_for(seed, index)
@@ -129,8 +133,16 @@ async def populate(
             enrolment = await enrol(session, invite, chat_id, now, role=role, agency=ROLES.get(role, "other"))
             people.append(Practitioner(enrolment.id, enrolment.pseudonym, chat_id, role))
         else:
-            enrolment_rows.append({"pseudonym": new_pseudonym(), "course_id": course.id, "role": role,
-                                   "agency": ROLES.get(role, "other"), "level": course.level, "consented_at": now})
+            enrolment_rows.append(
+                {
+                    "pseudonym": new_pseudonym(),
+                    "course_id": course.id,
+                    "role": role,
+                    "agency": ROLES.get(role, "other"),
+                    "level": course.level,
+                    "consented_at": now,
+                }
+            )
             contact_rows.append(chat_id)
         ability = min(0.97, max(0.35, rng.gauss(0.82, 0.1)))
         for wave in course.waves:
@@ -141,8 +153,9 @@ async def populate(
                 answers = answers[: len(answers) // 2]  # stopped half way
             values = [(item, _value(item, wave, ability, rng)) for item in answers]
             complete = bool(values) and len(values) == len(quiz.items_for(wave))
-            state = (CheckInState.COMPLETED if complete else
-                     CheckInState.EXPIRED if not values else CheckInState.IN_PROGRESS)
+            state = (
+                CheckInState.COMPLETED if complete else CheckInState.EXPIRED if not values else CheckInState.IN_PROGRESS
+            )
             if via_store:
                 await _store_wave(session, enrolment, wave, due, values, state)
             else:
@@ -152,58 +165,97 @@ async def populate(
     return people
 
 
-async def answer_wave(session: AsyncSession, enrolment: Enrolment, quiz: QuizSet, wave: str,
-                      ability: float, rng: random.Random, due: datetime | None = None) -> None:
+async def answer_wave(
+    session: AsyncSession,
+    enrolment: Enrolment,
+    quiz: QuizSet,
+    wave: str,
+    ability: float,
+    rng: random.Random,
+    due: datetime | None = None,
+) -> None:
     """One person answers every item of a wave through the real store (deterministic tests)."""
     due = due or datetime.combine(enrolment.course.delivered_on, time(15, 0), tzinfo=UTC) + wave_offset(wave)
     values = [(item, _value(item, wave, ability, rng)) for item in quiz.items_for(wave)]
     await _store_wave(session, enrolment, wave, due, values, CheckInState.COMPLETED)
 
 
-async def _store_wave(session: AsyncSession, enrolment: Enrolment, wave: str, due: datetime,
-                      values: list, state: str) -> None:
-    check_in = CheckIn(enrolment_id=enrolment.id, wave=wave, state=CheckInState.SENT, due_at=due,
-                       closes_at=due + timedelta(days=21), sent_at=due)
+async def _store_wave(
+    session: AsyncSession, enrolment: Enrolment, wave: str, due: datetime, values: list, state: str
+) -> None:
+    check_in = CheckIn(
+        enrolment_id=enrolment.id,
+        wave=wave,
+        state=CheckInState.SENT,
+        due_at=due,
+        closes_at=due + timedelta(days=21),
+        sent_at=due,
+    )
     check_in.enrolment = enrolment
     session.add(check_in)
     await session.flush()
     for position, (item, value) in enumerate(values):
         score = item_score(item, value) if value != "" else None
         at = due + timedelta(hours=1, seconds=20 * position)
-        await record_answer(session, check_in, item_id=item.id, value=value, score=score, now=at,
-                            completes=state == CheckInState.COMPLETED and position == len(values) - 1)
+        await record_answer(
+            session,
+            check_in,
+            item_id=item.id,
+            value=value,
+            score=score,
+            now=at,
+            completes=state == CheckInState.COMPLETED and position == len(values) - 1,
+        )
     if state != CheckInState.COMPLETED:
         check_in.state = state
         await session.flush()
 
 
-async def _bulk(session: AsyncSession, course: Course, enrolments: list, chat_ids: list,
-                checkins: list, now: datetime) -> list[Practitioner]:
+async def _bulk(
+    session: AsyncSession, course: Course, enrolments: list, chat_ids: list, checkins: list, now: datetime
+) -> list[Practitioner]:
     # Chunked: SQLite caps bound parameters per statement.
     ids: list[int] = []
     for chunk in _chunks(enrolments, 2000):
-        ids += list(await session.scalars(insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True), chunk))
-    for chunk in _chunks(list(zip(ids, chat_ids)), 5000):
-        await session.execute(insert(Contact), [
-            {"enrolment_id": e, "chat_id": c, "created_at": now} for e, c in chunk])
-    rows = [{"enrolment_id": ids[i], "wave": w, "state": s, "due_at": d, "closes_at": d + timedelta(days=21),
-             "completed_at": d + timedelta(hours=1) if s == CheckInState.COMPLETED else None}
-            for i, w, d, s, _ in checkins]
+        ids += list(
+            await session.scalars(insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True), chunk)
+        )
+    for chunk in _chunks(list(zip(ids, chat_ids, strict=False)), 5000):
+        await session.execute(insert(Contact), [{"enrolment_id": e, "chat_id": c, "created_at": now} for e, c in chunk])
+    rows = [
+        {
+            "enrolment_id": ids[i],
+            "wave": w,
+            "state": s,
+            "due_at": d,
+            "closes_at": d + timedelta(days=21),
+            "completed_at": d + timedelta(hours=1) if s == CheckInState.COMPLETED else None,
+        }
+        for i, w, d, s, _ in checkins
+    ]
     checkin_ids: list[int] = []
     for chunk in _chunks(rows, 2000):
-        checkin_ids += list(await session.scalars(insert(CheckIn).returning(CheckIn.id, sort_by_parameter_order=True), chunk))
+        checkin_ids += list(
+            await session.scalars(insert(CheckIn).returning(CheckIn.id, sort_by_parameter_order=True), chunk)
+        )
     answers = []
-    for check_in_id, (_, _, due, _, values) in zip(checkin_ids, checkins):
+    for check_in_id, (_, _, due, _, values) in zip(checkin_ids, checkins, strict=False):
         for position, (item, value) in enumerate(values):
-            answers.append({"check_in_id": check_in_id, "item_id": item.id, "quiz_set_id": course.quiz_set_id,
-                            "value": value, "score": item_score(item, value) if value != "" else None,
-                            "answered_at": due + timedelta(hours=1, seconds=20 * position)})
+            answers.append(
+                {
+                    "check_in_id": check_in_id,
+                    "item_id": item.id,
+                    "quiz_set_id": course.quiz_set_id,
+                    "value": value,
+                    "score": item_score(item, value) if value != "" else None,
+                    "answered_at": due + timedelta(hours=1, seconds=20 * position),
+                }
+            )
     for chunk in _chunks(answers, 5000):
         await session.execute(insert(Answer), chunk)
-    return [Practitioner(e, r["pseudonym"], c, r["role"]) for e, c, r in zip(ids, chat_ids, enrolments)]
+    return [Practitioner(e, r["pseudonym"], c, r["role"]) for e, c, r in zip(ids, chat_ids, enrolments, strict=False)]
 
 
 def _chunks(rows: list, size: int):
     for i in range(0, len(rows), size):
-        yield rows[i:i + size]
-
+        yield rows[i : i + size]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surveys.reporting.report.disclosure import Cell, protect
 
@@ -18,7 +19,7 @@ def _cells(people: list[tuple[int, int]]) -> list[Cell]:
     for position, table in enumerate(("a", "b")):
         for group in sorted({p[position] for p in people}):
             inside = np.array([atom[position] == group for atom in atoms])
-            n = sum(count[atom] for atom, i in zip(atoms, inside) if i)
+            n = sum(count[atom] for atom, i in zip(atoms, inside, strict=False) if i)
             cells.append(Cell(table, inside, n, n < K, lambda: None))
     return cells
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.domain.engine import Conversation, Recorded
-from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
 from surveys.domain.quiz_text import RenderContext
+from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
 
 QUIZ = load_quiz_set(Path(__file__).resolve().parents[1] / "support" / "data" / "valid.yaml")
 THREE_MONTHS = RenderContext("CSE Level 2", "3m", 3)
@@ -50,8 +50,15 @@ def test_a_reversed_likert_answer_is_scored_six_minus_the_point(typed: str, valu
 
 def answered_up_to(item_id: str) -> dict[str, str]:
     ids = [item.id for item in QUIZ.items_for("3m")]
-    sample = {"aoc": "b", "choice-myth": "false", "who-refers": "a", "vb-clothes": "2", "se-powerless": "4",
-              "shared-learning": "yes", "cases-seen": "3"}
+    sample = {
+        "aoc": "b",
+        "choice-myth": "false",
+        "who-refers": "a",
+        "vb-clothes": "2",
+        "se-powerless": "4",
+        "shared-learning": "yes",
+        "cases-seen": "3",
+    }
     return {i: sample[i] for i in ids[: ids.index(item_id)]}
 
 
@@ -125,7 +132,7 @@ def _wrong_feedback(item_id: str, typed: str) -> str | None:
 def test_true_false_feedback_states_the_answer_once() -> None:
     assert _wrong_feedback("aoc-under-13", "true") == (
         "Not quite — False. A child under 13 cannot legally consent to sexual activity in any circumstances. "
-        "Don't describe a 12-year-old as \"sexually active\"."
+        'Don\'t describe a 12-year-old as "sexually active".'
     )
 
 
@@ -206,8 +213,12 @@ def hand_constructs(answers: dict[str, str]) -> dict[str, float]:
 def test_any_sequence_of_messages_records_valid_answers_or_reprompts(sent: list[str], use_ids: bool) -> None:
     conversation = at_3m()
     valid = {
-        "aoc": {"a", "b", "c"}, "choice-myth": {"true", "false"}, "who-refers": {"a", "b"},
-        "vb-clothes": set("12345"), "se-powerless": set("12345"), "shared-learning": {"yes", "no"},
+        "aoc": {"a", "b", "c"},
+        "choice-myth": {"true", "false"},
+        "who-refers": {"a", "b"},
+        "vb-clothes": set("12345"),
+        "se-powerless": set("12345"),
+        "shared-learning": {"yes", "no"},
     }
     for raw in sent:
         before = conversation.next_prompt()

@@ -31,9 +31,8 @@ async def people(sessions, now):
     async with sessions() as session, session.begin():
         course = await a_course(session, now, delivered_on=date(2025, 6, 2), waves=("pre", "post", "3m", "6m"))
         cohort = await populate(session, course, 12, seed=9, now=now)
-        for username, name in zip(USERNAMES, FIRST_NAMES):
-            session.add(AuditEvent(at=now, role="admin", actor="A-1", action="note",
-                                   detail=f"@{username} {name}"))
+        for username, name in zip(USERNAMES, FIRST_NAMES, strict=False):
+            session.add(AuditEvent(at=now, role="admin", actor="A-1", action="note", detail=f"@{username} {name}"))
     return cohort
 
 
@@ -67,8 +66,20 @@ async def test_long_and_wide_shapes(sessions, people, tmp_path):
         await export(session, None, "csv", "wide", tmp_path / "wide.csv")
     long = pd.read_csv(tmp_path / "long.csv", dtype=str)
     wide = pd.read_csv(tmp_path / "wide.csv", dtype={"aoc-age": str})
-    assert list(long.columns) == ["pseudonym", "course", "level", "role", "agency", "wave", "item_id",
-                                  "quiz_set", "construct", "value", "score", "answered_at"]
+    assert list(long.columns) == [
+        "pseudonym",
+        "course",
+        "level",
+        "role",
+        "agency",
+        "wave",
+        "item_id",
+        "quiz_set",
+        "construct",
+        "value",
+        "score",
+        "answered_at",
+    ]
     assert long["answered_at"].str.endswith("+00:00").all()
     assert not wide.duplicated(["pseudonym", "wave"]).any()
     assert len(wide) == len(long.drop_duplicates(["pseudonym", "wave"]))
@@ -124,10 +135,20 @@ async def test_unknown_course_is_refused(sessions, people, tmp_path):
 async def test_cli_exports_and_exits_1_on_unknown_course(database_url, people, tmp_path):
     env = {"FOLLOWUP_DATABASE_URL": database_url}
     # The command runs its own event loop, so it runs in a thread beside the test's loop.
-    ok = await asyncio.to_thread(CliRunner().invoke, export_cli, ["--format", "csv", "--shape", "wide", "--out", str(tmp_path / "w.csv")], env=env)
+    ok = await asyncio.to_thread(
+        CliRunner().invoke,
+        export_cli,
+        ["--format", "csv", "--shape", "wide", "--out", str(tmp_path / "w.csv")],
+        env=env,
+    )
     assert ok.exit_code == 0, ok.output
     assert "Wrote" in ok.output and (tmp_path / "w_codebook.csv").exists()
-    bad = await asyncio.to_thread(CliRunner().invoke, export_cli, ["--course", "NOPE", "--format", "csv", "--out", str(tmp_path / "x.csv")], env=env)
+    bad = await asyncio.to_thread(
+        CliRunner().invoke,
+        export_cli,
+        ["--course", "NOPE", "--format", "csv", "--out", str(tmp_path / "x.csv")],
+        env=env,
+    )
     assert bad.exit_code == 1 and "no course with code NOPE" in bad.output
 
 
@@ -135,8 +156,10 @@ async def test_a_cli_export_says_its_row_count_once_and_is_audited(database_url,
     env = {"FOLLOWUP_DATABASE_URL": database_url}
     for shape in ("long", "wide"):
         result = await asyncio.to_thread(
-            CliRunner().invoke, export_cli,
-            ["--format", "csv", "--shape", shape, "--out", str(tmp_path / f"{shape}.csv")], env=env,
+            CliRunner().invoke,
+            export_cli,
+            ["--format", "csv", "--shape", shape, "--out", str(tmp_path / f"{shape}.csv")],
+            env=env,
         )
         assert result.exit_code == 0, result.output
         rows = len(pd.read_csv(tmp_path / f"{shape}.csv"))
@@ -144,5 +167,6 @@ async def test_a_cli_export_says_its_row_count_once_and_is_audited(database_url,
     async with sessions() as session:
         events = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))).all()
     assert [(e.role, e.actor, e.target, e.detail) for e in events] == [
-        ("cli", "cli", "all courses", "csv long"), ("cli", "cli", "all courses", "csv wide"),
+        ("cli", "cli", "all courses", "csv long"),
+        ("cli", "cli", "all courses", "csv wide"),
     ]

@@ -31,7 +31,7 @@ def empty_database(request, tmp_path):
     name = f"followup_mig_{tmp_path.name[-8:].replace('-', '_').lower()}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         import os
 
         if os.environ.get("CI") == "true":

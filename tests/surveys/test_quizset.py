@@ -80,7 +80,9 @@ def test_a_missing_key_points_at_the_item_and_names_the_key() -> None:
 
 def test_a_wave_without_items_and_a_knowledge_item_without_answer_are_reported() -> None:
     text = valid_text().replace("waves: [post, 3m, 6m]\nintro", "waves: [pre, post, 3m, 6m]\nintro")
-    text = text.replace("tags: [practice]\n    waves: [3m, 6m]\n    min", "tags: [knowledge]\n    waves: [3m, 6m]\n    min")
+    text = text.replace(
+        "tags: [practice]\n    waves: [3m, 6m]\n    min", "tags: [knowledge]\n    waves: [3m, 6m]\n    min"
+    )
     assert errors_of(text) == [
         "set.yaml:7:9: no item is asked at wave 'pre'",
         "set.yaml:61:5: item 'cases-seen': an item tagged 'knowledge' needs a correct answer",

@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,12 +19,12 @@ from pypdf import PdfReader
 from scipy import special, stats
 from sqlalchemy import update
 
+from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
 from surveys.domain.states import CheckInState
 from surveys.reporting.export import export
-from surveys.domain.quizset import QuizSet, bundled_quiz_set, load_quiz_set
-from surveys.store.models import Answer
 from surveys.reporting.report import build_report, write_report
 from surveys.settings import load_settings
+from surveys.store.models import Answer
 from tests.support.factories import a_course, an_enrolment
 from tests.support.synthetic import answer_wave, populate
 
@@ -107,7 +106,9 @@ async def test_figures_equal_an_independent_computation(cohort):
     per_item = long[long["score"].notna()].groupby(["item_id", "wave"])["score"]
     for item in report["items"]:
         for cell in item["by_wave"]:
-            assert cell["pct_correct"] == pytest.approx(100 * per_item.get_group((item["item_id"], cell["wave"])).mean())
+            assert cell["pct_correct"] == pytest.approx(
+                100 * per_item.get_group((item["item_id"], cell["wave"])).mean()
+            )
     assert report["faded_most"][0]["age_of_consent"]
 
     likert = long[long["construct"].notna() & long["score"].notna()]
@@ -123,7 +124,8 @@ async def test_figures_equal_an_independent_computation(cohort):
             n, p, z = cell["n"], cell["pct_correct"] / 100, stats.norm.ppf(0.975)
             centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
             assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(
-                (100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n)))
+                (100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n))
+            )
 
     yes_no = long[long["item_id"].str.startswith("prac-") & long["value"].isin(["yes", "no"])]
     for item in report["practice"]:
@@ -184,8 +186,15 @@ async def small_groups(sessions, now):
 async def test_a_group_of_four_is_suppressed_everywhere_and_five_is_shown(small_groups, tmp_path):
     report = small_groups
     roles = {g["group"]: {c["wave"]: c for c in g["by_wave"]} for g in report["breakdowns"]["role"]}
-    assert roles["police officer"]["post"] == {"wave": "post", "n": None, "mean": None, "sd": None, "ci_low": None,
-                                               "ci_high": None, "suppressed": True}
+    assert roles["police officer"]["post"] == {
+        "wave": "post",
+        "n": None,
+        "mean": None,
+        "sd": None,
+        "ci_low": None,
+        "ci_high": None,
+        "suppressed": True,
+    }
     # The nurses are withheld too: shown, they and the total (9) would give the police officers' n and mean.
     assert roles["nurse"]["post"]["complementary"] and roles["nurse"]["post"]["mean"] is None
     knowledge = {c["wave"]: c for c in report["knowledge"]["by_wave"]}
@@ -242,10 +251,23 @@ async def test_html_renders_in_chromium_without_overflow(cohort, tmp_path):
     probe.write_text(paths["html"].read_text().replace("</body>", PROBE))
     for width in (390, 794):  # a phone, and A4 at 96 dpi
         dom = subprocess.run(
-            [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},1200",
-             "--dump-dom", probe.as_uri()],
-            capture_output=True, text=True, timeout=120, check=True,
+            [
+                CHROMIUM or "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--window-size={width},1200",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
         assert 'data-fits="true"' in dom, f"page overflows at {width}px"
         assert 'data-charts="6"' in dom
@@ -272,8 +294,11 @@ async def test_a_score_the_fast_read_cannot_carry_is_read_as_stored(sessions, no
         course = await a_course(session, now, delivered_on=date(2025, 6, 2), waves=WAVES, attendance=45)
         await populate(session, course, 20, seed=4, now=now)
         likert = [i.id for i in _QUIZ.items if i.kind == "likert" and i.construct_name == "victim_blaming"]
-        await session.execute(update(Answer).where(Answer.item_id == likert[0], Answer.score.is_not(None))
-                              .values(score=Answer.score - 0.5))
+        await session.execute(
+            update(Answer)
+            .where(Answer.item_id == likert[0], Answer.score.is_not(None))
+            .values(score=Answer.score - 0.5)
+        )
     async with sessions() as session:
         report = await build_report(session, None, SETTINGS)
         await export(session, None, "csv", "long", tmp_path / "long.csv")
@@ -296,8 +321,9 @@ async def test_followup_report_writes_the_three_files(database_url, cohort, tmp_
     assert done.exit_code == 0, done.output
     assert _pdf_text_and_images(tmp_path / "out" / "report.pdf")[1] == 6
     assert json.loads((tmp_path / "out" / "report.json").read_text())["knowledge"]["by_wave"]
-    bad = await asyncio.to_thread(CliRunner().invoke, report_cli, ["--course", "NOPE", "--out", str(tmp_path / "x")],
-                                  env=env)
+    bad = await asyncio.to_thread(
+        CliRunner().invoke, report_cli, ["--course", "NOPE", "--out", str(tmp_path / "x")], env=env
+    )
     assert bad.exit_code == 1 and "no course with code NOPE" in bad.output
 
 
@@ -367,15 +393,18 @@ async def a_small_team(sessions, now):
 
 
 def _in_span(vector: list[int], rows: list[list[int]]) -> bool:
-    return bool(rows) and np.linalg.matrix_rank(np.array(rows + [vector])) == np.linalg.matrix_rank(np.array(rows))
+    return bool(rows) and np.linalg.matrix_rank(np.array([*rows, vector])) == np.linalg.matrix_rank(np.array(rows))
 
 
 async def test_a_withheld_group_cannot_be_worked_out_from_the_published_figures(a_small_team, tmp_path):
     saved = json.loads(write_report(a_small_team, tmp_path)["json"].read_text())
     post = next(c for c in saved["knowledge"]["by_wave"] if c["wave"] == "post")
     assert post["n"] == 14
-    tables = {name: {g["group"]: next(c for c in g["by_wave"] if c["wave"] == "post") for g in groups}
-              for name, groups in saved["breakdowns"].items() if name in ("role", "agency")}
+    tables = {
+        name: {g["group"]: next(c for c in g["by_wave"] if c["wave"] == "post") for g in groups}
+        for name, groups in saved["breakdowns"].items()
+        if name in ("role", "agency")
+    }
     assert tables["role"]["youth worker"]["n"] is None and tables["agency"]["youth services"]["n"] is None
     for cells in tables.values():
         hidden = [g for g, c in cells.items() if c["n"] is None]
@@ -387,14 +416,17 @@ async def test_a_withheld_group_cannot_be_worked_out_from_the_published_figures(
     atoms = list(dict.fromkeys(TEAM))
     shown = [[1] * len(atoms)] + [
         [int(atom[position] == group) for atom in atoms]
-        for position, name in enumerate(("role", "agency")) for group, cell in tables[name].items() if cell["n"]]
+        for position, name in enumerate(("role", "agency"))
+        for group, cell in tables[name].items()
+        if cell["n"]
+    ]
     assert not _in_span([int(a[0] == "youth worker") for a in atoms], shown)
     assert "withheld" in write_report(a_small_team, tmp_path / "again")["html"].read_text()
 
 
 async def test_the_few_who_dropped_out_cannot_be_worked_out_from_those_who_stayed(sessions, now):
-    from tests.support.synthetic import wave_offset
     from tests.support.synthetic import _store_wave as store_wave
+    from tests.support.synthetic import wave_offset
 
     rng = random.Random(9)
     async with sessions() as session, session.begin():

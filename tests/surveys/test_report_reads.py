@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import event
 
-from surveys.store.db import make_engine, make_sessionmaker
 from surveys.reporting.report import build_report
 from surveys.settings import load_settings
+from surveys.store.db import make_engine, make_sessionmaker
 from tests.support.factories import a_course
 from tests.support.synthetic import populate
 
@@ -31,8 +31,7 @@ async def _report(url: str, connections: int, courses: list[str] | None, now) ->
 async def test_the_report_is_the_same_read_in_turn_on_one_connection_or_side_by_side(database_url, sessions, now):
     async with sessions() as session, session.begin():
         for n, code in enumerate(("CSE-A", "CSE-B")):
-            course = await a_course(session, now, code=code, delivered_on=date(2025, 6, 2), waves=WAVES,
-                                    attendance=30)
+            course = await a_course(session, now, code=code, delivered_on=date(2025, 6, 2), waves=WAVES, attendance=30)
             await populate(session, course, 25, seed=11 + n, now=now)
     for courses in (None, ["CSE-B"]):
         alone, opened_alone = await _report(database_url, 1, courses, now)

@@ -1,4 +1,4 @@
-"""surveys/domain/scoring.py is the reference; the report's SQL (checkin_frame) and numpy (tabulate) paths score as it does."""
+"""domain/scoring.py is the reference; the report's SQL (checkin_frame) and numpy (tabulate) score as it does."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import asyncio
 import math
 from datetime import date
 
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 
-from surveys.reporting.codebook import load_codebook, select_courses
-from surveys.store.db import make_engine, make_sessionmaker
-from surveys.domain.states import CheckInState
-from surveys.store.models import Answer, CheckIn
 from surveys.domain.quizset import LikertItem, bundled_quiz_set, load_quiz_set
+from surveys.domain.scoring import construct_means, item_score, knowledge_percent
+from surveys.domain.states import CheckInState
+from surveys.reporting.codebook import load_codebook, select_courses
 from surveys.reporting.report import data
 from surveys.reporting.report.build import tabulate
-from surveys.domain.scoring import construct_means, item_score, knowledge_percent
+from surveys.store.db import make_engine, make_sessionmaker
+from surveys.store.models import Answer, CheckIn
 from tests.conftest import NOW
 from tests.support.factories import a_course, an_enrolment
 
@@ -43,12 +44,13 @@ def _values(item) -> st.SearchStrategy[str]:
 
 # One check-in's answers: any subset of the items (the rest skipped or not reached), each with a value.
 ANSWER_SET = st.lists(st.sampled_from(QUIZ.items), min_size=1, unique_by=lambda i: i.id).flatmap(
-    lambda items: st.tuples(*(st.tuples(st.just(i.id), _values(i)) for i in items)).map(dict))
+    lambda items: st.tuples(*(st.tuples(st.just(i.id), _values(i)) for i in items)).map(dict)
+)
 
 
 def _same(a: float | None, b: float | None) -> bool:
     missing = lambda v: v is None or (isinstance(v, float) and math.isnan(v))  # noqa: E731
-    return missing(a) and missing(b) or (not missing(a) and not missing(b) and math.isclose(a, b, abs_tol=1e-9))
+    return (missing(a) and missing(b)) or (not missing(a) and not missing(b) and math.isclose(a, b, abs_tol=1e-9))
 
 
 async def _store_and_score(url: str, answer_sets: list[dict[str, str]], code: str):
@@ -60,15 +62,24 @@ async def _store_and_score(url: str, answer_sets: list[dict[str, str]], code: st
             ids = []
             for n, answers in enumerate(answer_sets):
                 enrolment = await an_enrolment(session, course, 6_660_000_000 + n, NOW)
-                check_in = CheckIn(enrolment_id=enrolment.id, wave="post", state=CheckInState.IN_PROGRESS,
-                                   due_at=NOW, closes_at=NOW)
+                check_in = CheckIn(
+                    enrolment_id=enrolment.id, wave="post", state=CheckInState.IN_PROGRESS, due_at=NOW, closes_at=NOW
+                )
                 session.add(check_in)
                 await session.flush()
                 ids.append(check_in.id)
                 # Stored as the bot stores them: the value, and item_score's score (none for a skip).
-                session.add_all(Answer(check_in_id=check_in.id, item_id=i, quiz_set_id=course.quiz_set_id, value=v,
-                                       score=item_score(QUIZ.item(i), v) if v != "" else None, answered_at=NOW)
-                                for i, v in answers.items())
+                session.add_all(
+                    Answer(
+                        check_in_id=check_in.id,
+                        item_id=i,
+                        quiz_set_id=course.quiz_set_id,
+                        value=v,
+                        score=item_score(QUIZ.item(i), v) if v != "" else None,
+                        answered_at=NOW,
+                    )
+                    for i, v in answers.items()
+                )
         async with sessions() as session:
             courses = await select_courses(session, [code])
             codebook = await load_codebook(session, courses)
@@ -89,7 +100,7 @@ RUN = iter(range(10**6))
 def test_the_sql_and_numpy_paths_score_every_answer_set_as_the_reference(database_url, answer_sets):
     ids, codebook, sql, fast = asyncio.run(_store_and_score(database_url, answer_sets, f"SC-{next(RUN)}"))
     core = set(codebook.core_knowledge_ids())
-    for check_in_id, answers in zip(ids, answer_sets):
+    for check_in_id, answers in zip(ids, answer_sets, strict=False):
         expected = {
             "knowledge_pct": knowledge_percent(QUIZ, answers),
             "knowledge_core_pct": knowledge_percent(QUIZ, {i: v for i, v in answers.items() if i in core}),

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 
-from surveys.store.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
+from surveys.domain.lifecycle import has_ended as course_has_ended
+from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
+from surveys.domain.tokens import hash_token
 from surveys.store.answering import pressed_check_in
+from surveys.store.catalog import UnknownQuizSet, find_quiz_set, import_quiz_set, list_quiz_sets
 from surveys.store.checkins import open_check_in, record_answer, stored_answers
 from surveys.store.courses import CourseClosed, CourseError, close_course, create_course, find_course
-from surveys.domain.lifecycle import has_ended as course_has_ended
 from surveys.store.enrolments import AlreadyEnrolled, active_enrolments, enrol, erase, withdraw
 from surveys.store.invites import InviteProblem, deep_link, invite_course, issue_invite, resolve_invite
 from surveys.store.models import Answer, CheckIn, Contact, Enrolment, Invite, QuizSetVersion
-from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
-from surveys.domain.tokens import hash_token
 from tests.support.factories import a_course, an_enrolment, stored_cse_core
 
 
@@ -50,8 +50,14 @@ async def test_a_course_refuses_waves_its_quiz_set_does_not_know(sessions, now):
         await stored_cse_core(session, now)
         with pytest.raises(CourseError, match="12m"):
             await create_course(
-                session, code="C-1", title="t", delivered_on=now.date(), level=2,
-                quiz_ref="cse-core", now=now, waves=("post", "12m"),
+                session,
+                code="C-1",
+                title="t",
+                delivered_on=now.date(),
+                level=2,
+                quiz_ref="cse-core",
+                now=now,
+                waves=("post", "12m"),
             )
 
 
@@ -71,7 +77,7 @@ async def test_only_the_hash_of_an_invite_token_is_stored(sessions, now):
         assert issued.invite.token_hash == hash_token(issued.token)
         assert 16 <= len(issued.token) <= 64
         stored = [c.key for c in inspect(type(issued.invite)).columns]
-        assert not any("token" == name for name in stored)
+        assert not any(name == "token" for name in stored)
         assert (await resolve_invite(session, issued.token, now)).id == issued.invite.id
     assert deep_link("@followup_bot", "abc") == "https://t.me/followup_bot?start=abc"
 
@@ -106,8 +112,12 @@ async def test_enrolment_uses_a_random_pseudonym_and_one_contact_row(sessions, n
 
 async def _checkin(session, enrolment, now, wave="post"):
     check_in = CheckIn(
-        enrolment_id=enrolment.id, enrolment=enrolment, wave=wave, state="sent",
-        due_at=now, closes_at=now + timedelta(days=21),
+        enrolment_id=enrolment.id,
+        enrolment=enrolment,
+        wave=wave,
+        state="sent",
+        due_at=now,
+        closes_at=now + timedelta(days=21),
     )
     session.add(check_in)
     await session.flush()
@@ -221,7 +231,7 @@ async def test_each_read_brings_the_related_rows_its_callers_use_and_no_others(s
         assert (await find_course(session, "cse-1")).quiz_set.ref == "cse-core@1"
         stored = await session.get(CheckIn, ids[1])
         with pytest.raises(InvalidRequestError):  # relationships load only when a query asks for them
-            stored.enrolment
+            _ = stored.enrolment
         assert await record_answer(session, stored, item_id="q1", value="b", score=1.0, now=now, completes=False)
         assert await session.scalar(select(Answer.quiz_set_id)) == ids[0]
 

@@ -32,16 +32,27 @@ async def check_in(sessions: async_sessionmaker[AsyncSession], now: datetime) ->
     async with sessions() as session, session.begin():
         course: Course = await a_course(session, now)
         enrolment = await an_enrolment(session, course, chat_id=4242, now=now)
-        row = CheckIn(enrolment_id=enrolment.id, wave="3m", state=CheckInState.IN_PROGRESS, due_at=now,
-                      closes_at=now + timedelta(days=21))
+        row = CheckIn(
+            enrolment_id=enrolment.id,
+            wave="3m",
+            state=CheckInState.IN_PROGRESS,
+            due_at=now,
+            closes_at=now + timedelta(days=21),
+        )
         session.add(row)
         await session.flush()
         return row.id, course.quiz_set_id
 
 
 def _answer(check_in_id: int, quiz_set_id: int, item_id: str, now: datetime) -> dict[str, object]:
-    return {"check_in_id": check_in_id, "item_id": item_id, "quiz_set_id": quiz_set_id, "value": "agree",
-            "score": 4.0, "answered_at": now}
+    return {
+        "check_in_id": check_in_id,
+        "item_id": item_id,
+        "quiz_set_id": quiz_set_id,
+        "value": "agree",
+        "score": 4.0,
+        "answered_at": now,
+    }
 
 
 async def _stored(engine: AsyncEngine, check_in_id: int) -> list[str]:
@@ -120,8 +131,11 @@ async def test_a_write_left_uncommitted_on_a_returned_connection_is_rolled_back(
     check_in_id, quiz_set_id = check_in
     async with engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
-        await raw.execute("INSERT INTO answer (check_in_id, item_id, quiz_set_id, value, answered_at) "
-                          "VALUES (?, 'a1', ?, 'agree', '2026-01-15 10:00:00')", (check_in_id, quiz_set_id))
+        await raw.execute(
+            "INSERT INTO answer (check_in_id, item_id, quiz_set_id, value, answered_at) "
+            "VALUES (?, 'a1', ?, 'agree', '2026-01-15 10:00:00')",
+            (check_in_id, quiz_set_id),
+        )
     assert await _stored(engine, check_in_id) == []
 
 

@@ -28,7 +28,9 @@ def test_a_wave_list_is_parsed_into_time_order_and_defaults_to_pre_post_3m_6m():
     assert waves.parse_list(None) == waves.parse_list("  ") == ("pre", "post", "3m", "6m")
 
 
-@pytest.mark.parametrize(("text", "problem"), [("post,later", "later"), ("post,post", "twice"), ("[post]", r"\[post\]")])
+@pytest.mark.parametrize(
+    ("text", "problem"), [("post,later", "later"), ("post,post", "twice"), ("[post]", r"\[post\]")]
+)
 def test_a_bad_wave_list_names_the_problem(text, problem):
     with pytest.raises(waves.WaveError, match=problem):
         waves.parse_list(text)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from jinja2 import TemplateError
 
-from surveys.domain.waves import is_wave
 from surveys.domain.quiz_text import longest_context, render, template_problems
+from surveys.domain.waves import is_wave
 
 TELEGRAM_MAX_TEXT = 4096
 # Feedback wraps the explanation ("Not quite: the answer is …. "), so leave it some room.
@@ -68,7 +68,9 @@ def _wave_problems(data: Mapping, items: list) -> list[Problem]:
         for j, wave in enumerate(waves):
             used.add(wave)
             if wave not in seen:
-                problems.append(Problem(("items", i, "waves", j), f"wave '{wave}' is not one of the set's waves ({known})"))
+                problems.append(
+                    Problem(("items", i, "waves", j), f"wave '{wave}' is not one of the set's waves ({known})")
+                )
     for k, wave in enumerate(set_waves):
         if wave not in used and isinstance(wave, str) and is_wave(wave):
             problems.append(Problem(("waves", k), f"no item is asked at wave '{wave}'"))
@@ -107,7 +109,9 @@ def set_problems(data: Mapping) -> list[Problem]:
         if isinstance(item_id, str):
             if item_id in first_use:
                 problems.append(
-                    Problem(("items", i, "id"), f"duplicate id '{item_id}' (first used by item {first_use[item_id] + 1})")
+                    Problem(
+                        ("items", i, "id"), f"duplicate id '{item_id}' (first used by item {first_use[item_id] + 1})"
+                    )
                 )
             else:
                 first_use[item_id] = i

@@ -133,9 +133,9 @@ def _allowed_keys(loc: Sequence[str | int]) -> list[str]:
 def _raw_length(raw: object, loc: Sequence[str | int]) -> int | None:
     node = raw
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, Mapping) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
     return len(node) if isinstance(node, list) else None
 
@@ -168,7 +168,8 @@ def _schema_error(raw: Mapping, filename: str, error: dict) -> QuizSetError | No
             message = f"{field} must not be empty"
         else:
             bound = "at least" if kind == "too_short" else "at most"
-            message = f"{field} needs {bound} {limit} entries, found {written if written is not None else ctx.get('actual_length')}"
+            found = written if written is not None else ctx.get("actual_length")
+            message = f"{field} needs {bound} {limit} entries, found {found}"
     else:
         message = f"{field}: {error['msg']}"
     return _error_at(raw, filename, loc, message, point_at_key=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -30,9 +30,7 @@ def _button_label(label: str) -> str:
     if not label.strip():
         raise ValueError("a button label cannot be empty")
     if len(label) > MAX_BUTTON_LABEL:
-        raise ValueError(
-            f"label is {len(label)} characters; buttons allow at most {MAX_BUTTON_LABEL}: {label!r}"
-        )
+        raise ValueError(f"label is {len(label)} characters; buttons allow at most {MAX_BUTTON_LABEL}: {label!r}")
     return label
 
 
@@ -130,7 +128,7 @@ class TrueFalseItem(_Item):
 
     @property
     def correct_value(self) -> str | None:
-        """"true" or "false"."""
+        """ "true" or "false"."""
         return "true" if self.correct else "false"
 
 
@@ -185,7 +183,7 @@ class TextItem(_Item):
 
 
 Item = Annotated[
-    Union[SingleChoiceItem, TrueFalseItem, LikertItem, YesNoItem, NumberItem, TextItem],
+    SingleChoiceItem | TrueFalseItem | LikertItem | YesNoItem | NumberItem | TextItem,
     Field(discriminator="kind"),
 ]
 ITEM_KINDS: dict[str, type[_Item]] = {

@@ -11,17 +11,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.store.audit import SYSTEM, AuditActor, record
-from surveys.domain import constructs, states as check_in_states
+from surveys.clock import system_clock
+from surveys.domain import constructs
+from surveys.domain import states as check_in_states
+from surveys.domain.scrub import scrubbed_sentence
 from surveys.domain.states import CheckInState
-from surveys.domain.waves import POST, PRE, order_key as wave_order
+from surveys.domain.waves import POST, PRE
+from surveys.domain.waves import order_key as wave_order
 from surveys.reporting.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
 from surveys.reporting.report import data
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
-from surveys.clock import system_clock
-from surveys.domain.scrub import scrubbed_sentence
 from surveys.settings import Settings
+from surveys.store.audit import SYSTEM, AuditActor, record
 
 Report = dict[str, Any]
 """The report: JSON-ready dicts and lists; every figure the HTML and PDF show is in here."""
@@ -34,7 +36,11 @@ WITHHELD = "withheld"
 
 
 async def build_report(
-    session: AsyncSession, courses: list[str] | None, settings: Settings, *, now: datetime | None = None,
+    session: AsyncSession,
+    courses: list[str] | None,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
     actor: AuditActor = SYSTEM,
 ) -> Report:
     """Aggregate the selected courses (all when None) into the report; SelectionError if none match.
@@ -43,8 +49,13 @@ async def build_report(
     """
     k = settings.suppress_below
     selected = await select_courses(session, courses)
-    await record(session, actor, "report", now=now or system_clock(),
-                 target=", ".join(c.code for c in selected) if courses else "all courses")
+    await record(
+        session,
+        actor,
+        "report",
+        now=now or system_clock(),
+        target=", ".join(c.code for c in selected) if courses else "all courses",
+    )
     codebook = await load_codebook(session, selected)
     read = await data.report_data(session, selected, codebook, all_courses=not courses)
     frames = tabulate(read, selected, codebook)
@@ -106,12 +117,15 @@ class _Frames:
         """Enrolment id and check-in state at one wave (for the attrition comparison)."""
         c = self._read.checkins
         mine = c[c["wave"] == self._read.waves.index(wave)]
-        states = np.array(self._read.states + ["other"], dtype=object)
-        return pd.DataFrame({"enrolment_id": mine["enrolment_id"].to_numpy(),
-                             "state": states[mine["state"].to_numpy()]})
+        states = np.array([*self._read.states, "other"], dtype=object)
+        return pd.DataFrame(
+            {"enrolment_id": mine["enrolment_id"].to_numpy(), "state": states[mine["state"].to_numpy()]}
+        )
 
 
-def _item_table(codebook: Codebook, read: data.ReportData, answers: pd.DataFrame) -> tuple[np.ndarray, list[ItemInfo | None]]:
+def _item_table(
+    codebook: Codebook, read: data.ReportData, answers: pd.DataFrame
+) -> tuple[np.ndarray, list[ItemInfo | None]]:
     """Each answer's codebook entry (by quiz-set version and item id) as an index; -1 when none."""
     sets = sorted(codebook.quiz_sets)
     n_items = len(read.item_ids)
@@ -173,8 +187,13 @@ def tabulate(read: data.ReportData, courses: list[CourseInfo], codebook: Codeboo
     # Every construct at once: an answer counts towards at most one, so one (check-in, construct) key.
     constructs = list(codebook.constructs)
     width = max(len(constructs), 1)
-    of_key = np.array([constructs.index(i.construct) if i is not None and i.kind == "likert"
-                       and i.construct in constructs else -1 for i in table] + [-1])
+    of_key = np.array(
+        [
+            constructs.index(i.construct) if i is not None and i.kind == "likert" and i.construct in constructs else -1
+            for i in table
+        ]
+        + [-1]
+    )
     which = of_key[key]
     stored = (which >= 0) & has
     cells = at[stored] * width + which[stored]
@@ -188,9 +207,10 @@ def tabulate(read: data.ReportData, courses: list[CourseInfo], codebook: Codeboo
     frame["enrolment_id"] = chk["enrolment_id"].to_numpy()[answered]
     wave_codes = chk["wave"].to_numpy()
     # Categorical: the report compares waves dozens of times, and codes compare much faster than strings.
-    frame["wave"] = pd.Categorical.from_codes(np.where(wave_codes >= 0, wave_codes, len(read.waves))[answered],
-                                              categories=read.waves + [""])
-    frame["state"] = np.array(read.states + ["other"], dtype=object)[chk["state"].to_numpy()[answered]]
+    frame["wave"] = pd.Categorical.from_codes(
+        np.where(wave_codes >= 0, wave_codes, len(read.waves))[answered], categories=[*read.waves, ""]
+    )
+    frame["state"] = np.array([*read.states, "other"], dtype=object)[chk["state"].to_numpy()[answered]]
 
     enr = enr.sort_values("id", kind="stable")
     e_ids = enr["id"].to_numpy()
@@ -216,25 +236,35 @@ def tabulate(read: data.ReportData, courses: list[CourseInfo], codebook: Codeboo
     yes = np.bincount(cell, weights=(yn == 2), minlength=size)
     yes_no = np.bincount(cell, weights=(yn > 0), minlength=size)
     present = np.nonzero(counts)[0]
-    item_waves = pd.DataFrame({
-        "item_id": np.array(read.item_ids, dtype=object)[present // n_waves],
-        "wave": np.array(read.waves, dtype=object)[present % n_waves],
-        "n": counts[present], "scored_n": scored_n[present].astype("int64"), "score_sum": sums[present],
-        "yes": yes[present].astype("int64"), "yes_no": yes_no[present].astype("int64"),
-    })
+    item_waves = pd.DataFrame(
+        {
+            "item_id": np.array(read.item_ids, dtype=object)[present // n_waves],
+            "wave": np.array(read.waves, dtype=object)[present % n_waves],
+            "n": counts[present],
+            "scored_n": scored_n[present].astype("int64"),
+            "score_sum": sums[present],
+            "yes": yes[present].astype("int64"),
+            "yes_no": yes_no[present].astype("int64"),
+        }
+    )
 
     state_codes = chk["state"].to_numpy()
     n_states = len(read.states) + 1
     known_wave = wave_codes >= 0
-    by = np.bincount(wave_codes[known_wave] * n_states + state_codes[known_wave] % n_states,
-                     minlength=n_waves * n_states)
+    by = np.bincount(
+        wave_codes[known_wave] * n_states + state_codes[known_wave] % n_states, minlength=n_waves * n_states
+    )
     present = np.nonzero(by)[0]
-    states = pd.DataFrame({
-        "wave": np.array(read.waves, dtype=object)[present // n_states],
-        "state": np.array(read.states + ["other"], dtype=object)[present % n_states],
-        "n": by[present],
-    })
-    enrolled = {int(c): int(n) for c, n in zip(*np.unique(enr["course_id"].to_numpy(), return_counts=True))}
+    states = pd.DataFrame(
+        {
+            "wave": np.array(read.waves, dtype=object)[present // n_states],
+            "state": np.array([*read.states, "other"], dtype=object)[present % n_states],
+            "n": by[present],
+        }
+    )
+    enrolled = {
+        int(c): int(n) for c, n in zip(*np.unique(enr["course_id"].to_numpy(), return_counts=True), strict=False)
+    }
 
     text = read.free_text
     if len(text):
@@ -244,12 +274,14 @@ def tabulate(read: data.ReportData, courses: list[CourseInfo], codebook: Codeboo
         t_pos = np.minimum(t_pos, len(ci_ids) - 1)
         inside = (ci_ids[t_pos] == text["check_in_id"].to_numpy()) & is_text
         t_pos = t_pos[inside]
-        free_text = pd.DataFrame({
-            "item_id": np.array(read.item_ids, dtype=object)[text["item"].to_numpy()[inside]],
-            "wave": np.array(read.waves + [""], dtype=object)[wave_codes[t_pos]],
-            "enrolment_id": chk["enrolment_id"].to_numpy()[t_pos],
-            "value": text["value"].to_numpy()[inside],
-        })
+        free_text = pd.DataFrame(
+            {
+                "item_id": np.array(read.item_ids, dtype=object)[text["item"].to_numpy()[inside]],
+                "wave": np.array([*read.waves, ""], dtype=object)[wave_codes[t_pos]],
+                "enrolment_id": chk["enrolment_id"].to_numpy()[t_pos],
+                "value": text["value"].to_numpy()[inside],
+            }
+        )
     else:
         free_text = pd.DataFrame(columns=["item_id", "wave", "enrolment_id", "value"])
     return _Frames(frame, item_waves, states, enrolled, free_text, read)
@@ -269,8 +301,12 @@ def _course(course: CourseInfo, enrolled: int, k: int) -> dict[str, Any]:
 
 
 def _response(
-    courses: list[CourseInfo], waves: list[str], checkins: pd.DataFrame,
-    states: pd.DataFrame, enrolled: dict[int, int], k: int,
+    courses: list[CourseInfo],
+    waves: list[str],
+    checkins: pd.DataFrame,
+    states: pd.DataFrame,
+    enrolled: dict[int, int],
+    k: int,
 ) -> list[dict[str, Any]]:
     out = []
     for wave in waves:
@@ -279,21 +315,29 @@ def _response(
         attended = [c.expected_attendance for c in with_wave if c.expected_attendance]
         attendance = sum(attended) if attended else None
         at_wave = checkins[checkins["wave"] == wave]
-        responded = int(len(at_wave))
+        responded = len(at_wave)
         wave_states = states[states["wave"] == wave] if len(states) else states
         done = wave_states["state"] == CheckInState.COMPLETED if len(states) else None
         completed = int(wave_states.loc[done, "n"].sum()) if len(states) else 0
         # Only courses with a known attendance count towards the attendance-based rate.
         responded_att = int(at_wave["course"].isin({c.code for c in with_wave if c.expected_attendance}).sum())
-        row = suppressed(responded, k, {
-            "responded": responded,
-            "completed": completed if completed >= k else None,  # not a check-in state: a figure
-            "rate_attendance": 100.0 * responded_att / attendance if attendance else None,
-            "rate_enrolled": 100.0 * responded / n_enrolled if n_enrolled else None,
-        })
+        row = suppressed(
+            responded,
+            k,
+            {
+                "responded": responded,
+                "completed": completed if completed >= k else None,  # not a check-in state: a figure
+                "rate_attendance": 100.0 * responded_att / attendance if attendance else None,
+                "rate_enrolled": 100.0 * responded / n_enrolled if n_enrolled else None,
+            },
+        )
         row.pop("n")
-        row = {"wave": wave, "expected_attendance": attendance,
-               "enrolled": n_enrolled if n_enrolled >= k else None, **row}
+        row = {
+            "wave": wave,
+            "expected_attendance": attendance,
+            "enrolled": n_enrolled if n_enrolled >= k else None,
+            **row,
+        }
         _protect_completed(row, responded, completed, k)
         out.append(row)
     return out
@@ -302,13 +346,19 @@ def _response(
 def _protect_completed(row: dict[str, Any], responded: int, completed: int, k: int) -> None:
     """Answered minus completed is how many left part-way: never a count of fewer than k people."""
     part_way, key = responded - completed, "completed"  # not a check-in state: the row's count
-    protect([Cell("total", np.ones(2, dtype=bool), responded, row["suppressed"], lambda: None, total=True),
-             Cell("response", np.array([True, False]), completed, row[key] is None, _withhold(row, key)),
-             Cell("response", np.array([False, True]), part_way, True, lambda: None)], k)
+    protect(
+        [
+            Cell("total", np.ones(2, dtype=bool), responded, row["suppressed"], lambda: None, total=True),
+            Cell("response", np.array([True, False]), completed, row[key] is None, _withhold(row, key)),
+            Cell("response", np.array([False, True]), part_way, True, lambda: None),
+        ],
+        k,
+    )
 
 
-def _by_wave(frame: pd.DataFrame, column: str, waves: list[str], k: int,
-             bounds: tuple[float, float]) -> list[dict[str, Any]]:
+def _by_wave(
+    frame: pd.DataFrame, column: str, waves: list[str], k: int, bounds: tuple[float, float]
+) -> list[dict[str, Any]]:
     return [
         {"wave": wave, **mean_ci(frame.loc[frame["wave"] == wave, column].to_numpy(dtype="float64"), k, bounds)}
         for wave in waves
@@ -324,8 +374,9 @@ def paired_pairs(waves: list[str]) -> list[tuple[str, str]]:
 
 
 def _paired(checkins: pd.DataFrame, waves: list[str], k: int) -> list[dict[str, Any]]:
-    scores = checkins.pivot_table(index="enrolment_id", columns="wave", values="knowledge_core_pct", aggfunc="first",
-                                  observed=True)
+    scores = checkins.pivot_table(
+        index="enrolment_id", columns="wave", values="knowledge_core_pct", aggfunc="first", observed=True
+    )
     out = []
     for before, after in paired_pairs(waves):
         if before in scores and after in scores:
@@ -349,14 +400,25 @@ def _retention(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k
         for wave in waves:
             if wave in rows.index:
                 n, total = int(rows.at[wave, "scored_n"]), float(rows.at[wave, "score_sum"] or 0.0)
-                cells.append({"wave": wave, **percent(int(round(total)), n, k, "pct_correct")})
+                cells.append({"wave": wave, **percent(round(total), n, k, "pct_correct")})
         shown = [c for c in cells if not c["suppressed"] and c["wave"] != PRE]
         fade = None
         if len(shown) >= 2:
-            fade = {"from": shown[0]["wave"], "to": shown[-1]["wave"],
-                    "points": shown[0]["pct_correct"] - shown[-1]["pct_correct"]}
-        out.append({"item_id": item_id, "text": item.text, "tags": list(item.tags),
-                    "age_of_consent": item.age_of_consent, "by_wave": cells, "fade": fade})
+            fade = {
+                "from": shown[0]["wave"],
+                "to": shown[-1]["wave"],
+                "points": shown[0]["pct_correct"] - shown[-1]["pct_correct"],
+            }
+        out.append(
+            {
+                "item_id": item_id,
+                "text": item.text,
+                "tags": list(item.tags),
+                "age_of_consent": item.age_of_consent,
+                "by_wave": cells,
+                "fade": fade,
+            }
+        )
     return out
 
 
@@ -364,8 +426,10 @@ def _faded_most(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     faded = [i for i in items if i["fade"] and i["fade"]["points"] > 0]
     # Age of consent first when it faded: the known weak spot the board asks about.
     faded.sort(key=lambda i: (not i["age_of_consent"], -i["fade"]["points"]))
-    return [{"item_id": i["item_id"], "text": i["text"], "age_of_consent": i["age_of_consent"], **i["fade"]}
-            for i in faded[:FADED_SHOWN]]
+    return [
+        {"item_id": i["item_id"], "text": i["text"], "age_of_consent": i["age_of_consent"], **i["fade"]}
+        for i in faded[:FADED_SHOWN]
+    ]
 
 
 def _practice(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k: int) -> list[dict[str, Any]]:
@@ -377,7 +441,8 @@ def _practice(codebook: Codebook, item_waves: pd.DataFrame, waves: list[str], k:
         rows = item_waves[item_waves["item_id"] == item_id].set_index("wave")
         cells = [
             {"wave": w, **percent(int(rows.at[w, "yes"]), int(rows.at[w, "yes_no"]), k, "pct_yes")}
-            for w in waves if w in rows.index
+            for w in waves
+            if w in rows.index
         ]
         out.append({"item_id": item_id, "text": item.text, "by_wave": cells})
     return out
@@ -390,18 +455,29 @@ def _attrition_waves(waves: list[str]) -> tuple[str | None, str | None]:
 
 
 def _attrition(
-    checkins: pd.DataFrame, last_states: pd.DataFrame, baseline: str | None, last: str | None, k: int,
+    checkins: pd.DataFrame,
+    last_states: pd.DataFrame,
+    baseline: str | None,
+    last: str | None,
+    k: int,
     knowledge: list[dict[str, Any]],
 ) -> dict[str, Any]:
     empty = {"baseline": baseline, "later": last}
     if baseline is None or last is None:
-        return {**empty, "stayed": mean_ci([], k, PERCENT), "dropped": mean_ci([], k, PERCENT),
-                **suppressed(0, k, {"mann_whitney_u": None, "p": None, "rank_biserial": None})}
+        return {
+            **empty,
+            "stayed": mean_ci([], k, PERCENT),
+            "dropped": mean_ci([], k, PERCENT),
+            **suppressed(0, k, {"mann_whitney_u": None, "p": None, "rank_biserial": None}),
+        }
     base = checkins[checkins["wave"] == baseline].set_index("enrolment_id")["knowledge_core_pct"].dropna()
     answered_last = set(checkins.loc[checkins["wave"] == last, "enrolment_id"])
     # Only people whose later check-in is over can have dropped out; pending ones are left out.
-    over = (set(last_states.loc[last_states["state"].isin(check_in_states.FINISHED), "enrolment_id"])
-            if len(last_states) else set())
+    over = (
+        set(last_states.loc[last_states["state"].isin(check_in_states.FINISHED), "enrolment_id"])
+        if len(last_states)
+        else set()
+    )
     stayed = base[base.index.isin(answered_last)].to_numpy()
     dropped = base[base.index.isin(over - answered_last)].to_numpy()
     u, p, r = mann_whitney(stayed, dropped)
@@ -412,11 +488,22 @@ def _attrition(
     total = next(c for c in knowledge if c["wave"] == baseline)
     # Stayed, dropped and (not yet over) pending make up the baseline total shown in the knowledge table.
     atoms = 3 if len(base) > len(stayed) + len(dropped) else 2
-    protect([Cell("total", np.ones(atoms, dtype=bool), len(base), total["suppressed"], _withhold(total), total=True),
-             Cell("attrition", np.arange(atoms) == 0, len(stayed), out["stayed"]["suppressed"],
-                  _withhold(out["stayed"])),
-             Cell("attrition", np.arange(atoms) == 1, len(dropped), out["dropped"]["suppressed"],
-                  _withhold(out["dropped"]))], k)
+    protect(
+        [
+            Cell("total", np.ones(atoms, dtype=bool), len(base), total["suppressed"], _withhold(total), total=True),
+            Cell(
+                "attrition", np.arange(atoms) == 0, len(stayed), out["stayed"]["suppressed"], _withhold(out["stayed"])
+            ),
+            Cell(
+                "attrition",
+                np.arange(atoms) == 1,
+                len(dropped),
+                out["dropped"]["suppressed"],
+                _withhold(out["dropped"]),
+            ),
+        ],
+        k,
+    )
     return out
 
 
@@ -435,15 +522,18 @@ def _breakdown(checkins: pd.DataFrame, column: str, waves: list[str], k: int) ->
     out = []
     for group in sorted(set(named)):
         mine = named == group
-        out.append({
-            "group": group,
-            "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k, PERCENT)} for w in waves],
-        })
+        out.append(
+            {
+                "group": group,
+                "by_wave": [{"wave": w, **mean_ci(score[mine & at[w]], k, PERCENT)} for w in waves],
+            }
+        )
     return out
 
 
 def _withhold(figures: dict[str, Any], *keys: str) -> Callable[[], None]:
     """Blank these figures (all but the labels when none are named) of a shown cell, to protect a smaller one."""
+
     def withhold() -> None:
         for key in keys or [key for key in figures if key not in ("wave", "group", "suppressed")]:
             figures[key] = None
@@ -451,22 +541,36 @@ def _withhold(figures: dict[str, Any], *keys: str) -> Callable[[], None]:
             figures[f"{keys[0]}_complementary"] = True
         else:
             figures.update(suppressed=True, complementary=True)
+
     return withhold
 
 
-def _protect_breakdowns(checkins: pd.DataFrame, knowledge: list[dict[str, Any]],
-                        breakdowns: dict[str, list[dict[str, Any]]], waves: list[str], k: int) -> None:
+def _protect_breakdowns(
+    checkins: pd.DataFrame,
+    knowledge: list[dict[str, Any]],
+    breakdowns: dict[str, list[dict[str, Any]]],
+    waves: list[str],
+    k: int,
+) -> None:
     """Per wave, the knowledge total and every breakdown's groups: no withheld group can be worked out."""
     scored = checkins["knowledge_core_pct"].notna().to_numpy()
     names = {name: _named(checkins, name) for name in breakdowns}
     for w, wave in enumerate(waves):
         rows = scored & (checkins["wave"] == wave).to_numpy()
         # Atoms: the people sharing role, agency and level; every cell of every breakdown is a union of them.
-        keys = list(zip(*(names[name][rows] for name in breakdowns)))
+        keys = list(zip(*(names[name][rows] for name in breakdowns), strict=False))
         atoms = list(dict.fromkeys(keys))
         total = knowledge[w]
-        cells = [Cell("total", np.ones(len(atoms), dtype=bool), int(rows.sum()), total["suppressed"],
-                      _withhold(total), total=True)]
+        cells = [
+            Cell(
+                "total",
+                np.ones(len(atoms), dtype=bool),
+                int(rows.sum()),
+                total["suppressed"],
+                _withhold(total),
+                total=True,
+            )
+        ]
         for b, (name, groups) in enumerate(breakdowns.items()):
             for group in groups:
                 figures = group["by_wave"][w]
@@ -476,23 +580,40 @@ def _protect_breakdowns(checkins: pd.DataFrame, knowledge: list[dict[str, Any]],
         protect(cells, k)
 
 
-def _protect_enrolled(courses: list[CourseInfo], shown: list[dict[str, Any]], response: list[dict[str, Any]],
-                      enrolled: dict[int, int], k: int) -> None:
+def _protect_enrolled(
+    courses: list[CourseInfo],
+    shown: list[dict[str, Any]],
+    response: list[dict[str, Any]],
+    enrolled: dict[int, int],
+    k: int,
+) -> None:
     """Enrolled per course and per wave (the sum over the courses with that wave): none withheld can be worked out."""
-    cells = [Cell("courses", np.arange(len(courses)) == i, enrolled.get(c.id, 0), row["enrolled_suppressed"],
-                  _course_withheld(row)) for i, (c, row) in enumerate(zip(courses, shown))]
+    cells = [
+        Cell(
+            "courses",
+            np.arange(len(courses)) == i,
+            enrolled.get(c.id, 0),
+            row["enrolled_suppressed"],
+            _course_withheld(row),
+        )
+        for i, (c, row) in enumerate(zip(courses, shown, strict=False))
+    ]
     for row in response:
         with_wave = np.array([row["wave"] in c.waves for c in courses], dtype=bool)
-        n = sum(enrolled.get(c.id, 0) for c, inside in zip(courses, with_wave) if inside)
+        n = sum(enrolled.get(c.id, 0) for c, inside in zip(courses, with_wave, strict=False) if inside)
         # The rate against enrolment gives the count back from the answered count: it goes with it.
-        cells.append(Cell("waves", with_wave, n, row["enrolled"] is None,
-                          _withhold(row, "enrolled", "rate_enrolled"), total=True))
+        cells.append(
+            Cell(
+                "waves", with_wave, n, row["enrolled"] is None, _withhold(row, "enrolled", "rate_enrolled"), total=True
+            )
+        )
     protect(cells, k)
 
 
 def _course_withheld(row: dict[str, Any]) -> Callable[[], None]:
     def withhold() -> None:
         row.update(enrolled=None, enrolled_suppressed=True, enrolled_complementary=True)
+
     return withhold
 
 
@@ -512,15 +633,21 @@ def _free_text(codebook: Codebook, frame: pd.DataFrame, waves: list[str], k: int
             answers = None
             if shown:
                 counted = mine["value"].astype(str).value_counts(sort=False)
-                answers = [{"text": text, "count": int(n)}
-                           for text, n in sorted(counted.items(), key=lambda tn: (-tn[1], tn[0]))]
-            out.append({
-                "item_id": item_id, "text": item.text, "wave": wave,
-                "n": people if shown else None,
-                "answers_total": int(len(mine)) if shown else None,
-                "answers": answers,
-                "suppressed": not shown,
-            })
+                answers = [
+                    {"text": text, "count": int(n)}
+                    for text, n in sorted(counted.items(), key=lambda tn: (-tn[1], tn[0]))
+                ]
+            out.append(
+                {
+                    "item_id": item_id,
+                    "text": item.text,
+                    "wave": wave,
+                    "n": people if shown else None,
+                    "answers_total": len(mine) if shown else None,
+                    "answers": answers,
+                    "suppressed": not shown,
+                }
+            )
     return out
 
 
@@ -549,7 +676,7 @@ def _methods(
             "as n grows. A bootstrap was not used: it is narrower than it should be for the small groups "
             "where bounds matter, and costs far more at a million answers.",
             "95% confidence intervals of percentages of answers (per item, practice questions): Wilson score "
-            "intervals (scipy.stats.binomtest(…).proportion_ci(method=\"wilson\")), which stay within 0–100.",
+            'intervals (scipy.stats.binomtest(…).proportion_ci(method="wilson")), which stay within 0–100.',
             "Paired change: people who answered both waves; difference = later − earlier; two-sided "
             "Wilcoxon signed-rank test (scipy.stats.wilcoxon, zero differences dropped); effect size: "
             "matched-pairs rank-biserial correlation r = (R+ − R−) / (R+ + R−), where R+ and R− are the "
@@ -565,7 +692,8 @@ def _methods(
             f"wave's total minus the groups shown, or a group equal to one in another breakdown). So, per "
             f"wave, the knowledge total and the role, agency and level groups are checked together, and so "
             f"are the enrolled counts per course and per wave, answered against completed per wave (their "
-            f"difference is who left part-way), and the attrition groups with their baseline total: while some withheld figure about fewer than "
+            f"difference is who left part-way), and the attrition groups with their baseline total: "
+            f"while some withheld figure about fewer than "
             f"{k} people (or a table's withheld groups together, if fewer than {k}) is a sum or difference of "
             f"shown figures, the smallest shown figure that allows it is withheld too (shown as "
             f"“{WITHHELD}”, null in report.json). A group is withheld before a total.",

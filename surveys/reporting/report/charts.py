@@ -11,14 +11,19 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, ever: the report is made on servers and in CI
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from PIL import Image  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
 
 WIDTH, HEIGHT = 7.2, 3.4
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#833c0b")
-RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-      "svg.hashsalt": "followup"}  # fixed salt: the same report gives the same SVG ids
+RC = {
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "followup",
+}  # fixed salt: the same report gives the same SVG ids
 
 
 def _figure(height: float = HEIGHT) -> tuple[Figure, Any]:
@@ -47,8 +52,13 @@ def response_chart(report: dict[str, Any]) -> Figure | None:
     ):
         for x, row in enumerate(rows):
             if not row["suppressed"] and row[key] is not None:
-                bar = ax.bar(x + (offset - 0.5) * 0.38, row[key], 0.38, color=colour,
-                             label=label if x == next(i for i, r in enumerate(rows) if not r["suppressed"]) else None)
+                bar = ax.bar(
+                    x + (offset - 0.5) * 0.38,
+                    row[key],
+                    0.38,
+                    color=colour,
+                    label=label if x == next(i for i, r in enumerate(rows) if not r["suppressed"]) else None,
+                )
                 bar[0].set_gid(f"response-{key}-{row['wave']}")
     ax.set_xticks(range(len(rows)), [r["wave"] for r in rows])
     ax.set_ylabel("responded (%)")
@@ -58,8 +68,9 @@ def response_chart(report: dict[str, Any]) -> Figure | None:
     return fig
 
 
-def _points(ax: Any, cells: list[dict[str, Any]], waves: list[str], offset: float, colour: str,
-            label: str, gid: str) -> list[str]:
+def _points(
+    ax: Any, cells: list[dict[str, Any]], waves: list[str], offset: float, colour: str, label: str, gid: str
+) -> list[str]:
     hidden = []
     xs, ys, lows, highs = [], [], [], []
     for cell in cells:
@@ -70,8 +81,15 @@ def _points(ax: Any, cells: list[dict[str, Any]], waves: list[str], offset: floa
         mean = cell["mean"]
         low = cell["ci_low"] if cell["ci_low"] is not None else mean
         high = cell["ci_high"] if cell["ci_high"] is not None else mean
-        drawn = ax.errorbar([x], [mean], yerr=[[mean - low], [high - mean]], fmt="o", color=colour,
-                            capsize=3, label=label if not xs else None)
+        drawn = ax.errorbar(
+            [x],
+            [mean],
+            yerr=[[mean - low], [high - mean]],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            label=label if not xs else None,
+        )
         drawn.lines[0].set_gid(f"{gid}-{cell['wave']}")
         xs.append(x), ys.append(mean), lows.append(low), highs.append(high)
     if len(xs) > 1:
@@ -136,7 +154,9 @@ def retention_chart(report: dict[str, Any]) -> Figure | None:
             dot = ax.plot([xs[-1]], [ys[-1]], "o", color=colour)[0]
             dot.set_gid(f"item-{item['item_id']}-{cell['wave']}")
         style = "-" if item["age_of_consent"] else "--"
-        ax.plot(xs, ys, style, color=colour, label=item["item_id"] + (" (age of consent)" if item["age_of_consent"] else ""))
+        ax.plot(
+            xs, ys, style, color=colour, label=item["item_id"] + (" (age of consent)" if item["age_of_consent"] else "")
+        )
     ax.set_xticks(range(len(waves)), waves)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% correct")
@@ -156,8 +176,15 @@ def constructs_chart(report: dict[str, Any]) -> Figure | None:
     width = 0.6 / max(len(constructs), 1)
     for n, construct in enumerate(constructs):
         offset = (n - (len(constructs) - 1) / 2) * width
-        gone = _points(ax, construct["by_wave"], waves, offset, PALETTE[n % len(PALETTE)],
-                       construct["construct"], f"construct-{construct['construct']}")
+        gone = _points(
+            ax,
+            construct["by_wave"],
+            waves,
+            offset,
+            PALETTE[n % len(PALETTE)],
+            construct["construct"],
+            f"construct-{construct['construct']}",
+        )
         hidden += [f"{construct['construct']} {w}" for w in gone]
     ax.set_xticks(range(len(waves)), waves)
     ax.set_xlim(-0.5, len(waves) - 0.5)
@@ -185,8 +212,13 @@ def practice_chart(report: dict[str, Any]) -> Figure | None:
             if cell["suppressed"]:
                 hidden.append(f"{item['item_id']} {wave}")
                 continue
-            bar = ax.barh(y + (w - (len(waves) - 1) / 2) * height, cell["pct_yes"], height,
-                          color=PALETTE[w % len(PALETTE)], label=wave if y == 0 else None)
+            bar = ax.barh(
+                y + (w - (len(waves) - 1) / 2) * height,
+                cell["pct_yes"],
+                height,
+                color=PALETTE[w % len(PALETTE)],
+                label=wave if y == 0 else None,
+            )
             bar[0].set_gid(f"practice-{item['item_id']}-{wave}")
     ax.set_yticks(range(len(items)), [i["item_id"] for i in items])
     ax.invert_yaxis()
@@ -224,7 +256,7 @@ def svg(fig: Figure) -> str:
     with matplotlib.rc_context(RC):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     return re.sub(r'(<svg[^>]*?)\s(?:width|height)="[^"]*"\s(?:width|height)="[^"]*"', r"\1", text, count=1)
 
 

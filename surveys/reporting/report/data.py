@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, Integer, Select, Text, and_, case, cast, f
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import QueuePool
 
-from surveys.reporting.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.domain import states as check_in_states
 from surveys.domain.waves import order_key as wave_order
+from surveys.reporting.codebook import Codebook, CourseInfo, ItemInfo
 from surveys.store.models import Answer, CheckIn, Course, Enrolment
 
 
@@ -147,9 +147,13 @@ def _joined(expression: ColumnElement[Any]) -> ColumnElement[str]:
     return func.aggregate_strings(cast(expression, Text), ",")
 
 
-async def _arrays(connection: AsyncConnection, exprs: dict[str, ColumnElement[Any]], rows: Select[Any],
-                  dtype: str = "int64", group: tuple[ColumnElement[Any], ...] = ()
-                  ) -> list[tuple[Any, dict[str, np.ndarray]]]:
+async def _arrays(
+    connection: AsyncConnection,
+    exprs: dict[str, ColumnElement[Any]],
+    rows: Select[Any],
+    dtype: str = "int64",
+    group: tuple[ColumnElement[Any], ...] = (),
+) -> list[tuple[Any, dict[str, np.ndarray]]]:
     """Each expression (never NULL) over `rows` (a select of no columns yet) as one numpy array, per `group`.
 
     One aggregate per column in the database, so no Python object is made per row. Without
@@ -159,9 +163,9 @@ async def _arrays(connection: AsyncConnection, exprs: dict[str, ColumnElement[An
     keys = len(group)
     out = []
     for row in (await connection.execute(stmt)).all():
-        key, n, values = tuple(row[:keys]) if group else None, row[keys], row[keys + 1:]
+        key, n, values = tuple(row[:keys]) if group else None, row[keys], row[keys + 1 :]
         arrays = {}
-        for name, value in zip(exprs, values):
+        for name, value in zip(exprs, values, strict=False):
             array = np.array([], dtype=dtype) if value is None else np.fromstring(value, dtype=dtype, sep=",")
             if len(array) != n:  # a NULL slipped through (the aggregate skips them): never guess
                 raise RuntimeError(f"report read: {name} gave {len(array)} values for {n} rows")
@@ -188,43 +192,57 @@ def _packed(codebook: Codebook, item_ids: list[str]) -> tuple[ColumnElement[int]
     return (item * slots + quiz_set) * SCORE_CODES + value, sets
 
 
-async def _answers(connection: AsyncConnection, codebook: Codebook, item_ids: list[str], rows: Select[Any]
-                   ) -> pd.DataFrame:
+async def _answers(
+    connection: AsyncConnection, codebook: Codebook, item_ids: list[str], rows: Select[Any]
+) -> pd.DataFrame:
     """One packed integer per answer of `rows`, unpacked with numpy: check-in, item, quiz-set, yes/no, score."""
     packed_sql, sets = _packed(codebook, item_ids)
     slots = len(sets) + 1
     exprs = {"check_in_id": Answer.check_in_id, "packed": packed_sql}
-    (_, got), = await _arrays(connection, exprs, rows)
+    ((_, got),) = await _arrays(connection, exprs, rows)
     packed = got["packed"]
     code = packed % SCORE_CODES
     score = np.where(code <= 7, np.maximum(code - 1, 0), 0).astype("float64")
     if (code == ODD_SCORE).any():
         # Scores the packing cannot carry: read again with the stored scores in the SAME statement
         # (one snapshot, one row order), as floats (every packed value is far below 2**53).
-        (_, exact), = await _arrays(connection, {**exprs, "score": func.coalesce(Answer.score, 0)}, rows,
-                                    dtype="float64")
+        ((_, exact),) = await _arrays(
+            connection, {**exprs, "score": func.coalesce(Answer.score, 0)}, rows, dtype="float64"
+        )
         got = {"check_in_id": exact["check_in_id"].astype("int64"), "packed": exact["packed"].astype("int64")}
         packed, score = got["packed"], exact["score"]
         code = packed % SCORE_CODES
-    answers = pd.DataFrame({"check_in_id": got["check_in_id"],
-                            "has_score": ((code > 0) & (code <= 7)) | (code == ODD_SCORE),
-                            "score": score, "yn": np.select([code == YES, code == NO], [2, 1], 0)})
+    answers = pd.DataFrame(
+        {
+            "check_in_id": got["check_in_id"],
+            "has_score": ((code > 0) & (code <= 7)) | (code == ODD_SCORE),
+            "score": score,
+            "yn": np.select([code == YES, code == NO], [2, 1], 0),
+        }
+    )
     rest = packed // SCORE_CODES
     slot = rest % slots
     item_code = rest // slots
     answers["item"] = np.where(item_code < len(item_ids), item_code, -1)
-    answers["quiz_set_id"] = np.array(sets + [-1], dtype="int64")[slot]
+    answers["quiz_set_id"] = np.array([*sets, -1], dtype="int64")[slot]
     return answers
 
 
 async def _checkins(connection: AsyncConnection, waves: list[str], rows: Select[Any]) -> pd.DataFrame:
     """Id, enrolment, wave code and state code of every check-in, from two covering indexes."""
-    (_, got), = await _arrays(connection, {
-        "id": CheckIn.id, "enrolment_id": CheckIn.enrolment_id,
-        "wave": _code(CheckIn.wave, waves, other=WAVE_CODE_OTHER)}, rows)
+    ((_, got),) = await _arrays(
+        connection,
+        {
+            "id": CheckIn.id,
+            "enrolment_id": CheckIn.enrolment_id,
+            "wave": _code(CheckIn.wave, waves, other=WAVE_CODE_OTHER),
+        },
+        rows,
+    )
     # The state alone, through ix_check_in_state_* (state + id): matched to the rows above by id.
-    (_, by_state), = await _arrays(connection, {
-        "id": CheckIn.id, "state": _code(CheckIn.state, STATES, other=len(STATES))}, rows)
+    ((_, by_state),) = await _arrays(
+        connection, {"id": CheckIn.id, "state": _code(CheckIn.state, STATES, other=len(STATES))}, rows
+    )
     # Two statements, two snapshots: a check-in deleted in between (a /delete) has no state here
     # and counts as "other", never as its neighbour's.
     ids = np.sort(by_state["id"])
@@ -249,24 +267,28 @@ async def _enrolments(connection: AsyncConnection, courses: list[CourseInfo], ro
         roles.append([role] * n), agencies.append([agency] * n)
         levels.append([level if level is not None else level_of.get(course_id)] * n)
     flat = itertools.chain.from_iterable
-    return pd.DataFrame({
-        "id": np.concatenate(ids) if ids else np.array([], dtype="int64"),
-        "course_id": np.concatenate(course_ids) if ids else np.array([], dtype="int64"),
-        "role": pd.Series(list(flat(roles)), dtype="object"),
-        "agency": pd.Series(list(flat(agencies)), dtype="object"),
-        "level": pd.Series(list(flat(levels)), dtype="object"),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.concatenate(ids) if ids else np.array([], dtype="int64"),
+            "course_id": np.concatenate(course_ids) if ids else np.array([], dtype="int64"),
+            "role": pd.Series(list(flat(roles)), dtype="object"),
+            "agency": pd.Series(list(flat(agencies)), dtype="object"),
+            "level": pd.Series(list(flat(levels)), dtype="object"),
+        }
+    )
 
 
-async def _free_text(connection: AsyncConnection, codebook: Codebook, item_ids: list[str],
-                     selected: list[ColumnElement[bool]]) -> pd.DataFrame:
+async def _free_text(
+    connection: AsyncConnection, codebook: Codebook, item_ids: list[str], selected: list[ColumnElement[bool]]
+) -> pd.DataFrame:
     """The non-empty answers to text items: check-in, item index, quiz set, value."""
     columns = ["check_in_id", "item", "quiz_set_id", "value"]
     text_ids = sorted({i.id for i in codebook.where(kind="text")})
     if not text_ids:
         return pd.DataFrame(columns=columns)
-    stmt = select(Answer.check_in_id, _code(Answer.item_id, item_ids, other=-1), Answer.quiz_set_id, Answer.value
-                  ).where(Answer.item_id.in_(text_ids), Answer.value != "", *selected)
+    stmt = select(
+        Answer.check_in_id, _code(Answer.item_id, item_ids, other=-1), Answer.quiz_set_id, Answer.value
+    ).where(Answer.item_id.in_(text_ids), Answer.value != "", *selected)
     return pd.DataFrame.from_records([tuple(r) for r in (await connection.execute(stmt)).all()], columns=columns)
 
 
@@ -288,8 +310,9 @@ async def _connections(session: AsyncSession, n: int) -> AsyncIterator[list[Asyn
         yield [own, *extra]
 
 
-async def _side_by_side(connections: list[AsyncConnection],
-                        reads: list[Callable[[AsyncConnection], Awaitable[Any]]]) -> list[Any]:
+async def _side_by_side(
+    connections: list[AsyncConnection], reads: list[Callable[[AsyncConnection], Awaitable[Any]]]
+) -> list[Any]:
     """Run each read on a connection of its own where there is one, in turn on a shared one where not."""
     results: list[Any] = [None] * len(reads)
 
@@ -314,28 +337,42 @@ async def report_data(
     item_ids = codebook.item_ids()
     waves = sorted({w for c in courses for w in c.waves}, key=wave_order)
     in_courses = [] if all_courses else [Enrolment.course_id.in_(_course_ids(courses))]
-    selected = [] if all_courses else [Answer.check_in_id.in_(
-        select(CheckIn.id).join(Enrolment, Enrolment.id == CheckIn.enrolment_id).where(*in_courses))]
+    selected = (
+        []
+        if all_courses
+        else [
+            Answer.check_in_id.in_(
+                select(CheckIn.id).join(Enrolment, Enrolment.id == CheckIn.enrolment_id).where(*in_courses)
+            )
+        ]
+    )
     checkin_rows = select().select_from(CheckIn)
     if not all_courses:
         checkin_rows = checkin_rows.join(Enrolment, Enrolment.id == CheckIn.enrolment_id).where(*in_courses)
 
     async def the_rest(connection: AsyncConnection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        return (await _checkins(connection, waves, checkin_rows),
-                await _enrolments(connection, courses, select().select_from(Enrolment).where(*in_courses)),
-                await _free_text(connection, codebook, item_ids, selected))
+        return (
+            await _checkins(connection, waves, checkin_rows),
+            await _enrolments(connection, courses, select().select_from(Enrolment).where(*in_courses)),
+            await _free_text(connection, codebook, item_ids, selected),
+        )
 
     async with _connections(session, READERS) as connections:
         # The answers in two halves by id, each on its own connection where the pool has one.
         low, high = (await connections[0].execute(select(func.min(Answer.id), func.max(Answer.id)))).one()
         middle = ((low or 0) + (high or 0)) // 2
-        halves = [select().select_from(Answer).where(Answer.id <= middle, *selected),
-                  select().select_from(Answer).where(Answer.id > middle, *selected)]
-        first, second, rest = await _side_by_side(connections, [
-            lambda c: _answers(c, codebook, item_ids, halves[0]),
-            lambda c: _answers(c, codebook, item_ids, halves[1]),
-            the_rest,
-        ])
+        halves = [
+            select().select_from(Answer).where(Answer.id <= middle, *selected),
+            select().select_from(Answer).where(Answer.id > middle, *selected),
+        ]
+        first, second, rest = await _side_by_side(
+            connections,
+            [
+                lambda c: _answers(c, codebook, item_ids, halves[0]),
+                lambda c: _answers(c, codebook, item_ids, halves[1]),
+                the_rest,
+            ],
+        )
     checkins, enrolments, free_text = rest
     answers = pd.concat([first, second], ignore_index=True)
     return ReportData(answers, checkins, enrolments, free_text, item_ids, waves, list(STATES))

@@ -44,14 +44,15 @@ def _complement(exposed: np.ndarray, shown: list[Cell]) -> Cell:
     """The shown cell to withhold next: a group before a total, the smallest first."""
     candidates = sorted(shown, key=lambda c: (c.total, c.n))
     # Best: one group whose loss alone hides the exposed figure.
-    alone = next((c for c in candidates if not c.total and not _derivable(exposed, [o for o in shown if o is not c])),
-                 None)
+    alone = next(
+        (c for c in candidates if not c.total and not _derivable(exposed, [o for o in shown if o is not c])), None
+    )
     if alone is not None:
         return alone
     # Else cut the way the figure is derived now (its other ways are cut in later rounds).
     basis = np.array([c.atoms for c in shown], dtype=float)
     weights = np.linalg.lstsq(basis.T, exposed.astype(float), rcond=None)[0]
-    used = {id(c) for c, w in zip(shown, weights) if abs(w) > 1e-9}
+    used = {id(c) for c, w in zip(shown, weights, strict=False) if abs(w) > 1e-9}
     return next(c for c in candidates if id(c) in used)
 
 

@@ -36,8 +36,11 @@ def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[
     pdf.set_font(FONT, "B", 16)
     _para(pdf, 8, report["title"])
     pdf.set_font(FONT, "", 8)
-    _para(pdf, 5, f"Generated {report['generated_at']}. Figures about fewer than "
-                         f"{report['suppress_below']} people are withheld.")
+    _para(
+        pdf,
+        5,
+        f"Generated {report['generated_at']}. Figures about fewer than {report['suppress_below']} people are withheld.",
+    )
     marker = report["suppressed_marker"]
     for part in parts:
         pdf.ln(3)
@@ -60,8 +63,12 @@ def write_pdf(report: dict[str, Any], parts: list[dict[str, Any]], charts: dict[
                 _para(pdf, 4.5, f"• {item}")
             if len(shown) < len(items):
                 pdf.set_font(FONT, "I", 8)
-                _para(pdf, 4.5, f"… and {len(items) - len(shown):,} more different answers: the full list "
-                                "is in report.html and report.json (and every answer in the export).")
+                _para(
+                    pdf,
+                    4.5,
+                    f"… and {len(items) - len(shown):,} more different answers: the full list "
+                    "is in report.html and report.json (and every answer in the export).",
+                )
         pdf.set_font(FONT, "I", 7.5)
         for note in part.get("notes") or []:
             _para(pdf, 4, note)
@@ -110,8 +117,9 @@ def _table(pdf: FPDF, table: dict[str, Any], marker: str) -> None:
     pdf.ln(2)
 
 
-def _row(pdf: FPDF, values: list[str], style: str | None, inner: float,
-         marker: str | None = None) -> tuple[float, list[tuple[str, list[str]]]]:
+def _row(
+    pdf: FPDF, values: list[str], style: str | None, inner: float, marker: str | None = None
+) -> tuple[float, list[tuple[str, list[str]]]]:
     """(height, [(font style, lines)]) of one table row."""
     cells = []
     for value in values:

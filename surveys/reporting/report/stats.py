@@ -55,8 +55,10 @@ def bounded_interval(mean: float, sd: float, n: int, bounds: tuple[float, float]
     # The t quantile as scipy.stats.t.interval computes it, without its ~1 ms of argument handling per call.
     half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * sd / math.sqrt(n) / (high - low) / (p * (1 - p))
     centre = float(special.logit(p))
-    return (low + (high - low) * float(special.expit(centre - half)),
-            low + (high - low) * float(special.expit(centre + half)))
+    return (
+        low + (high - low) * float(special.expit(centre - half)),
+        low + (high - low) * float(special.expit(centre + half)),
+    )
 
 
 def mean_ci(values: Iterable[float], k: int, bounds: tuple[float, float]) -> dict[str, Any]:

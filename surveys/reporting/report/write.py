@@ -14,15 +14,22 @@ from surveys.reporting.report.tables import sections
 
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("surveys.reporting.report", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
+    return Environment(
+        loader=PackageLoader("surveys.reporting.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
 
 
 def render_html(report: dict[str, Any], charts_svg: dict[str, str], parts: list[dict[str, Any]] | None = None) -> str:
     """The report as one HTML page with nothing to fetch (works offline)."""
     template = _environment().get_template("report.html.j2")
-    return template.render(report=report, sections=parts if parts is not None else sections(report), charts=charts_svg,
-                           marker=report["suppressed_marker"])
+    return template.render(
+        report=report,
+        sections=parts if parts is not None else sections(report),
+        charts=charts_svg,
+        marker=report["suppressed_marker"],
+    )
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
