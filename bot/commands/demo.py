@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from bot.demo.run import run_demo
-
 
 @click.command("demo")
 @click.option(
@@ -29,6 +27,9 @@ from bot.demo.run import run_demo
 def cli(out: Path, attendees: int, seed: int) -> None:
     """Run a course's follow-up end to end on a local Bot API emulator and SQLite, offline."""
     click.echo(f"followup demo: {attendees} simulated practitioners, six months, offline (SQLite in {out}/).")
+    # The demo is a tool the product ships, not part of the bot: loaded only when asked for.
+    from bot.demo.run import run_demo
+
     result = run_demo(out, attendees, seed, echo=click.echo)
     click.echo("")
     click.echo(
