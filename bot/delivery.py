@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from telegram import Bot, Update
@@ -25,7 +26,10 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     query = update.callback_query
     bot = context.bot
     if query is not None:
-        await bot.answer_callback_query(query.id, text=reply.notice, show_alert=reply.alert)
+        # Telegram refuses to answer a press older than about 15 minutes ("query is too old"); the
+        # press itself was handled, so the edit and the next question must still go out.
+        with contextlib.suppress(BadRequest):
+            await bot.answer_callback_query(query.id, text=reply.notice, show_alert=reply.alert)
         if reply.edit is not None and query.message is not None:
             text, rows = keyboards.text_and_rows(reply.edit)
             try:

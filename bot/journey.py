@@ -259,7 +259,7 @@ class Journey:
                 continue
             if check_in.due_at <= now:
                 when = "now"
-            elif check_in.wave == "post" and not lifecycle.has_ended(course, now):
+            elif check_in.wave == waves.POST and not lifecycle.has_ended(course, now):
                 when = "end"
             else:
                 when = "on"

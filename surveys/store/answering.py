@@ -58,6 +58,10 @@ _PRESSED = (
     # One row per stored answer (one row with NULLs when there is none yet).
     .outerjoin(Answer, Answer.check_in_id == CheckIn.id)
     .where(CheckIn.id == bindparam("check_in_id"))
+    # PostgreSQL: hold the check-in row until the press commits, so expiry, pre closing or a withdrawal
+    # waits for it instead of closing the check-in between this read and the answer's insert.
+    # SQLite has one writer per process (Transactions.run) and renders no FOR UPDATE.
+    .with_for_update(of=CheckIn)
 )
 
 _INSERT = {

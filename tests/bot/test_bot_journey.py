@@ -254,3 +254,18 @@ async def test_a_button_on_the_last_closed_check_in_says_only_that_it_closed(wor
     world.clock.advance(timedelta(days=30))
     pressed = await alice.press_button(q1, "16")
     assert (await alice.wait_for_answer(pressed)).text == "That check-in has closed — thank you."
+
+
+async def test_a_press_telegram_no_longer_lets_us_answer_still_gets_its_next_question(world: World) -> None:
+    # After about 15 minutes (or a restart) Telegram refuses answerCallbackQuery; the answer is stored all the same,
+    # so the person must still see the next question rather than be stuck on a spinner.
+    token = await world.course()
+    dana = world.emu.user(1004, "Dana")
+    await dana.command("start", token)
+    consent = await dana.wait_for("Do you agree")
+    await dana.press_button(consent, "Agree")
+    q1 = await dana.wait_for("1/4")
+    world.emu.inject("answerCallbackQuery", status=400, description="Bad Request: query is too old", times=1)
+    await tap(dana, q1, "16", "2/4")
+    assert "Your answer: 16" in q1.content
+    assert {a.item_id for a in await world.answers()} == {"aoc"}
