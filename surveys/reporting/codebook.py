@@ -133,6 +133,11 @@ def items_of(version_id: int, ref: str, quiz: QuizSet) -> list[ItemInfo]:
     return out
 
 
+def selection_label(selected: list[CourseInfo], codes: list[str] | None) -> str:
+    """How a selection is named in the audit log: its codes, or "all courses" when none were asked for."""
+    return ", ".join(c.code for c in selected) if codes else "all courses"
+
+
 async def select_courses(session: AsyncSession, codes: list[str] | None) -> list[CourseInfo]:
     """The named courses (all when None or empty); SelectionError naming any unknown code."""
     query = select(

@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from surveys.clock import system_clock
 from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key as wave_order
-from surveys.reporting.codebook import Codebook, CourseInfo, SelectionError, load_codebook, select_courses, spss_name
+from surveys.reporting.codebook import (
+    Codebook,
+    CourseInfo,
+    SelectionError,
+    load_codebook,
+    select_courses,
+    selection_label,
+    spss_name,
+)
 from surveys.reporting.report.data import checkin_frame
 from surveys.store.audit import SYSTEM, AuditActor, record
 from surveys.store.models import Answer, CheckIn, Course, Enrolment
@@ -105,7 +113,7 @@ async def export(
         "export",
         now=now or system_clock(),
         detail=f"{fmt} {shape}",
-        target=", ".join(c.code for c in selected) if courses else "all courses",
+        target=selection_label(selected, courses),
     )
     codebook = await load_codebook(session, selected)
     total = await _count_answers(session, selected)

@@ -4,38 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
-from scheduler.dispatch import Dispatcher
 from scheduler.messenger import DeliveryError, Unreachable
 from scheduler.timetable import release_post_wave, schedule_check_ins
-from surveys.clock import FrozenClock
 from surveys.domain.states import CheckInState as State
 from surveys.settings import load_settings
 from surveys.store.enrolments import withdraw
 from surveys.store.models import CheckIn, Course, Enrolment
-from tests.support.recording_messenger import RecordingMessenger
 from tests.support.schedule_builders import a_check_in, a_course, an_enrolment
 
 SETTINGS = load_settings(env={}, env_file=None)
 CHAT = 601
 MORNING = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)  # a Thursday; the course is that day
-
-
-@pytest.fixture
-def clock(now):
-    return FrozenClock(now)
-
-
-@pytest.fixture
-def messenger():
-    return RecordingMessenger()
-
-
-@pytest.fixture
-def dispatcher(sessions, messenger, clock):
-    return Dispatcher(sessions, messenger, clock, SETTINGS, "worker-a")
 
 
 async def a_person_with_a_snooze_and_a_claim(sessions, now) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from scheduler.claims import claim_due
@@ -23,21 +22,6 @@ from tests.support.schedule_builders import a_check_in, a_course, an_enrolment, 
 
 SETTINGS = load_settings(env={}, env_file=None)
 CHAT = 501
-
-
-@pytest.fixture
-def clock(now):
-    return FrozenClock(now)
-
-
-@pytest.fixture
-def messenger():
-    return RecordingMessenger()
-
-
-@pytest.fixture
-def dispatcher(sessions, messenger, clock):
-    return Dispatcher(sessions, messenger, clock, SETTINGS, "worker-a")
 
 
 async def one_due(sessions, now, *, chat_id=CHAT, **values):

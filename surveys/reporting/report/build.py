@@ -18,7 +18,15 @@ from surveys.domain.scrub import scrubbed_sentence
 from surveys.domain.states import CheckInState
 from surveys.domain.waves import POST, PRE
 from surveys.domain.waves import order_key as wave_order
-from surveys.reporting.codebook import Codebook, CourseInfo, ItemInfo, SelectionError, load_codebook, select_courses
+from surveys.reporting.codebook import (
+    Codebook,
+    CourseInfo,
+    ItemInfo,
+    SelectionError,
+    load_codebook,
+    select_courses,
+    selection_label,
+)
 from surveys.reporting.report import data
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
@@ -54,7 +62,7 @@ async def build_report(
         actor,
         "report",
         now=now or system_clock(),
-        target=", ".join(c.code for c in selected) if courses else "all courses",
+        target=selection_label(selected, courses),
     )
     codebook = await load_codebook(session, selected)
     read = await data.report_data(session, selected, codebook, all_courses=not courses)
