@@ -35,9 +35,9 @@ class Period:
             raise PeriodError(f"the period starts ({self.start}) after it ends ({self.end})")
 
     @classmethod
-    def parse(cls, start: str, end: str) -> Period:
-        """A period from two typed dates; PeriodError saying which one is wrong."""
-        return cls(parse_date(start, "--from"), parse_date(end, "--to"))
+    def parse(cls, start: str, end: str, names: tuple[str, str] = ("--from", "--to")) -> Period:
+        """A period from two typed dates; PeriodError saying which one (by its name in `names`) is wrong."""
+        return cls(parse_date(start, names[0]), parse_date(end, names[1]))
 
     def holds(self, day: date) -> bool:
         """Whether the day falls in the period (its first and last day included)."""
@@ -73,8 +73,8 @@ async def courses_in(session: AsyncSession, period: Period, codes: list[str] | N
     outside = [c for c in chosen if not period.holds(c.delivered_on)]
     if codes and outside:
         named = ", ".join(f"{c.code} (delivered {c.delivered_on.isoformat()})" for c in outside)
-        raise SelectionError(f"not delivered between {period.label}: {named}")
+        raise SelectionError(f"not delivered from {period.label}: {named}")
     inside = [c for c in chosen if period.holds(c.delivered_on)]
     if not inside:
-        raise SelectionError(f"no course was delivered between {period.label}: nothing to report")
+        raise SelectionError(f"no course was delivered from {period.label}: nothing to report")
     return inside
