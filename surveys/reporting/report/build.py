@@ -70,7 +70,7 @@ async def build_report(
         else f"{period.label}: {selection_label(selected, courses)}",
     )
     codebook = await load_codebook(session, selected)
-    read = await data.report_data(session, selected, codebook, all_courses=not courses)
+    read = await data.report_data(session, selected, codebook, all_courses=not courses and period is None)
     frames = tabulate(read, selected, codebook)
     checkins = frames.checkins
     if checkins.empty:
