@@ -1,4 +1,4 @@
-"""The board's organisational figures: every bad row named by number with nothing stored, re-import replaces (audited)."""
+"""Organisational figures: every bad row named by number with nothing stored; re-import replaces (audited)."""
 
 from __future__ import annotations
 
