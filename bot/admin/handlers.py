@@ -86,7 +86,9 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Acto
     args = context.args or []
     if args and parse_day(args[0]) is not None:
         try:
-            period = Period.parse(args[0], args[1] if len(args) > 1 else "", ("the start date", "the end date"))
+            if len(args) < 2:
+                raise PeriodError("the end date is missing")
+            period = Period.parse(args[0], args[1], ("the start date", "the end date"))
         except PeriodError as exc:
             return await deliver(update, context, admin_reply("bad_period", problem=sentence(str(exc))))
         await deliver(update, context, admin_reply("working"))

@@ -67,9 +67,10 @@ async def test_a_period_with_course_codes_reports_only_those(world: World) -> No
     [
         (("2026-12-31", "2026-01-01"), "The period starts (2026-12-31) after it ends (2026-01-01). For the annual"),
         (("2026-01-01", "soon"), "The end date 'soon' is not a date: use YYYY-MM-DD (or DD/MM/YYYY)."),
+        (("2026-01-01",), "The end date is missing. For the annual report: /report 2026-01-01 2026-12-31"),
         (("2030-01-01", "2030-12-31"), "No course was delivered from 2030-01-01 to 2030-12-31: nothing to report."),
     ],
-    ids=["from-after-to", "bad-date", "no-courses"],
+    ids=["from-after-to", "bad-date", "no-end", "no-courses"],
 )
 async def test_a_bad_period_gets_a_clear_line_and_no_files(world: World, args, reply) -> None:
     evaluator = world.emu.user(EVALUATOR, "Eve")

@@ -144,7 +144,7 @@ def _total_withheld(total: dict[str, Any]) -> Callable[[], None]:
     """Withhold the report's answered total for a wave (and every figure of its row that gives it back)."""
 
     def withhold() -> None:
-        for key in ("responded", "completed", "rate_attendance", "rate_enrolled"):
+        for key in ("responded", "completed", "rate_attendance", "rate_enrolled"):  # not a check-in state: figures
             total[key] = None
         total.update(suppressed=True, complementary=True)
 
