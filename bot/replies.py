@@ -36,15 +36,6 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Answered:
-    """A question as it looks once answered: the chosen answer and any feedback, no buttons."""
-
-    prompt: Prompt
-    answer: str
-    feedback: str | None = None
-
-
-@dataclass(frozen=True)
 class Photo:
     """An image to send, with a caption."""
 
@@ -62,7 +53,7 @@ class Document:
 
 
 Outgoing = Text | Question | Photo | Document  # one new message in the chat
-Shown = Text | Question | Answered  # what a pressed message can be edited into
+Shown = Text | Question  # what a pressed message can be edited into
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -70,8 +71,8 @@ async def test_the_bot_refuses_to_work_in_groups(world: World) -> None:
 async def test_a_repeated_or_stale_button_press_changes_nothing(world: World) -> None:
     alice, q1 = await _enrolled(world)
     await alice.press_button(q1, "16")
-    await alice.wait_for("2/4")
-    # q1 has no buttons now; an old copy of them, pressed again, is recognised as answered.
+    await alice.wait_for_edit(q1, "2/4")
+    # q1 now shows item 2's buttons; an old copy of item 1's, pressed again, is recognised as answered.
     stale = await alice.press(q1, "a:1:0:0")
     answer = await alice.wait_for_answer(stale)
     assert answer.text == "You've already answered that one."
@@ -156,11 +157,9 @@ async def test_realistic_flood_limits_are_respected_without_429s(engine, databas
             token = await w.course()
             alice = emu.user(1001, "Alice")
             q = await w.join(alice, token)
-            for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4")):
+            for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Agree", "check-in done")):
                 await alice.press_button(q, label)
-                q = await alice.wait_for(expect, timeout=10)
-            await alice.press_button(q, "Agree")
-            await alice.wait_for("check-in done", timeout=10)
+                await alice.wait_for_edit(q, expect, timeout=10)
         finally:
             await w.stop_app()
     assert emu.stats.too_many_requests == 0
@@ -168,10 +167,11 @@ async def test_realistic_flood_limits_are_respected_without_429s(engine, databas
 
 async def test_a_double_tap_stores_one_answer(world: World) -> None:
     alice, q1 = await _enrolled(world)
+    edited = asyncio.ensure_future(alice.wait_for_edit(q1, "2/4"))
     first = await alice.press_button(q1, "16")
     second = await alice.press_button(q1, "13")
     answers = [await alice.wait_for_answer(first), await alice.wait_for_answer(second)]
-    await alice.wait_for("2/4")
+    await edited
     assert [(a.item_id, a.value) for a in await world.answers()] in ([("aoc", "b")], [("aoc", "a")])
     assert any(a.text in ("You've already answered that one.", "That button is no longer active.") for a in answers)
 
