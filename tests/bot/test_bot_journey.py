@@ -28,6 +28,9 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     q4 = await tap(alice, q3, "Strongly disagree", "4/4")
     summary = await tap(alice, q4, "Agree", "check-in done")
     assert "1 of 2" in summary.content and "— The age of consent is 16" in summary.content
+    # Each question's message became the next, so the summary keeps the exchange readable.
+    assert "1. What is the age of consent in England and Wales? — 18 ✗" in summary.content
+    assert "4. I feel powerless to change how my agency responds to CSE. — Agree" in summary.content
 
     answers = {a.item_id: (a.value, a.score) for a in await world.answers()}
     assert answers == {
@@ -269,3 +272,22 @@ async def test_a_press_telegram_no_longer_lets_us_answer_still_gets_its_next_que
     await tap(dana, q1, "16", "2/4")
     assert "Your answer: 16" in q1.content
     assert {a.item_id for a in await world.answers()} == {"aoc"}
+
+
+async def test_a_pressed_answer_costs_one_chat_request_so_a_whole_room_can_answer_at_once(world: World) -> None:
+    # Telegram allows about 30 requests a second that name a chat: one per answer serves 30 answers a second.
+    token = await world.course(profile=None)  # the room link: role and agency are answers too
+    zeb = world.emu.user(1007, "Zeb")
+    await zeb.command("start", token)
+    await zeb.press_button(await zeb.wait_for("Do you agree"), "Agree")
+    role = await zeb.wait_for("your role?")
+    stats, shown = world.emu.stats.requests_by_method, len(zeb.messages)
+    before = {m: stats[m] for m in ("sendMessage", "editMessageText", "answerCallbackQuery")}
+    q = await tap(zeb, role, "Teacher", "which agency")
+    q = await tap(zeb, q, "Education", "1/4")
+    for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Agree", "check-in done")):
+        q = await tap(zeb, q, label, expect)
+    spent = {m: stats[m] - n for m, n in before.items()}
+    assert spent == {"sendMessage": 0, "editMessageText": 6, "answerCallbackQuery": 6}
+    assert len(zeb.messages) == shown and q is role  # one message carried the whole exchange
+    assert "Question 3/4: Young people who dress provocatively are partly to blame." in q.history[-1]
