@@ -137,9 +137,10 @@ class Journey:
                     Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token)),
                 ),
             )
-            # The quiz set's own words about itself come first, in a message of their own: it may be
-            # up to Telegram's limit long, and the consent request with its buttons stays last.
-            return Reply((Text(quiz.description), Text(text, rows)))
+            # The quiz set's own words about itself come first, in the same message (one request: a room
+            # scans the link at once); when both pass Telegram's limit, delivery splits them and the
+            # consent request with its buttons stays last.
+            return Reply((Text(_joined(quiz.description, text), rows),))
 
     def _invite_problem(self, reason: str) -> Reply:
         return Reply(
@@ -167,32 +168,27 @@ class Journey:
             step = await self._open_step(session, chat_id, now)
             starting = step is not None and step.check_in.enrolment_id == enrolment.id
             field = profile.missing_field(enrolment)
-            welcome = Text(
-                render_text(
-                    "welcome.txt",
-                    course_title=course.title,
-                    profile_first=field is not None,
-                    plan=self._plan_lines(planned, course, now),
-                    starts_now=starting,
-                )
+            welcome = render_text(
+                "welcome.txt",
+                course_title=course.title,
+                profile_first=field is not None,
+                plan=self._plan_lines(planned, course, now),
+                starts_now=starting,
             )
+            # One chat request, as for an answer: the consent request becomes the welcome and what comes next.
+            consented = render_text("notice.txt", kind="consented")
             if field is not None:
                 # A shared (room) link: role and agency come first. A check-in due now is held as
                 # started so the dispatcher sends no invitation while they answer these two.
                 if starting and step is not None:
                     await self._start(session, step, now)
-                return Reply(
-                    (self._profile_question(enrolment, field),),
-                    notice=render_text("notice.txt", kind="consented"),
-                    edit=welcome,
-                )
+                asked = self._profile_question(enrolment, field)
+                return Reply(notice=consented, edit=Text(_joined(welcome, asked.text), asked.rows))
             if not starting or step is None:
-                return Reply(notice=render_text("notice.txt", kind="consented"), edit=welcome)
+                return Reply(notice=consented, edit=Text(welcome))
             await self._start(session, step, now)
             intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
-            return Reply(
-                (self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome
-            )
+            return Reply(notice=consented, edit=self._ask(step, lead=_joined(welcome, intro or "")))
 
     # --- self-enrolment profile -----------------------------------------------------------
     def _profile_question(self, enrolment: Enrolment, field: str, *, again: bool = False) -> Text:

@@ -104,12 +104,13 @@ class World:
             return (await issue_invite(session, course, self.clock(), role=role, agency=agency)).token
 
     async def join(self, user: SimUser, token: str) -> ChatMessage:
-        """Tap the invite, agree, and return the first question."""
+        """Tap the invite, agree, and return the first question (the consent request, edited into it)."""
         await user.command("start", token)
         consent = await user.wait_for("Do you agree")
         await user.press_button(consent, "Agree")
-        await user.wait_for_edit(consent, "Thank you for taking part")
-        return await user.wait_for("1/")
+        first = await user.wait_for_edit(consent, "1/")
+        assert "Thank you for taking part" in first.content
+        return first
 
     async def answers(self) -> list[Answer]:
         async with self.sessions() as session:
