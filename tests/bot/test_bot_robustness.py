@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -188,3 +188,45 @@ async def test_a_failing_send_is_logged_with_its_traceback_and_the_bot_carries_o
     assert record.exc_info is not None
     await alice.command("help")
     await alice.wait_for("/continue")
+
+
+async def test_an_answer_telegram_will_not_edit_in_still_brings_the_next_question(world: World) -> None:
+    alice, q1 = await _enrolled(world)
+    world.emu.inject("editMessageText", status=400, description="Bad Request: message can't be edited", times=1)
+    await alice.press_button(q1, "16")
+    q2 = await alice.wait_for("2/4")  # sent as a new message instead
+    assert "Your answer: 16" in q2.content and q2.buttons
+    assert [(a.item_id, a.value) for a in await world.answers()] == [("aoc", "b")]
+
+
+async def test_a_consent_request_longer_than_telegram_allows_comes_in_pieces_with_the_buttons_last(
+    world: World,
+) -> None:
+    from surveys.domain.quizset import QuizSet, load_quiz_set
+    from surveys.store.catalog import import_quiz_set
+    from surveys.store.courses import create_course
+    from surveys.store.invites import issue_invite
+    from tests.support.botkit import MINI
+
+    definition = load_quiz_set(MINI).to_definition()
+    definition.update(slug="wordy", description="\n".join(["A long line about this check-in."] * 120))
+    quiz = QuizSet.from_definition(definition)
+    async with world.sessions() as session, session.begin():
+        await import_quiz_set(session, quiz, world.clock())
+        course = await create_course(
+            session,
+            code="WORDY",
+            title="CSE",
+            level=2,
+            quiz_ref="wordy",
+            delivered_on=date(2026, 1, 14),
+            now=world.clock(),
+        )
+        token = (await issue_invite(session, course, world.clock(), role="teacher", agency="education")).token
+    alice = world.emu.user(1001, "Alice")
+    await alice.command("start", token)
+    consent = await alice.wait_for("Do you agree")
+    first, last = alice.messages
+    assert last is consent and consent.buttons and not first.buttons
+    assert max(len(m.content) for m in alice.messages) <= 4096
+    assert sum(m.content.count("A long line") for m in alice.messages) == 120
