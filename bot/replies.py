@@ -28,7 +28,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Question:
-    """One quiz item to ask, with an optional lead (feedback, re-prompt, intro) above it."""
+    """One quiz item to ask, with an optional lead above it (the last answer and its feedback, a re-prompt, intro)."""
 
     check_in_id: int
     prompt: Prompt
