@@ -222,7 +222,10 @@ async def test_markup_the_real_api_rejects_is_rejected_and_good_html_becomes_ent
     assert sent.text == "Hi & bye" and sent.entities[0].type == "bold" and sent.entities[0].length == 2
 
 
-async def test_edits_that_change_nothing_or_target_missing_messages_are_refused(bot: Bot, sam: SimUser) -> None:
+async def test_edits_that_change_nothing_or_target_missing_messages_are_refused(
+    emu: Emulator, bot: Bot, sam: SimUser
+) -> None:
+    emu.limits.per_chat_burst = 10  # five requests in one chat at once; the limits are tested below
     sent = await bot.send_message(42, "Q1", reply_markup=keyboard(("A", "a")))
     with pytest.raises(BadRequest, match="(?i)message is not modified"):
         await bot.edit_message_text("Q1", 42, sent.message_id, reply_markup=keyboard(("A", "a")))
