@@ -163,6 +163,7 @@ class BotApi:
     def _edited(self, chat: Chat, msg: ChatMessage) -> dict[str, Any]:
         msg.edit_date = self.state.now()
         self.state.stats.edits_by_chat[chat.id] += 1
+        self.state.bot_message_shown(chat, msg)
         chat.changed.fire()
         self.state.changed.fire()
         return msg.to_dict()
