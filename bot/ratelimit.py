@@ -60,7 +60,8 @@ class SlidingWindow:
     ) -> None:
         self.limit = max(1, int(limit))
         self.window = window
-        self.spacing = spacing
+        # Under a microsecond it paces nothing, but would put a sleep (a loop turn) between requests.
+        self.spacing = spacing if spacing >= 1e-6 else 0.0
         self._now = now
         self._sleep = sleep
         self._in_flight = 0
