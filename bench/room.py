@@ -130,6 +130,8 @@ class Figures:
     """What one room run measured."""
 
     answers: list[float] = field(default_factory=list)  # check-in taps: seconds to the next question
+    tapped: list[float] = field(default_factory=list)  # when each of those taps was made (perf_counter)
+    joined: list[float] = field(default_factory=list)  # when each person's first question appeared
     joining: list[float] = field(default_factory=list)  # /start, Agree, role, agency: seconds to the next step
     answer_requests: int = 0  # bot messages sent or edited in while answering
     unfinished: int = 0
@@ -188,8 +190,11 @@ async def person(room: Room, user: SimUser, token: str, items: int, rng: random.
         asking = QUESTION.search(message.content) is not None
         before = room.shown.get(user.id, 0)
         seconds, message = await room.step(user, message, choose(message, rng), token)
+        if not asking and QUESTION.search(message.content):
+            figures.joined.append(time.perf_counter())  # the first question is in
         if asking:
             figures.answers.append(seconds)
+            figures.tapped.append(time.perf_counter() - seconds)
             figures.answer_requests += room.shown.get(user.id, 0) - before
             answered += 1
         else:
@@ -225,6 +230,14 @@ async def one_room(backend: str, url: str, people: int, items: int, seed: int, t
         chat_figures = emu.chat_request_figures()
         too_many = emu.stats.too_many_requests
     answers = figures.answers
+    # Once the last person has their first question, the room only answers: the steady state.
+    all_in = max(figures.joined, default=began)
+    settled = [s for s, t in zip(answers, figures.tapped, strict=True) if t > all_in]
+    timeline = []
+    for start in range(0, int(elapsed) + 1, 10):
+        window = [s for s, t in zip(answers, figures.tapped, strict=True) if start <= t - began < start + 10]
+        if window:
+            timeline.append({"from_s": start, "answers": len(window), "p95_s": percentile(window, 0.95)})
     return {
         "people": people,
         "items": items,
@@ -233,6 +246,10 @@ async def one_room(backend: str, url: str, people: int, items: int, seed: int, t
         "p50_s": percentile(answers, 0.50),
         "p95_s": percentile(answers, 0.95),
         "max_s": max(answers, default=float("nan")),
+        "all_joined_s": all_in - began,
+        "settled_answers": len(settled),
+        "settled_p95_s": percentile(settled, 0.95),
+        "timeline": timeline,
         "joining_p50_s": percentile(figures.joining, 0.50),
         "joining_p95_s": percentile(figures.joining, 0.95),
         "joining_max_s": max(figures.joining, default=float("nan")),
@@ -268,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"in {r['seconds']:.0f} s; "
                     f"tap → next question p50 {r['p50_s']:.2f} s, p95 {r['p95_s']:.2f} s, max {r['max_s']:.2f} s; "
                     f"joining steps p50 {r['joining_p50_s']:.2f} s, p95 {r['joining_p95_s']:.2f} s, "
-                    f"max {r['joining_max_s']:.2f} s",
+                    f"max {r['joining_max_s']:.2f} s; once all {r['people']} had their first question "
+                    f"({r['all_joined_s']:.0f} s in), p95 {r['settled_p95_s']:.2f} s "
+                    f"over {r['settled_answers']} answers",
                     flush=True,
                 )
                 print(
