@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-# Seconds of arrival times kept for the statistics (busiest and mean window); ~20 minutes at 30/s.
+# Arrival times kept for the statistics (busiest and average second): ~20 minutes at 30 a second.
 _TIMES_KEPT = 36_000
 
 
