@@ -36,7 +36,11 @@ log = logging.getLogger("bot.run")
     "time and the others stand by to take over. Telegram allows one polling process per bot.",
 )
 def cli(webhook_url: str | None, listen: str, port: int, secret: str | None, dispatch_only: bool) -> None:
-    """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM."""
+    """Run the bot and its dispatcher (invitations, reminders, expiry, purge) until Ctrl-C or SIGTERM.
+
+    Several may run on one PostgreSQL database (one polling, the others --dispatch-only): they take
+    turns to send, one at a time; see "Running several workers" in the README.
+    """
     if dispatch_only and webhook_url:
         raise click.UsageError("--dispatch-only receives no updates: leave out --webhook-url")
     settings = settings_or_exit()

@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands.dispatch import STANDING_BY
+from bot.commands.run import cli as run_cli
 from bot.emulator import Emulator
 from scheduler.leader import LOCK_KEY
 from surveys.store.models import CheckIn
@@ -35,6 +37,11 @@ LOCK_ROW = (
     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
     f"AND classid = {LOCK_KEY >> 32} AND objid = {LOCK_KEY & 0xFFFFFFFF} AND objsubid = 1"
 )
+
+
+def test_a_dispatch_only_worker_takes_no_webhook() -> None:
+    result = CliRunner().invoke(run_cli, ["--dispatch-only", "--webhook-url", "https://bot.example.org/hook"])
+    assert result.exit_code == 2 and "--dispatch-only receives no updates" in result.output
 
 
 def is_invitation(message) -> bool:
