@@ -83,9 +83,8 @@ def tables(csv_path: Path) -> dict[str, Any]:
         {
             "wave": w,
             "answered": len(per_checkin[w]),
-            "completed": int(
-                (per_checkin[w] >= asked[w]).sum()
-            ),  # not a check-in state: the evaluator counts it from the export
+            # The evaluator counts "completed" from the export itself, not from our check-in states.
+            "completed": int((per_checkin[w] >= asked[w]).sum()),  # not a check-in state
         }
         for w in waves
     ]
