@@ -83,7 +83,7 @@ def tables(csv_path: Path) -> dict[str, Any]:
         {
             "wave": w,
             "answered": len(per_checkin[w]),
-            # The evaluator counts "completed" from the export itself, not from our check-in states.
+            # The evaluator counts its own column from the export, not from our check-in states.
             "completed": int((per_checkin[w] >= asked[w]).sum()),  # not a check-in state
         }
         for w in waves
