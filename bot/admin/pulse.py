@@ -9,7 +9,6 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ContextTypes
 
-from bot.admin.handlers import admin
 from bot.admin.roles import Actor
 from bot.admin.wording import chunks
 from bot.delivery import deliver, send
@@ -19,6 +18,7 @@ from scheduler.messages import local_day
 from scheduler.pulse import Pulse, claim_week, next_pulse_at, week_of, weekly_pulse
 from surveys.clock import Clock
 from surveys.settings import Settings
+from surveys.store.audit import record
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,11 @@ def pulse_text(pulse: Pulse) -> list[str]:
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> None:
     """/pulse: this week's pulse now."""
-    service = admin(context)
-    async with service.sessions() as session, session.begin():
-        pulse = await weekly_pulse(session, service.clock(), service.settings)
-        await service.audit(session, actor, "pulse")
+    journey = context.application.bot_data["journey"]  # its store, settings and clock (bot.app)
+    now = journey.clock()
+    async with journey.sessions() as session, session.begin():
+        pulse = await weekly_pulse(session, now, journey.settings)
+        await record(session, actor.audited(journey.settings), "pulse", now=now)
     await deliver(update, context, Reply(tuple(Text(t) for t in pulse_text(pulse))))
 
 
