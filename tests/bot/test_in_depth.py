@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -180,3 +180,29 @@ async def test_no_thanks_stores_the_refusal_and_a_second_press_changes_nothing(w
     async with world.sessions() as session:
         assert await session.scalar(select(InDepthDraw.status)) == "declined"
         assert await session.scalar(select(InDepthAnswer.id)) is None
+
+
+async def test_pulse_on_demand_for_officers_only_and_the_monday_job(world: World) -> None:
+    from bot.admin.pulse import PULSE_JOB, schedule_pulse, send_pulse
+    from scheduler.pulse import next_pulse_at
+
+    token = await world.course()
+    await world.join(world.emu.user(1001, "Alice"), token)
+    officer = world.emu.user(OFFICER, "Olivia")
+    await officer.command("pulse")
+    shown = await officer.wait_for("Weekly pulse")
+    assert "CSE-1" in shown.content and "post: fewer than 5 answered" in shown.content
+    outsider = world.emu.user(1002, "Bob")
+    await outsider.command("pulse")
+    await outsider.wait_for("for training officers")
+
+    # The Monday job: one message to each officer, once a week however many workers run it.
+    assert world.app is not None
+    assert await send_pulse(world.app, world.settings, world.clock) == 1
+    await officer.wait_for("Weekly pulse")
+    assert await send_pulse(world.app, world.settings, world.clock) == 0
+    schedule_pulse(world.app, world.settings, world.clock)
+    (job,) = world.app.job_queue.get_jobs_by_name(PULSE_JOB)
+    wait = next_pulse_at(world.clock(), world.settings.zone) - world.clock()
+    assert wait == timedelta(days=3, hours=23, minutes=30)  # Thursday 10:00 → Monday 09:30 in London
+    assert timedelta(0) < job.next_t - datetime.now(UTC) <= wait
