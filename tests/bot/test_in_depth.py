@@ -20,7 +20,15 @@ from tests.support.botkit import TOKEN, USERNAME, World, say
 
 OFFICER = 424242
 THREE_MONTHS = datetime(2026, 4, 15, 10, tzinfo=UTC)
-TYPED_3M = [("b", "2/8"), ("false", "3/8"), ("a", "4/8"), ("2", "5/8"), ("Disagree", "6/8"), ("yes", "7/8"), ("3", "8/8")]
+TYPED_3M = [
+    ("b", "2/8"),
+    ("false", "3/8"),
+    ("a", "4/8"),
+    ("2", "5/8"),
+    ("Disagree", "6/8"),
+    ("yes", "7/8"),
+    ("3", "8/8"),
+]
 
 
 @pytest.fixture
@@ -52,9 +60,9 @@ def is_invitation(message) -> bool:
 async def pseudonym_of(world: World, user: SimUser) -> str:
     async with world.sessions() as session:
         return await session.scalar(
-            select(Enrolment.pseudonym).join(Contact, Contact.enrolment_id == Enrolment.id).where(
-                Contact.chat_id == user.id
-            )
+            select(Enrolment.pseudonym)
+            .join(Contact, Contact.enrolment_id == Enrolment.id)
+            .where(Contact.chat_id == user.id)
         )
 
 

@@ -57,17 +57,39 @@ async def _courses(session) -> None:
     a = await a_course(session, MONDAY, code="CSE-A", delivered_on=date(2025, 10, 5))
     a.expected_attendance = 20
     # Closed within the past week at 3 of 20 (15%): an alert, with the count withheld.
-    await _wave(session, a, 12, wave="3m", due=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-                closes=datetime(2026, 1, 16, 9, 30, tzinfo=UTC), completed=3)
+    await _wave(
+        session,
+        a,
+        12,
+        wave="3m",
+        due=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+        closes=datetime(2026, 1, 16, 9, 30, tzinfo=UTC),
+        completed=3,
+    )
     b = await a_course(session, MONDAY, code="CSE-B", delivered_on=date(2025, 10, 12))
     b.expected_attendance = 10
     # Still open, closing on Thursday: 6 of 10 answered; 2 unreachable.
-    await _wave(session, b, 9, wave="3m", due=datetime(2026, 1, 12, 9, 30, tzinfo=UTC),
-                closes=datetime(2026, 1, 22, 9, 30, tzinfo=UTC), completed=6, unreachable=2)
+    await _wave(
+        session,
+        b,
+        9,
+        wave="3m",
+        due=datetime(2026, 1, 12, 9, 30, tzinfo=UTC),
+        closes=datetime(2026, 1, 22, 9, 30, tzinfo=UTC),
+        completed=6,
+        unreachable=2,
+    )
     old = await a_course(session, MONDAY, code="CSE-OLD", delivered_on=date(2025, 1, 10))
     # Closed a month ago at 1 of 12: long reported, not in this week's pulse.
-    await _wave(session, old, 6, wave="6m", due=datetime(2025, 11, 10, 9, 30, tzinfo=UTC),
-                closes=datetime(2025, 12, 1, 9, 30, tzinfo=UTC), completed=1)
+    await _wave(
+        session,
+        old,
+        6,
+        wave="6m",
+        due=datetime(2025, 11, 10, 9, 30, tzinfo=UTC),
+        closes=datetime(2025, 12, 1, 9, 30, tzinfo=UTC),
+        completed=1,
+    )
 
 
 async def test_the_pulse_counts_each_running_course_per_wave_against_attendance(sessions) -> None:
