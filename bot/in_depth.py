@@ -9,6 +9,7 @@ message is not stored or logged; only that one passed (surveys.store.in_depth.re
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from surveys.store.checkins import open_check_in
 MAX_TYPED = 1000  # as for a check-in's free text: longer is more likely pasted case notes than an answer
 MAX_RELAY = 3500  # Telegram's 4096 less the line saying who the message is from
 SKIP = "skip"
+PSEUDONYM = re.compile(r"P-[0-9A-Z]{10}")  # as surveys.domain.tokens.new_pseudonym makes them
 SHORTEST = 3
 
 
@@ -147,7 +149,9 @@ class InDepth:
             target = pseudonym.upper()[:16]
             found = await store.participant(session, target)
             if found is None:
-                await record(session, audited, "relay", now=now, target=target, outcome="refused", detail="unknown")
+                # Only something shaped like a pseudonym goes into the log: never a name typed in its place.
+                logged = target if PSEUDONYM.fullmatch(target) else "(not a pseudonym)"
+                await record(session, audited, "relay", now=now, target=logged, outcome="refused", detail="unknown")
                 return Reply((Text(_line("relay_unknown", pseudonym=target)),))
             if found.chat_id is None:
                 await record(session, audited, "relay", now=now, target=target, outcome="refused", detail="unlinked")

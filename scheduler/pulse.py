@@ -78,6 +78,7 @@ class Pulse:
     """The week's pulse: counts only, every count below k withheld."""
 
     at: datetime
+    zone: str  # the send window's zone: the pulse's own day is told in it
     suppress_below: int
     alert_below: int
     courses: tuple[CourseLine, ...]
@@ -115,7 +116,7 @@ async def weekly_pulse(session: AsyncSession, now: datetime, settings: Settings)
     ).all()
     running = {course_id for course_id, _, _, _, closes in per_wave if closes > now - WEEK}
     if not running:
-        return Pulse(now, k, threshold, ())
+        return Pulse(now, settings.timezone, k, threshold, ())
     courses = {c.id: c for c in await session.scalars(select(Course).where(Course.id.in_(running)))}
     enrolled = dict(
         (await session.execute(select(Enrolment.course_id, func.count()).group_by(Enrolment.course_id))).all()
@@ -165,4 +166,4 @@ async def weekly_pulse(session: AsyncSession, now: datetime, settings: Settings)
                 unreachable=0 if gone == 0 else _shown(gone, k),
             )
         )
-    return Pulse(now, k, threshold, tuple(lines))
+    return Pulse(now, settings.timezone, k, threshold, tuple(lines))

@@ -65,7 +65,7 @@ def pulse_text(pulse: Pulse) -> list[str]:
     ]
     text = render_text(
         "pulse.txt",
-        day=local_day(pulse.at, pulse.courses[0].zone if pulse.courses else "UTC"),
+        day=local_day(pulse.at, pulse.zone),
         alerts=alerts,
         courses=courses,
         alert_below=pulse.alert_below,

@@ -8,7 +8,6 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -92,7 +91,7 @@ async def relay_to_person(update: Update, context: ContextTypes.DEFAULT_TYPE, re
 
 
 def register(application: Application, private: filters.BaseFilter) -> None:
-    """The buttons, /reply, and the typed-answer handler in a group of its own before the check-in's."""
+    """The buttons and the typed-answer handler in a group of its own before the check-in's (/reply is in
+    bot.handlers.commands with the practitioner's other commands)."""
     application.add_handler(CallbackQueryHandler(press, pattern=handler_pattern(Kind.IN_DEPTH)))
-    application.add_handler(CommandHandler("reply", reply, filters=private))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, typed), group=TYPED_GROUP)

@@ -171,6 +171,17 @@ async def test_the_in_depth_follow_up_from_the_draw_to_the_relay_both_ways(
                 assert secret not in text
     assert "Could we talk" not in log and "any Tuesday" not in log  # relayed text is never logged
 
+    # /delete erases the case study with the rest; the draw stays, without the person, for the audit.
+    await person.command("delete")
+    confirm = await person.wait_for("Delete everything")
+    await person.press_button(confirm, "Delete everything")
+    await person.wait_for_edit(confirm, "answers are deleted")
+    async with world.sessions() as session:
+        assert await session.scalar(select(InDepthAnswer.id)) is None
+        assert await session.scalar(select(Relay.id)) is None
+        kept = await session.scalar(select(InDepthDraw).where(InDepthDraw.selected))
+    assert kept.enrolment_id is None and kept.status == "completed"
+
 
 async def test_no_thanks_stores_the_refusal_and_a_second_press_changes_nothing(world: World) -> None:
     token = await world.course()
