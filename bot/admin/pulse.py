@@ -100,7 +100,13 @@ def schedule_pulse(
         next_pulse_at(now + after, settings.zone) - now,
         data=(settings, clock),
         name=PULSE_JOB,
-        job_kwargs={"id": PULSE_JOB, "replace_existing": True, "misfire_grace_time": None},
+        job_kwargs={
+            "id": PULSE_JOB,
+            "replace_existing": True,
+            "misfire_grace_time": None,
+            "max_instances": 1,
+            "coalesce": True,
+        },
     )
 
 

@@ -15,9 +15,9 @@ FROM_MONTHS = 3
 NOT_STATED = "not stated"
 """The stratum of people whose agency is not known."""
 
-STATUSES = ("invited", "agreed", "declined", "completed")
-INVITED, AGREED, DECLINED, COMPLETED = STATUSES
-TOOK_PART = (AGREED, COMPLETED)
+STATUSES = ("invited", "agreed", "declined", "told")  # told: the case study is complete
+INVITED, AGREED, DECLINED, TOLD = STATUSES
+TOOK_PART = (AGREED, TOLD)
 """Statuses of people who agreed: the only ones an officer can reach through /relay."""
 
 # The case study, in the order asked; the wording is the bot's (bot/templates/in_depth.txt).

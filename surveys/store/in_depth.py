@@ -31,17 +31,19 @@ async def draw(session: AsyncSession, check_in_id: int, now: datetime) -> InDept
     """
     row = (
         await session.execute(
-            select(CheckIn.wave, CheckIn.state, Enrolment.id, Enrolment.agency, Enrolment.course_id)
+            select(CheckIn.wave, CheckIn.state, Enrolment.id, Enrolment.agency, Course.id, Course.waves)
             .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
+            .join(Course, Course.id == Enrolment.course_id)
             .where(CheckIn.id == check_in_id)
         )
     ).one_or_none()
-    if row is None or row.state != CheckInState.COMPLETED:
+    # Every completion of every wave comes here: only the in-depth wave's take the course's lock.
+    if row is None or row.state != CheckInState.COMPLETED or row.wave != rules.in_depth_wave(row.waves):
         return None
-    wave, _, enrolment_id, agency, course_id = row
+    _, _, enrolment_id, agency, course_id, _ = row
     course = await session.scalar(select(Course).where(Course.id == course_id).with_for_update())
     assert course is not None
-    if course.in_depth_share <= 0 or wave != rules.in_depth_wave(course.waves):
+    if course.in_depth_share <= 0:
         return None
     if await session.scalar(select(InDepthDraw.id).where(InDepthDraw.enrolment_id == enrolment_id)):
         return None
@@ -120,7 +122,7 @@ async def answer(session: AsyncSession, found: InDepthDraw, question: str, value
         InDepthAnswer(enrolment_id=found.enrolment_id, question=question, value=scrub_free_text(value), answered_at=now)
     )
     if question == rules.QUESTIONS[-1]:
-        found.status = rules.COMPLETED
+        found.status = rules.TOLD
         found.completed_at = now
     await session.flush()
     return True

@@ -279,7 +279,7 @@ class InDepthDraw(Base):
     share: Mapped[int] = mapped_column(Integer)  # the course's share when drawn, for the re-draw
     selected: Mapped[bool]
     drawn_at: Mapped[datetime]
-    # invited → agreed | declined; agreed → completed (None when not selected).
+    # invited → agreed | declined; agreed → told (None when not selected): surveys.domain.in_depth.STATUSES.
     status: Mapped[str | None] = mapped_column(String(16))
     responded_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -42,3 +42,35 @@ def test_case_studies_are_listed_by_theme_only_behind_five_people_or_more() -> N
     assert groups[1]["case_studies"][0]["What they did differently"] == "(skipped)"
     assert _themes(studies[:4], 5) == [{"theme": "Case studies", "n": None, "case_studies": None}]
     assert _themes([], 5) == []
+
+
+async def test_completers_drawn_at_once_take_distinct_turns_and_the_share_holds(sessions, now) -> None:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from surveys.domain.states import CheckInState
+    from surveys.store.in_depth import draw
+    from surveys.store.models import InDepthDraw
+    from tests.support.schedule_builders import a_check_in, a_course, an_enrolment
+
+    async with sessions() as session, session.begin():
+        course = await a_course(session, now)
+        check_ins = []
+        for i in range(8):
+            enrolment = await an_enrolment(session, course, 90_000 + i, now)
+            enrolment.agency = "police"
+            done = await a_check_in(session, enrolment, due_at=now, state=CheckInState.COMPLETED)
+            await a_check_in(session, enrolment, due_at=now, wave="post", state=CheckInState.COMPLETED)
+            check_ins.append(done.id)
+
+    async def one(check_in_id: int) -> None:
+        async with sessions() as session, session.begin():
+            await draw(session, check_in_id, now)
+
+    await asyncio.gather(*(one(c) for c in check_ins))
+    await one(check_ins[0])  # a repeated completion draws nothing more
+    async with sessions() as session:
+        draws = list(await session.scalars(select(InDepthDraw)))
+    assert sorted(d.sequence for d in draws) == list(range(1, 9))
+    assert sum(d.selected for d in draws) == 2 and {d.stratum for d in draws} == {"police"}

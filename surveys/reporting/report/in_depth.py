@@ -35,11 +35,11 @@ async def in_depth_part(session: AsyncSession, courses: list[CourseInfo], k: int
     )
     invited = len(draws)
     agreed = sum(d.status in rules.TOOK_PART for d in draws)
-    completed = sum(d.status == rules.COMPLETED for d in draws)
-    counts = {"invited": invited, "agreed": agreed, "completed": completed}
+    completed = sum(d.status == rules.TOLD for d in draws)
+    counts = {"invited": invited, "agreed": agreed, "told": completed}
     figures: dict[str, Any] = {key: {"n": n if n >= k else None, "withheld": False} for key, n in counts.items()}
     _protect(figures, counts, k)
-    done = [d.enrolment_id for d in draws if d.status == rules.COMPLETED]
+    done = [d.enrolment_id for d in draws if d.status == rules.TOLD]
     rows = await session.execute(
         select(InDepthAnswer.enrolment_id, InDepthAnswer.question, InDepthAnswer.value).where(
             InDepthAnswer.enrolment_id.in_(done)
@@ -50,7 +50,7 @@ async def in_depth_part(session: AsyncSession, courses: list[CourseInfo], k: int
         studies.setdefault(enrolment_id, {})[question] = value
     shares = sorted(set(await session.scalars(select(Course.in_depth_share).where(Course.id.in_(ids)))))
     # Listed case studies can be counted: only when the completed count itself may be published.
-    listed = figures["completed"]["n"] is not None
+    listed = figures["told"]["n"] is not None
     return {
         "shares": shares,
         "counts": figures,
@@ -71,12 +71,12 @@ def _protect(figures: dict[str, Any], counts: dict[str, int], k: int) -> None:
     Completed is marked a total (withheld last): the case-study lists publish it anyway, by their length,
     so a difference is hidden by withholding agreed or invited instead.
     """
-    invited, agreed, completed = counts["invited"], counts["agreed"], counts["completed"]
+    invited, agreed, completed = counts["invited"], counts["agreed"], counts["told"]
     # Atoms: completed, agreed but not (yet) completed, invited but not agreed.
     atoms = {
         "invited": np.array([True, True, True]),
         "agreed": np.array([True, True, False]),
-        "completed": np.array([True, False, False]),
+        "told": np.array([True, False, False]),
     }
     hidden = {key: figures[key]["n"] is None for key in figures}
     cells = [
@@ -86,10 +86,10 @@ def _protect(figures: dict[str, Any], counts: dict[str, int], k: int) -> None:
         Cell("agreed", atoms["agreed"], agreed, figures["agreed"]["n"] is None, _withhold(figures, "agreed")),
         Cell(
             "agreed",
-            atoms["completed"],
+            atoms["told"],
             completed,
-            figures["completed"]["n"] is None,
-            _withhold(figures, "completed"),
+            figures["told"]["n"] is None,
+            _withhold(figures, "told"),
             True,
         ),
         Cell("agreed", np.array([False, True, False]), agreed - completed, True, lambda: None),
@@ -160,7 +160,7 @@ def in_depth_section(report: dict[str, Any]) -> dict[str, Any] | None:
         "tables": [
             {
                 "headers": ["Invited", "Agreed (with their line manager)", "Completed a case study"],
-                "rows": [[cell(counts["invited"]), cell(counts["agreed"]), cell(counts["completed"])]],
+                "rows": [[cell(counts["invited"]), cell(counts["agreed"]), cell(counts["told"])]],
             }
         ],
         "lists": lists,
