@@ -79,19 +79,23 @@ async def test_the_in_depth_follow_up_from_the_draw_to_the_relay_both_ways(
         await three_month_check_in(person)
 
     # 25% of one agency's four completers: exactly one block of four, so exactly one invited.
-    invited = [p for p in people if any(is_invitation(m) for m in p.messages)]
-    assert len(invited) == 1
     async with world.sessions() as session:
         draws = list(await session.scalars(select(InDepthDraw).order_by(InDepthDraw.sequence)))
         course = await session.scalar(select(Course))
         redrawn = await store.redraw(session, course)
+        chosen = await session.scalar(
+            select(Contact.chat_id)
+            .join(InDepthDraw, InDepthDraw.enrolment_id == Contact.enrolment_id)
+            .where(InDepthDraw.selected)
+        )
     assert [(d.stratum, d.sequence, d.share) for d in draws] == [("education", n, 25) for n in (1, 2, 3, 4)]
     assert sum(d.selected for d in draws) == 1 and course.in_depth_seed
     assert all(r.stored == r.recomputed for r in redrawn)  # the recorded seed re-draws the same sample
 
-    person = invited[0]
+    person = next(p for p in people if p.id == chosen)
     others = [p for p in people if p is not person]
-    invitation = next(m for m in person.messages if is_invitation(m))
+    invitation = await person.wait_for(is_invitation)
+    assert not any(is_invitation(m) for p in others for m in p.messages)
     assert [label for label, _ in invitation.buttons] == ["Yes, with my line manager", "No thanks"]
     await person.press_button(invitation, "Yes, with my line manager")
     await person.wait_for_edit(invitation, "1/5")
