@@ -186,11 +186,6 @@ async def pending_relay(session: AsyncSession, chat_id: int, now: datetime) -> t
     return (row[0], row[1]) if row else None
 
 
-async def enrolment_of(session: AsyncSession, pseudonym: str) -> int | None:
-    """The enrolment id behind a pseudonym."""
-    return await session.scalar(select(Enrolment.id).where(Enrolment.pseudonym == pseudonym))
-
-
 def parse_share(text: str) -> int:
     """'25' or '25%' → 25; ShareError for anything but a whole percentage from 0 to 100."""
     try:
