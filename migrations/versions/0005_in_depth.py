@@ -5,7 +5,7 @@ A course's share invited to the in-depth follow-up and the seed of its draw; the
 weeks a pulse went out.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
