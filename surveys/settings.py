@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     roles: Annotated[tuple[str, ...], NoDecode] = DEFAULT_ROLES
     agencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_AGENCIES
     log_level: str = "INFO"
+    # The weekly pulse (scheduler.pulse) flags a wave that closed with fewer answers than this % of attendance.
+    pulse_alert_below: int = Field(default=50, ge=1, le=100)
 
     @field_validator("database_url")
     @classmethod

@@ -6,7 +6,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.admin import registry as admin_registry
 from bot.callbacks import Kind, handler_pattern
-from bot.handlers import checkin, commands, enrol, errors, fallback
+from bot.handlers import checkin, commands, enrol, errors, fallback, in_depth
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW = filters.UpdateType.MESSAGE
@@ -26,6 +26,7 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=handler_pattern(Kind.START)))
     application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=handler_pattern(Kind.SNOOZE)))
     application.add_handler(CallbackQueryHandler(commands.confirm, pattern=handler_pattern(Kind.CONFIRM)))
+    in_depth.register(application, PRIVATE & NEW)  # the in-depth follow-up: its buttons, /reply, case-study text
     # Admin commands, buttons, the /newcourse conversation and uploads, each behind the registry's role guard:
     # after the practitioner's buttons (an answer press never consults the wizard), before their catch-alls.
     admin_registry.register(application, PRIVATE & NEW)

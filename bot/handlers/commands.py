@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.delivery import deliver
 from bot.handlers.common import journey, pressed
+from bot.handlers.in_depth import reply
 from bot.replies import Reply, Text
 from bot.texts import label, render_text
 
@@ -61,6 +62,7 @@ COMMANDS: dict[str, Handler] = {
     "continue": continue_command,
     "stop": stop,
     "delete": delete,
+    "reply": reply,  # answering a training officer's /relay (bot.handlers.in_depth)
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
