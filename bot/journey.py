@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks, profile
+from bot import callbacks, commitments, profile
 from bot.callbacks import Kind
 from bot.replies import Answered, Button, Question, Reply, Text
 from bot.texts import label, render_text
@@ -46,6 +46,7 @@ from surveys.store.enrolments import (
     withdraw,
 )
 from surveys.store.invites import InviteProblem, resolve_invite
+from surveys.store.own_commitments import own_commitments
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.store.transactions import Transactions
 
@@ -276,7 +277,8 @@ class Journey:
     async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
-        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers)
+        own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
+        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own)
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -416,15 +418,15 @@ class Journey:
             prompt = conversation.next_prompt()
             assert prompt is not None
             outcome = conversation.accept(text, item_id=prompt.item_id)
-            if outcome.recorded is not None:
+            for n, row in enumerate(outcome.records):
                 stored = await record_answer(
                     session,
                     step.check_in,
-                    item_id=prompt.item_id,
-                    value=_stored_value(prompt, outcome),
-                    score=outcome.recorded.score,
+                    item_id=row.item_id,
+                    value=commitments.stored_value(prompt.kind, row),
+                    score=row.score,
                     now=now,
-                    completes=conversation.done,
+                    completes=conversation.done and n == len(outcome.records) - 1,
                     quiz_set_id=step.found.course.quiz_set_id,
                 )
                 if not stored:
@@ -453,7 +455,7 @@ class Journey:
         if typed:
             return Reply((following,))
         labels = {c.value: c.label for c in prompt.choices}
-        shown = labels.get(outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
+        shown = labels.get(outcome.given or outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
         return Reply(
             (following,),
             notice=render_text("notice.txt", kind="recorded"),
@@ -561,25 +563,20 @@ def _press(
         return _Refused(found, problem)
     assert found is not None
     conversation = _conversation(conn, found)
-    items = conversation.items
-    if item_index >= len(items):
-        return _Refused(found, "gone")
-    item = items[item_index]
-    if item.id in found.answers:
-        return _Refused(found, "answered")
     prompt = conversation.next_prompt()
-    choices = choices_of(item)
-    if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
+    # A button names its step (Prompt.index): an earlier step is answered, anything else is not on screen.
+    if prompt is None or item_index < prompt.index:
+        return _Refused(found, "answered")
+    if item_index != prompt.index or choice_index >= len(prompt.choices):
         return _Refused(found, "gone")
-    outcome = conversation.accept(choices[choice_index].value, item_id=prompt.item_id)
-    if outcome.recorded is not None and not answering.record(
+    outcome = conversation.accept(prompt.choices[choice_index].value, item_id=prompt.item_id)
+    if not commitments.record_rows(
         conn,
         found.id,
         found.quiz_set_id,
         started=found.state == CheckInState.IN_PROGRESS,
-        item_id=prompt.item_id,
-        value=_stored_value(prompt, outcome),
-        score=outcome.recorded.score,
+        kind=prompt.kind,
+        outcome=outcome,
         now=now,
         completes=conversation.done,
     ):
@@ -590,7 +587,7 @@ def _press(
 def _conversation(conn: Connection, found: Pressed) -> Conversation:
     quiz = _load_quiz(conn, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
     context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
-    return Conversation(quiz, found.wave, context, found.answers)
+    return Conversation(quiz, found.wave, context, found.answers, own_commitments(conn, found.id, quiz, found.wave))
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:

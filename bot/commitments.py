@@ -1,0 +1,49 @@
+"""Commitments in the chat: storing every row an answer makes (a commitment and its item's closing row)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from surveys.domain.engine import Outcome, Recorded
+from surveys.domain.scrub import scrub_free_text
+from surveys.store import answering
+
+
+def stored_value(kind: str, row: Recorded) -> str:
+    """The value to store: free text with contact details scrubbed out (the engine scrubs its own parts too)."""
+    return scrub_free_text(row.value) if kind in ("text", "commitments") else row.value
+
+
+def record_rows(
+    conn: Connection,
+    check_in_id: int,
+    quiz_set_id: int,
+    *,
+    started: bool,
+    kind: str,
+    outcome: Outcome,
+    now: datetime,
+    completes: bool,
+) -> bool:
+    """Store an answer's rows in order, completing the check-in on the last; False if already answered.
+
+    Nothing to store (a re-prompt, "Add another") is not a refusal. Runs inside the press's one transaction.
+    """
+    rows = outcome.records
+    for n, row in enumerate(rows):
+        last = n == len(rows) - 1
+        if not answering.record(
+            conn,
+            check_in_id,
+            quiz_set_id,
+            started=started or n > 0,
+            item_id=row.item_id,
+            value=stored_value(kind, row),
+            score=row.score,
+            now=now,
+            completes=completes and last,
+        ):
+            return False
+    return True
