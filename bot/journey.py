@@ -20,7 +20,7 @@ from scheduler.reminders import reminder_times, snooze
 from scheduler.timetable import schedule_check_ins
 from surveys.clock import Clock
 from surveys.domain import lifecycle, states, waves
-from surveys.domain.engine import Conversation, Outcome, Prompt, Summary, choices_of
+from surveys.domain.engine import Conversation, Outcome, Prompt, Summary
 from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import QuizSet
 from surveys.domain.scrub import scrub_free_text
@@ -46,8 +46,8 @@ from surveys.store.enrolments import (
     withdraw,
 )
 from surveys.store.invites import InviteProblem, resolve_invite
-from surveys.store.own_commitments import own_commitments
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
+from surveys.store.own_commitments import own_commitments
 from surveys.store.transactions import Transactions
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
@@ -278,7 +278,9 @@ class Journey:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
         own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
-        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own)
+        conversation = Conversation(
+            quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own
+        )
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -455,7 +457,9 @@ class Journey:
         if typed:
             return Reply((following,))
         labels = {c.value: c.label for c in prompt.choices}
-        shown = labels.get(outcome.given or outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
+        shown = labels.get(
+            outcome.given or outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped")
+        )
         return Reply(
             (following,),
             notice=render_text("notice.txt", kind="recorded"),

@@ -288,9 +288,7 @@ class Conversation:
         self.own: dict[str, tuple[str, ...]] = dict(own or {})
         known = {item.id for item in self.items}
         # Answers to items not asked at this wave (another wave, a retired id) are not ours.
-        self._answers = {
-            item_id: value for item_id, value in (answers or {}).items() if _owner(item_id) in known
-        }
+        self._answers = {item_id: value for item_id, value in (answers or {}).items() if _owner(item_id) in known}
 
     @property
     def answers(self) -> dict[str, str]:
@@ -361,7 +359,9 @@ class Conversation:
             made = len(commitments.commitments_from(answers, item.id))
             if made >= item.max:
                 return None  # full even without its closing row: never stall on it
-            return Step(item, commitments.entry_id(item.id, made + 1), "commitment", made + 1, position + 1, index + made)
+            return Step(
+                item, commitments.entry_id(item.id, made + 1), "commitment", made + 1, position + 1, index + made
+            )
         if isinstance(item, CommitmentReviewItem):
             for n in range(1, len(self.own[item.of]) + 1):
                 status_id = commitments.entry_id(item.id, n)

@@ -225,7 +225,8 @@ def _commitment_problems(i: int, item: Mapping, items: list, index: dict) -> lis
                 problems.append(
                     Problem(
                         ("items", i, "waves"),
-                        f"a commitment_reminder is a wave's only message: wave '{wave}' also asks {', '.join(map(str, others))}",
+                        f"a commitment_reminder is a wave's only message: wave '{wave}' also asks "
+                        f"{', '.join(map(str, others))}",
                     )
                 )
     of = item.get("of")
@@ -233,7 +234,10 @@ def _commitment_problems(i: int, item: Mapping, items: list, index: dict) -> lis
         return problems
     j = index.get(of)
     if j is None or not isinstance(items[j], Mapping) or items[j].get("kind") != "commitments":
-        return [*problems, Problem(("items", i, "of"), f"'of' must name a commitments item of the set; '{of}' is not one")]
+        return [
+            *problems,
+            Problem(("items", i, "of"), f"'of' must name a commitments item of the set; '{of}' is not one"),
+        ]
     made = _waves_of(items[j])
     first = min((order_key(w) for w in made), default=None)
     early = [w for w in _waves_of(item) if first is None or order_key(w) <= first]
@@ -241,7 +245,8 @@ def _commitment_problems(i: int, item: Mapping, items: list, index: dict) -> lis
         problems.append(
             Problem(
                 ("items", i, "waves"),
-                f"wave(s) {', '.join(early)} come(s) no later than the first wave where '{of}' is asked: nothing to show back",
+                f"wave(s) {', '.join(early)} come(s) no later than the first wave where '{of}' is asked: "
+                "nothing to show back yet",
             )
         )
     return problems
