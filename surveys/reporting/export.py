@@ -264,7 +264,7 @@ async def wide_frame(session: AsyncSession, courses: list[CourseInfo], codebook:
     answers = pd.DataFrame.from_records(result.all(), columns=["check_in_id", "item_id", "value"])
     values = answers.pivot(index="check_in_id", columns="item_id", values="value")
     items = [i for i in codebook.variable_ids() if i in values.columns or _may_be_unasked(codebook, i)]
-    values = values.reindex(columns=items)
+    values = values.reindex(columns=items).astype(object)
     if codebook.branched:
         _mark_not_asked(values, answers, checkins, codebook, {c.code: c.quiz_set_id for c in courses})
     refs = {c.code: codebook.quiz_sets[c.quiz_set_id] for c in courses}

@@ -112,14 +112,14 @@ def test_progress_counts_only_what_will_be_asked() -> None:
 
 
 def test_a_manager_is_asked_the_follow_up_and_a_frontline_worker_is_not() -> None:
-    manager = Conversation(QUIZ, "post", POST, {"role": "b"})
-    frontline = Conversation(QUIZ, "post", POST, {"role": "a"})
+    manager = Conversation(QUIZ, "post", POST, {"job": "b"})
+    frontline = Conversation(QUIZ, "post", POST, {"job": "a"})
     assert manager.next_prompt().item_id == "supervises"
     assert frontline.next_prompt().item_id == "note"
 
 
 def test_commitments_are_typed_one_per_message_scrubbed_and_closed_by_thats_all() -> None:
-    conversation = Conversation(QUIZ, "post", POST, {"role": "a", "note": ""})
+    conversation = Conversation(QUIZ, "post", POST, {"job": "a", "note": ""})
     assert conversation.accept("   ").reprompt  # empty: asked again, nothing stored
     assert conversation.accept("👍").records == ()
     assert "280" in (conversation.accept("x" * 281).reprompt or "")
@@ -135,17 +135,17 @@ def test_commitments_are_typed_one_per_message_scrubbed_and_closed_by_thats_all(
 
 
 def test_the_third_commitment_closes_the_item_and_none_at_all_is_allowed() -> None:
-    conversation = Conversation(QUIZ, "post", POST, {"role": "a", "note": ""})
+    conversation = Conversation(QUIZ, "post", POST, {"job": "a", "note": ""})
     conversation.accept("One")
     conversation.accept("Two")
     third = conversation.accept("Three")
     assert [r.item_id for r in third.records] == ["commit.3", "commit"] and third.also[0].value == "3"
-    none = Conversation(QUIZ, "post", POST, {"role": "a", "note": ""})
+    none = Conversation(QUIZ, "post", POST, {"job": "a", "note": ""})
     assert [(r.item_id, r.value) for r in none.accept("Skip").records] == [("commit", "0")]
 
 
 def test_a_review_shows_each_commitment_back_and_asks_the_barrier_only_when_not_done() -> None:
-    conversation = Conversation(QUIZ, "3m", THREE, {"role": "a", "note": ""}, own=OWN)
+    conversation = Conversation(QUIZ, "3m", THREE, {"job": "a", "note": ""}, own=OWN)
     prompt = conversation.next_prompt()
     assert prompt is not None and "«Ask about older boyfriends»" in prompt.text and prompt.progress == "3 of 6"
     assert [c.label for c in prompt.choices] == ["Done", "Partly", "Not yet", "No longer relevant"]
@@ -163,7 +163,7 @@ def test_a_review_shows_each_commitment_back_and_asks_the_barrier_only_when_not_
 
 
 def test_a_person_without_commitments_skips_the_review_and_its_follow_ups() -> None:
-    conversation = Conversation(QUIZ, "3m", THREE, {"role": "a", "note": ""}, own={})
+    conversation = Conversation(QUIZ, "3m", THREE, {"job": "a", "note": ""}, own={})
     assert conversation.done
     assert Conversation(QUIZ, "1m", RenderContext("T", "1m", 1), own=OWN).done  # a message-only wave asks nothing
 
