@@ -302,7 +302,14 @@ class Conversation:
 
     def shown(self, item: Item) -> bool | None:
         """Whether an item is asked given the answers so far; None while that depends on an item not answered yet."""
-        return self._shown(item, set())
+        pending: set[str] = set()
+        for other in self.items:
+            shown = self._shown(other, pending)
+            if other.id == item.id:
+                return shown
+            if shown is None or (shown and self._current_part(other, 0, 0) is not None):
+                pending.add(other.id)
+        raise KeyError(item.id)
 
     def _shown(self, item: Item, pending: set[str]) -> bool | None:
         if isinstance(item, CommitmentReminderItem):

@@ -237,3 +237,11 @@ def test_a_review_must_name_a_commitments_item_asked_earlier() -> None:
 def test_sets_without_show_if_keep_their_checksum() -> None:
     assert "show_if" not in QUIZ.to_definition()["items"][0]
     assert QuizSet.from_definition(QUIZ.to_definition()) == QUIZ
+
+
+def test_an_item_is_undecided_until_the_answer_it_depends_on_is_given() -> None:
+    supervises, how_many = QUIZ.item("supervises"), QUIZ.item("how-many")
+    assert Conversation(QUIZ, "post", POST).shown(supervises) is None  # job not answered yet
+    assert Conversation(QUIZ, "post", POST, {"job": "b"}).shown(how_many) is None
+    assert Conversation(QUIZ, "post", POST, {"job": "a"}).shown(how_many) is False  # its chain is hidden
+    assert Conversation(QUIZ, "post", POST, {"job": "b", "supervises": "yes"}).shown(how_many) is True
