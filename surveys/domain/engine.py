@@ -152,6 +152,7 @@ class Summary:
 
 
 _INDEX_SPAN = {"commitment_review": 2}  # a status and its barrier per commitment
+_PART_KINDS = frozenset({"commitments", "commitment_review", "commitment_reminder"})
 
 
 def _owner(answer_id: str) -> str:
@@ -289,6 +290,8 @@ class Conversation:
         known = {item.id for item in self.items}
         # Answers to items not asked at this wave (another wave, a retired id) are not ours.
         self._answers = {item_id: value for item_id, value in (answers or {}).items() if _owner(item_id) in known}
+        self._by_id = {item.id: item for item in self.items}
+        self._planned: tuple[Step | None, int] | None = None  # _plan() until the answers change
 
     @property
     def answers(self) -> dict[str, str]:
@@ -302,14 +305,17 @@ class Conversation:
 
     def shown(self, item: Item) -> bool | None:
         """Whether an item is asked given the answers so far; None while that depends on an item not answered yet."""
+        return self.visibility()[item.id]
+
+    def visibility(self) -> dict[str, bool | None]:
+        """shown() for every item of the wave, in one pass (exports ask it of every check-in)."""
         pending: set[str] = set()
-        for other in self.items:
-            shown = self._shown(other, pending)
-            if other.id == item.id:
-                return shown
-            if shown is None or (shown and self._current_part(other, 0, 0) is not None):
-                pending.add(other.id)
-        raise KeyError(item.id)
+        found: dict[str, bool | None] = {}
+        for item in self.items:
+            shown = found[item.id] = self._shown(item, pending)
+            if shown is None or (shown and self._current_part(item, 0, 0) is not None):
+                pending.add(item.id)
+        return found
 
     def _shown(self, item: Item, pending: set[str]) -> bool | None:
         if isinstance(item, CommitmentReminderItem):
@@ -321,10 +327,10 @@ class Conversation:
             return True
         if condition.item in pending:
             return None
-        target = next((i for i in self.items if i.id == condition.item), None)
+        target = self._by_id.get(condition.item)
         if isinstance(target, CommitmentReviewItem):
-            statuses = [self._answers.get(commitments.entry_id(target.id, n)) for n in range(1, 100)]
-            return any(status in condition.values for status in statuses if status is not None)
+            reviewed = range(1, len(self.own.get(target.of, ())) + 1)
+            return any(self._answers.get(commitments.entry_id(target.id, n)) in condition.values for n in reviewed)
         return self._answers.get(condition.item) in condition.values
 
     def _size(self, item: Item) -> int:
@@ -335,12 +341,29 @@ class Conversation:
         """The step to ask now (None when finished) and how many questions the check-in will have.
 
         An item whose condition waits on an item not answered yet is counted as asked, so the total
-        only ever shrinks as answers come in.
+        only ever shrinks as answers come in. Worked out once per answer (a press asks it twice).
         """
+        if self._planned is None:
+            self._planned = self._walk()
+        return self._planned
+
+    def _walk(self) -> tuple[Step | None, int]:
         current: Step | None = None
         position = index = 0
         pending: set[str] = set()
+        answers = self._answers
         for item in self.items:
+            if item.show_if is None and item.kind not in _PART_KINDS:
+                # A plain item (most of them, on every press): asked, one question, one step.
+                if current is None:
+                    if item.id not in answers:
+                        current = Step(item, item.id, "item", 0, position + 1, index)
+                        pending.add(item.id)
+                    index += 1
+                else:
+                    pending.add(item.id)
+                position += 1
+                continue
             shown = self._shown(item, pending)
             if shown is False:
                 continue
@@ -439,6 +462,7 @@ class Conversation:
             return Outcome(None, reprompt=problem)
         recorded = Recorded(item.id, value, item_score(item, value) if value != SKIPPED_VALUE else None)
         self._answers[item.id] = value
+        self._planned = None
         if not item.scored:
             return Outcome(recorded)
         correct = value == item.correct_value
@@ -478,6 +502,7 @@ class Conversation:
     def _store(self, also: tuple[Recorded, ...], recorded: Recorded, given: str | None = None) -> Outcome:
         for row in (recorded, *also):
             self._answers[row.item_id] = row.value
+        self._planned = None
         return Outcome(recorded, also=also, given=given)
 
     def _interpret(self, item: Item, raw: str) -> tuple[str | None, str]:

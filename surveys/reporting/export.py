@@ -309,9 +309,9 @@ def _mark_not_asked(
             if isinstance(item, CommitmentsItem)
         }
         conversation = Conversation(quiz, wave, RenderContext("", wave, months(wave)), by_check_in.get(cid, {}), own)
-        for item in conversation.items:
-            if item.id in values.columns and conversation.shown(item) is False:
-                values.at[cid, item.id] = NOT_ASKED
+        for item_id, shown in conversation.visibility().items():
+            if shown is False and item_id in values.columns:
+                values.at[cid, item_id] = NOT_ASKED
 
 
 def _labels(values: dict[str, str]) -> str:
