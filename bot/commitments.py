@@ -1,4 +1,5 @@
-"""Commitments in the chat: storing every row an answer makes (a commitment and its item's closing row)."""
+"""Commitments in the chat: storing every row an answer makes (a commitment and its item's closing row), and
+how a commitments or review item reads in the end-of-check-in list of answers."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from surveys.domain import commitments
 from surveys.domain.engine import Outcome, Recorded
+from surveys.domain.quizset import CommitmentReviewItem, CommitmentsItem
+from surveys.domain.quizset.models import Item
 from surveys.domain.scrub import scrub_free_text
 from surveys.store import answering
+from surveys.texts import label
 
 
 def stored_value(kind: str, row: Recorded) -> str:
@@ -47,3 +52,14 @@ def record_rows(
         ):
             return False
     return True
+
+
+def shown(item: Item, answers: dict[str, str]) -> str | None:
+    """The commitments made («…» «…», or "none") or the statuses given ("Done, Not yet"); None for other items."""
+    if isinstance(item, CommitmentsItem):
+        made = commitments.commitments_from(answers, item.id)
+        return " ".join(f"«{text}»" for text in made) if made else label("commitment.made_none")
+    if isinstance(item, CommitmentReviewItem):
+        statuses = [answers.get(commitments.entry_id(item.id, n)) for n in range(1, int(answers.get(item.id, 0)) + 1)]
+        return ", ".join(label(f"commitment.{s}") for s in statuses if s in commitments.STATUSES)
+    return None
