@@ -45,7 +45,7 @@ class CourseInfo:
     title: str
     level: int
     delivered_on: date
-    waves: tuple[str, ...]
+    waves: tuple[str, ...]  # those that ask something (not a message-only reminder wave)
     expected_attendance: int | None
     quiz_set_id: int
 
@@ -255,7 +255,9 @@ async def select_courses(session: AsyncSession, codes: list[str] | None) -> list
     if codes:
         wanted = {c.casefold() for c in codes}
         query = query.where(func.lower(Course.code).in_(wanted))
-    rows = [CourseInfo(*r[:5], tuple(r[5]), *r[6:]) for r in (await session.execute(query)).all()]
+    found = (await session.execute(query)).all()
+    asking = await _asking_waves(session, {r[-1] for r in found})
+    rows = [CourseInfo(*r[:5], tuple(w for w in r[5] if w in asking[r[-1]]), *r[6:]) for r in found]
     if codes:
         missing = sorted({c for c in codes if c.casefold() not in {r.code.casefold() for r in rows}})
         if missing:
@@ -263,6 +265,18 @@ async def select_courses(session: AsyncSession, codes: list[str] | None) -> list
     if not rows:
         raise SelectionError("there are no courses yet: nothing to export or report")
     return rows
+
+
+async def _asking_waves(session: AsyncSession, version_ids: set[int]) -> dict[int, set[str]]:
+    """Each quiz-set version's waves that ask something: a message-only wave (a reminder) has nothing to report."""
+    rows = await session.execute(
+        select(QuizSetVersion.id, QuizSetVersion.definition).where(QuizSetVersion.id.in_(version_ids))
+    )
+    asking = {}
+    for version_id, definition in rows:
+        quiz = QuizSet.from_definition(definition)
+        asking[version_id] = {w for w in quiz.waves if not quiz.message_only(w)}
+    return asking
 
 
 async def load_codebook(session: AsyncSession, courses: list[CourseInfo]) -> Codebook:

@@ -73,8 +73,11 @@ async def test_commitments_come_back_verbatim_and_not_yet_asks_what_got_in_the_w
     assert "«Ask about older boyfriends; ring me on [removed]»" in saved.content
     assert [label for label, _ in alice.buttons(saved)] == ["Add another", "That's all"]
     typing = await tap(alice, saved, "Add another", "Type your next one")
+    assert typing.message_id == saved.message_id  # the pressed message is edited: one chat request
     saved = await say(alice, "Refer through the pathway sooner", "Saved ✓")
-    await tap(alice, saved, "That's all", "check-in done")
+    summary = await tap(alice, saved, "That's all", "check-in done")
+    assert "Your answer: That's all" in summary.content  # the button pressed, not the count stored
+    assert "«Ask about older boyfriends; ring me on [removed]» «Refer through the pathway sooner»" in summary.content
     del commit, typing
     await _post(world, bob, token, [])  # Bob makes none
 
