@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks, in_depth, profile
+from bot import callbacks, commitments, in_depth, profile
 from bot.callbacks import Kind
 from bot.replies import Button, Question, Reply, Text
 from bot.texts import label, render_text
@@ -21,7 +21,7 @@ from scheduler.reminders import reminder_times, snooze
 from scheduler.timetable import schedule_check_ins
 from surveys.clock import Clock
 from surveys.domain import lifecycle, states, waves
-from surveys.domain.engine import Conversation, Outcome, Prompt, choices_of
+from surveys.domain.engine import Conversation, Outcome, Prompt
 from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import QuizSet
 from surveys.domain.scrub import scrub_free_text
@@ -48,6 +48,7 @@ from surveys.store.enrolments import (
 )
 from surveys.store.invites import InviteProblem, resolve_invite
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
+from surveys.store.own_commitments import own_commitments
 from surveys.store.transactions import Transactions
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
@@ -279,7 +280,10 @@ class Journey:
     async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
-        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers)
+        own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
+        conversation = Conversation(
+            quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own
+        )
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -423,15 +427,15 @@ class Journey:
             prompt = conversation.next_prompt()
             assert prompt is not None
             outcome = conversation.accept(text, item_id=prompt.item_id)
-            if outcome.recorded is not None:
+            for n, row in enumerate(outcome.records):
                 stored = await record_answer(
                     session,
                     step.check_in,
-                    item_id=prompt.item_id,
-                    value=_stored_value(prompt, outcome),
-                    score=outcome.recorded.score,
+                    item_id=row.item_id,
+                    value=commitments.stored_value(prompt.kind, row),
+                    score=row.score,
                     now=now,
-                    completes=conversation.done,
+                    completes=conversation.done and n == len(outcome.records) - 1,
                     quiz_set_id=step.found.course.quiz_set_id,
                 )
                 if not stored:
@@ -459,7 +463,9 @@ class Journey:
         the next question is a new message; the person's own message shows the answer.
         """
         if outcome.recorded is None:
-            return Reply((Question(check_in_id, prompt, outcome.reprompt or ""),))
+            # Nothing stored (a re-prompt, or "Add another"): a pressed message becomes the question again.
+            question = Question(check_in_id, prompt, outcome.reprompt or "")
+            return Reply((question,)) if typed else Reply(edit=question)
         lead = (outcome.feedback or "") if typed else _answered_lead(prompt, outcome)
         if conversation.done:
             following: Text | Question = Text(self._summary_text(conversation, due, lead=lead))
@@ -570,25 +576,20 @@ def _press(
         return _Refused(found, problem)
     assert found is not None
     conversation = _conversation(conn, found)
-    items = conversation.items
-    if item_index >= len(items):
-        return _Refused(found, "gone")
-    item = items[item_index]
-    if item.id in found.answers:
-        return _Refused(found, "answered")
     prompt = conversation.next_prompt()
-    choices = choices_of(item)
-    if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
+    # A button names its step (Prompt.index): an earlier step is answered, anything else is not on screen.
+    if prompt is None or item_index < prompt.index:
+        return _Refused(found, "answered")
+    if item_index != prompt.index or choice_index >= len(prompt.choices):
         return _Refused(found, "gone")
-    outcome = conversation.accept(choices[choice_index].value, item_id=prompt.item_id)
-    if outcome.recorded is not None and not answering.record(
+    outcome = conversation.accept(prompt.choices[choice_index].value, item_id=prompt.item_id)
+    if not commitments.record_rows(
         conn,
         found.id,
         found.quiz_set_id,
         started=found.state == CheckInState.IN_PROGRESS,
-        item_id=prompt.item_id,
-        value=_stored_value(prompt, outcome),
-        score=outcome.recorded.score,
+        kind=prompt.kind,
+        outcome=outcome,
         now=now,
         completes=conversation.done,
     ):
@@ -599,7 +600,7 @@ def _press(
 def _conversation(conn: Connection, found: Pressed) -> Conversation:
     quiz = _load_quiz(conn, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
     context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
-    return Conversation(quiz, found.wave, context, found.answers)
+    return Conversation(quiz, found.wave, context, found.answers, own_commitments(conn, found.id, quiz, found.wave))
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:
@@ -624,7 +625,9 @@ def _answered_lead(prompt: Prompt, outcome: Outcome) -> str:
     """The pressed question as answered (its text, the answer given, the feedback): the next message's lead."""
     assert outcome.recorded is not None
     labels = {c.value: c.label for c in prompt.choices}
-    shown = labels.get(outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
+    # "That's all" stores how many were made: the answer shown is the button pressed (Outcome.given).
+    given = outcome.given or outcome.recorded.value
+    shown = labels.get(given, _stored_value(prompt, outcome) or label("answer.skipped"))
     return render_text(
         "answered.txt",
         position=prompt.position,

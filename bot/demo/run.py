@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
+from bot.demo import commitments
 from bot.demo.annual import board_year
 from bot.demo.in_depth import OFFICER, show_in_depth
 from bot.demo.personas import WAVES, Persona, make_personas
@@ -111,6 +112,7 @@ class Demo:
                     await self._join()
                     for wave in WAVES:
                         await self._wave(wave)
+                    self.echo(await commitments.outcome_line(self))
                     await self._close_and_purge()
                 await self._write()
                 self.result.files += await board_year(
@@ -195,6 +197,9 @@ class Demo:
     async def _wave(self, wave: str) -> None:
         if wave == waves.PRE:
             await self._pre()
+            return
+        if self.quiz.message_only(wave):
+            await commitments.nudge_wave(self, wave, f"[{3 + WAVES.index(wave)}/{STAGES}]")
             return
         if wave == waves.POST:
             self.clock.set(START.replace(hour=16))
