@@ -20,6 +20,7 @@ class Kind(StrEnum):
     CONFIRM = "c"  # confirm /stop or /delete (acts on the presser's own chat only)
     PROFILE = "p"  # self-enrolment profile: enrolment, ProfileField, choice index
     ADMIN = "x"  # admin wizard step and value
+    CPD = "r"  # the CPD record: ask for it, or skip the name (acts on the presser's own chat only)
 
 
 class ProfileField(StrEnum):
@@ -40,6 +41,7 @@ _ARGUMENTS = {
     Kind.CONFIRM: r"(stop|erase|keep)",
     Kind.PROFILE: rf"(\d{{1,12}}):({'|'.join(ProfileField)}):(\d{{1,2}})",
     Kind.ADMIN: r"([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})",  # a 40-char slug + "@version" fits
+    Kind.CPD: r"(ask|skip)",
 }
 _PATTERNS = {kind: re.compile(f"{kind}:{arguments}") for kind, arguments in _ARGUMENTS.items()}
 

@@ -8,6 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import deliver
+from bot.handlers import cpd
 from bot.handlers.common import journey, pressed
 from bot.replies import Reply, Text
 from bot.texts import label, render_text
@@ -61,9 +62,11 @@ COMMANDS: dict[str, Handler] = {
     "continue": continue_command,
     "stop": stop,
     "delete": delete,
+    "cpd": cpd.command,
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
 MENU = tuple(
-    BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help")
+    BotCommand(name, label(f"menu.{name}"))
+    for name in ("continue", "status", "cpd", "privacy", "stop", "delete", "help")
 )
