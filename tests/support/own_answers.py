@@ -69,7 +69,7 @@ def quiz_set(tmp_path: Path) -> QuizSet:
 
 
 async def a_course(session: AsyncSession, quiz: QuizSet, now: datetime, code: str = "CPD-1") -> Course:
-    """A level-3 course on the test set, delivered today."""
+    """A level-3 course on `quiz`, delivered today, with the set's waves."""
     await import_quiz_set(session, quiz, now)
     return await create_course(
         session,
@@ -79,7 +79,7 @@ async def a_course(session: AsyncSession, quiz: QuizSet, now: datetime, code: st
         level=3,
         quiz_ref=quiz.slug,
         now=now,
-        waves=("pre", "post", "3m", "6m"),
+        waves=quiz.waves,
         expected_attendance=30,
     )
 

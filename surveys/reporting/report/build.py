@@ -27,7 +27,7 @@ from surveys.reporting.codebook import (
     select_courses,
     selection_label,
 )
-from surveys.reporting.report import data
+from surveys.reporting.report import data, level3
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.settings import Settings
@@ -106,6 +106,7 @@ async def build_report(
         "attrition": _attrition(checkins, last_states, baseline, last, k, knowledge),
         "breakdowns": breakdowns,
         "free_text": _free_text(codebook, free_text, waves, k),
+        "level3": await level3.level3(session, selected, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
     }
 

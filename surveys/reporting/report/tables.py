@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from surveys.reporting.report import level3
+
 DASH = "–"
 WITHHELD = "withheld"  # as report["withheld_marker"]: a figure hidden to protect a smaller one
 
@@ -288,6 +290,8 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
                 ],
             }
         )
+
+    out.extend(level3.parts(report))
 
     lists = [
         {
