@@ -136,7 +136,7 @@ def _course(pdf: FPDF, record: CourseRecord) -> None:
         pdf.ln(1)
         _table(
             pdf,
-            [_words("question"), *shown],
+            [_words("question"), *(_words("column", wave=w, months=waves.months(w)) for w in shown)],
             [[c.text, *(_mark(c.right.get(w)) for w in shown)] for c in record.covered],
         )
     _heading(pdf, _words("commitments_title"), 11)
@@ -168,14 +168,14 @@ def _heading(pdf: FPDF, text: str, size: float) -> None:
     pdf.ln(2)
     pdf.set_font(FONT, "B", size)
     pdf.set_text_color(31, 78, 121)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_text_color(0)
     pdf.ln(1)
 
 
 def _para(pdf: FPDF, text: str, *, size: float, style: str = "") -> None:
     pdf.set_font(FONT, style, size)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(0.5)
 
 

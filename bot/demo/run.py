@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
+from bot.demo.cpd import example_record
 from bot.demo.personas import WAVES, Persona, make_personas
 from bot.demo.practitioner import Practitioner, is_question
 from bot.emulator import ChatMessage, Emulator, SimUser
@@ -108,6 +109,7 @@ class Demo:
                     await self._join()
                     for wave in WAVES:
                         await self._wave(wave)
+                    self.cpd = await example_record(self.people, self.out)
                     await self._close_and_purge()
                 await self._write()
             finally:
@@ -276,7 +278,7 @@ class Demo:
                 target = out / f"answers-{shape}.{fmt}"
                 await export(session, [COURSE], fmt, shape, target)
                 self.result.files.append(target)
-        self.result.files[:0] = [files["html"], files["pdf"], files["json"]]
+        self.result.files[:0] = [files["html"], files["pdf"], files["json"], *([self.cpd] if self.cpd else [])]
         self.report = report
 
 
