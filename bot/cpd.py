@@ -136,7 +136,7 @@ def _course(pdf: FPDF, record: CourseRecord) -> None:
         pdf.ln(1)
         _table(
             pdf,
-            [_words("question"), *(_words("column", wave=w, months=waves.months(w)) for w in shown)],
+            [_words("question"), *(_words("column", before=w == waves.PRE, months=waves.months(w)) for w in shown)],
             [[c.text, *(_mark(c.right.get(w)) for w in shown)] for c in record.covered],
         )
     _heading(pdf, _words("commitments_title"), 11)
