@@ -17,6 +17,7 @@ EXAMPLES = {
     Kind.CONFIRM: ("erase",),
     Kind.PROFILE: (7, "agency", 2),
     Kind.ADMIN: ("quiz", "cse-core@2"),
+    Kind.CPD: ("skip",),
 }
 
 

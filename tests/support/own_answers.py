@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.domain.quizset import QuizSet, load_quiz_set
 from surveys.domain.scoring import item_score
+from surveys.domain.states import CheckInState
 from surveys.store.catalog import import_quiz_set
 from surveys.store.courses import create_course
 from surveys.store.models import Answer, CheckIn, Contact, Course, Enrolment
@@ -112,7 +113,7 @@ async def a_person(
         check_in = CheckIn(
             enrolment_id=enrolment.id,
             wave=wave,
-            state="completed",
+            state=CheckInState.COMPLETED,
             due_at=now - timedelta(days=1),
             closes_at=now + timedelta(days=10),
             completed_at=now,
@@ -137,7 +138,7 @@ async def a_person(
             CheckIn(
                 enrolment_id=enrolment.id,
                 wave=open_wave,
-                state="sent",
+                state=CheckInState.SENT,
                 due_at=now - timedelta(hours=1),
                 closes_at=now + timedelta(days=10),
                 sent_at=now - timedelta(hours=1),
