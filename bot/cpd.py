@@ -7,6 +7,7 @@ into this file's bytes only.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,9 @@ from surveys.domain.quiz_text import RenderContext
 from surveys.domain.quizset import QuizSet
 from surveys.reporting.report.pdf import FONT, FONT_DIR
 from surveys.store.own_progress import chat_answers
+
+# fontTools' subsetter logs, at INFO, the glyphs each font keeps: the letters of a typed name. Never.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 MAX_NAME = 80
 """Longest name taken for the record (one line on the page)."""

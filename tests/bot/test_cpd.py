@@ -140,3 +140,14 @@ async def test_own_progress_shows_then_and_now_and_what_slipped(world: World, tm
 async def test_no_median_when_fewer_than_five_answered(world: World, tmp_path: Path) -> None:
     text = await _answer_three_months(world, tmp_path, others=3)
     assert "1 now (50%)" in text and "median" not in text
+
+
+def test_making_a_record_logs_nothing_of_the_name(caplog) -> None:
+    import logging
+    from datetime import date
+
+    from bot.cpd import record_pdf
+
+    caplog.set_level(logging.DEBUG)
+    assert NAME in pdf_text(record_pdf([], date(2026, 1, 15), NAME))
+    assert NAME not in caplog.text and "Glyph names" not in caplog.text
