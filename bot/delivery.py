@@ -10,10 +10,13 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import keyboards
-from bot.replies import Document, Outgoing, Photo, Reply
+from bot.admin.wording import MAX_MESSAGE, chunks
+from bot.replies import Document, Outgoing, Photo, Reply, Rows, Shown
 
 # PTB raises a plain BadRequest for an edit that changes nothing; its message is all that tells it apart.
 NOT_MODIFIED = "message is not modified"
+# Edits Telegram refuses because the message cannot take one: what it carried is sent as a new message.
+NOT_EDITABLE = ("message can't be edited", "message to edit not found")
 
 
 async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
@@ -31,20 +34,41 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         with contextlib.suppress(BadRequest):
             await bot.answer_callback_query(query.id, text=reply.notice, show_alert=reply.alert)
         if reply.edit is not None and query.message is not None:
-            text, rows = keyboards.text_and_rows(reply.edit)
-            try:
-                await bot.edit_message_text(
-                    text,
-                    chat_id=query.message.chat.id,
-                    message_id=query.message.message_id,
-                    reply_markup=keyboards.markup(rows),
-                )
-            except BadRequest as exc:
-                # A double tap can ask for the same edit twice; that is not an error.
-                if NOT_MODIFIED not in exc.message.lower():
-                    raise
+            await _edit(bot, query.message.chat.id, query.message.message_id, reply.edit)
     if update.effective_chat is not None:
         await send(bot, update.effective_chat.id, reply.messages)
+
+
+async def _edit(bot: Bot, chat_id: int, message_id: int, shown: Shown) -> None:
+    """Edit the pressed message into `shown`; the next question often travels this way, so it must arrive."""
+    text, rows = keyboards.text_and_rows(shown)
+    first, *rest = _pieces(text)
+    try:
+        await bot.edit_message_text(
+            first, chat_id=chat_id, message_id=message_id, reply_markup=None if rest else keyboards.markup(rows)
+        )
+    except BadRequest as exc:
+        problem = exc.message.lower()
+        # A double tap can ask for the same edit twice; that is not an error.
+        if NOT_MODIFIED in problem:
+            return
+        if not any(p in problem for p in NOT_EDITABLE):
+            raise
+        rest = [first, *rest]
+    await _send_text(bot, chat_id, rest, rows)
+
+
+def _pieces(text: str) -> list[str]:
+    """The text as one message, or as several under Telegram's 4096 characters (a long summary)."""
+    if len(text) <= MAX_MESSAGE:
+        return [text]
+    return [p for p in (c.strip() for c in chunks(text.split("\n"))) if p]
+
+
+async def _send_text(bot: Bot, chat_id: int, pieces: list[str], rows: Rows) -> None:
+    """Send pieces of one text in order, the buttons under the last."""
+    for n, piece in enumerate(pieces, start=1):
+        await bot.send_message(chat_id, piece, reply_markup=keyboards.markup(rows) if n == len(pieces) else None)
 
 
 async def send(bot: Bot, chat_id: int, messages: Iterable[Outgoing]) -> None:
@@ -56,4 +80,4 @@ async def send(bot: Bot, chat_id: int, messages: Iterable[Outgoing]) -> None:
             await bot.send_document(chat_id, message.data, filename=message.filename, caption=message.caption or None)
         else:
             text, rows = keyboards.text_and_rows(message)
-            await bot.send_message(chat_id, text, reply_markup=keyboards.markup(rows))
+            await _send_text(bot, chat_id, _pieces(text), rows)

@@ -12,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, commitments, own_progress, profile
 from bot.callbacks import Kind
-from bot.replies import Answered, Button, Question, Reply, Text
+from bot.replies import Button, Question, Reply, Text
 from bot.texts import label, render_text
+from bot.transcript import answers_given
 from scheduler.messages import local_day
 from scheduler.next_checkin import next_check_in_due
 from scheduler.reminders import reminder_times, snooze
 from scheduler.timetable import schedule_check_ins
 from surveys.clock import Clock
 from surveys.domain import lifecycle, states, waves
-from surveys.domain.engine import Conversation, Outcome, Prompt, Summary, choices_of
+from surveys.domain.engine import Conversation, Outcome, Prompt, choices_of
 from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import QuizSet
 from surveys.domain.scrub import scrub_free_text
@@ -137,9 +138,10 @@ class Journey:
                     Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token)),
                 ),
             )
-            # The quiz set's own words about itself come first, in a message of their own: it may be
-            # up to Telegram's limit long, and the consent request with its buttons stays last.
-            return Reply((Text(quiz.description), Text(text, rows)))
+            # The quiz set's own words about itself come first, in the same message (one request: a room
+            # scans the link at once); when both pass Telegram's limit, delivery splits them and the
+            # consent request with its buttons stays last.
+            return Reply((Text(_joined(quiz.description, text), rows),))
 
     def _invite_problem(self, reason: str) -> Reply:
         return Reply(
@@ -167,32 +169,27 @@ class Journey:
             step = await self._open_step(session, chat_id, now)
             starting = step is not None and step.check_in.enrolment_id == enrolment.id
             field = profile.missing_field(enrolment)
-            welcome = Text(
-                render_text(
-                    "welcome.txt",
-                    course_title=course.title,
-                    profile_first=field is not None,
-                    plan=self._plan_lines(planned, course, now),
-                    starts_now=starting,
-                )
+            welcome = render_text(
+                "welcome.txt",
+                course_title=course.title,
+                profile_first=field is not None,
+                plan=self._plan_lines(planned, course, now),
+                starts_now=starting,
             )
+            # One chat request, as for an answer: the consent request becomes the welcome and what comes next.
+            consented = render_text("notice.txt", kind="consented")
             if field is not None:
                 # A shared (room) link: role and agency come first. A check-in due now is held as
                 # started so the dispatcher sends no invitation while they answer these two.
                 if starting and step is not None:
                     await self._start(session, step, now)
-                return Reply(
-                    (self._profile_question(enrolment, field),),
-                    notice=render_text("notice.txt", kind="consented"),
-                    edit=welcome,
-                )
+                asked = self._profile_question(enrolment, field)
+                return Reply(notice=consented, edit=Text(_joined(welcome, asked.text), asked.rows))
             if not starting or step is None:
-                return Reply(notice=render_text("notice.txt", kind="consented"), edit=welcome)
+                return Reply(notice=consented, edit=Text(welcome))
             await self._start(session, step, now)
             intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
-            return Reply(
-                (self._ask(step, lead=intro or ""),), notice=render_text("notice.txt", kind="consented"), edit=welcome
-            )
+            return Reply(notice=consented, edit=self._ask(step, lead=_joined(welcome, intro or "")))
 
     # --- self-enrolment profile -----------------------------------------------------------
     def _profile_question(self, enrolment: Enrolment, field: str, *, again: bool = False) -> Text:
@@ -220,12 +217,10 @@ class Journey:
                 or index >= len(names)
             ):
                 return Reply(notice=render_text("stale_button.txt", reason="gone"))
-            following = await self._take_profile(session, chat_id, pending, field, names[index], now)
-            return Reply(
-                (following,),
-                notice=render_text("notice.txt", kind="recorded"),
-                edit=Text(profile.answered(field, names[index])),
-            )
+            # One chat request, as for a check-in answer: the pressed question becomes what comes next.
+            chosen = profile.answered(field, names[index])
+            following = await self._take_profile(session, chat_id, pending, field, names[index], now, lead=chosen)
+            return Reply(notice=render_text("notice.txt", kind="recorded"), edit=following)
 
     async def _typed_profile(
         self, session: AsyncSession, chat_id: int, pending: Enrolment, text: str, now: datetime
@@ -238,19 +233,27 @@ class Journey:
         return Reply((await self._take_profile(session, chat_id, pending, field, value, now),))
 
     async def _take_profile(
-        self, session: AsyncSession, chat_id: int, enrolment: Enrolment, field: str, value: str, now: datetime
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        enrolment: Enrolment,
+        field: str,
+        value: str,
+        now: datetime,
+        lead: str = "",
     ) -> Text | Question:
-        """Store one answer; then the agency question, the first check-in item, or a thank-you."""
+        """Store one answer; then the agency question, the first check-in item, or a thank-you, after `lead`."""
         await set_profile(session, enrolment, **{field: value})
         following = profile.missing_field(enrolment)
         if following is not None:
-            return self._profile_question(enrolment, following)
+            asked = self._profile_question(enrolment, following)
+            return Text(_joined(lead, asked.text), asked.rows)
         step = await self._open_step(session, chat_id, now)
         if step is None:
-            return Text(render_text("profile.txt", field="", done=True))
+            return Text(_joined(lead, render_text("profile.txt", field="", done=True)))
         await self._start(session, step, now)
         intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
-        return self._ask(step, lead=intro or "")
+        return self._ask(step, lead=_joined(lead, intro or ""))
 
     def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[dict[str, Any]]:
         """Each wave still to come: its label and whether it is now, at the course's end, or on a day."""
@@ -278,7 +281,9 @@ class Journey:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
         own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
-        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own)
+        conversation = Conversation(
+            quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own
+        )
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -291,16 +296,18 @@ class Journey:
     def _next(self, conversation: Conversation, check_in_id: int, lead: str = "") -> Text | Question:
         prompt = conversation.next_prompt()
         if prompt is None:
-            return Text(self._summary_text(conversation.summary(), None, lead))
+            return Text(self._summary_text(conversation, None, lead))
         return Question(check_in_id, prompt, lead)
 
-    def _summary_text(self, summary: Summary, next_due: tuple[datetime, str] | None, lead: str = "") -> str:
+    def _summary_text(self, conversation: Conversation, next_due: tuple[datetime, str] | None, lead: str = "") -> str:
+        summary = conversation.summary()
         next_on = local_day(*next_due) if next_due else None
         return render_text(
             "summary.txt",
             lead=lead,
             scored=summary.scored,
             correct=summary.correct,
+            given=answers_given(conversation),
             missed=summary.missed,
             next_on=next_on,
         )
@@ -450,23 +457,23 @@ class Journey:
         *,
         typed: bool,
     ) -> Reply:
-        """The reply to an answer: a re-prompt, or the next question (or the summary), the pressed one edited."""
+        """The reply to an answer: a re-prompt, or the next question (or the summary) led by the answer's feedback.
+
+        A press costs one chat request: the pressed question's message becomes the next one, led by the
+        answer given and its feedback (Telegram allows ~30 requests a second in all, so two per answer
+        halved how many people can answer at once). A typed answer cannot be edited into anything, so
+        the next question is a new message; the person's own message shows the answer.
+        """
         if outcome.recorded is None:
             return Reply((Question(check_in_id, prompt, outcome.reprompt or ""),))
-        lead = (outcome.feedback or "") if typed else ""
+        lead = (outcome.feedback or "") if typed else _answered_lead(prompt, outcome)
         if conversation.done:
-            following: Text | Question = Text(self._summary_text(conversation.summary(), due, lead=lead))
+            following: Text | Question = Text(self._summary_text(conversation, due, lead=lead))
         else:
             following = self._next(conversation, check_in_id, lead=lead)
         if typed:
             return Reply((following,))
-        labels = {c.value: c.label for c in prompt.choices}
-        shown = labels.get(outcome.given or outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
-        return Reply(
-            (following,),
-            notice=render_text("notice.txt", kind="recorded"),
-            edit=Answered(prompt, shown, outcome.feedback),
-        )
+        return Reply(notice=render_text("notice.txt", kind="recorded"), edit=following)
 
     # --- commands -----------------------------------------------------------------------
     async def status(self, chat_id: int) -> Reply:
@@ -612,6 +619,28 @@ def _closed_reason(found: Pressed | None, now: datetime) -> str | None:
     if found.due_at > now:
         return "not_yet"
     return None
+
+
+def _answered_lead(prompt: Prompt, outcome: Outcome) -> str:
+    """The pressed question as answered (its text, the answer given, the feedback): the next message's lead."""
+    assert outcome.recorded is not None
+    labels = {c.value: c.label for c in prompt.choices}
+    shown = labels.get(
+        outcome.given or outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped")
+    )
+    return render_text(
+        "answered.txt",
+        position=prompt.position,
+        total=prompt.total,
+        text=prompt.text,
+        answer=shown,
+        feedback=outcome.feedback,
+    )
+
+
+def _joined(*parts: str) -> str:
+    """Paragraphs of one message, the empty ones left out."""
+    return "\n\n".join(p for p in parts if p)
 
 
 def _render_intro(intro: str, context: RenderContext) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.replies import Answered, Button, Question, Rows, Shown
+from bot.replies import Button, Question, Rows, Shown
 from bot.texts import render_text
 from surveys.domain.engine import Prompt
 
@@ -40,25 +40,10 @@ def question_text(prompt: Prompt, lead: str = "") -> str:
     )
 
 
-def answered_text(answered: Answered) -> str:
-    """The question once answered: what was chosen and the feedback, buttons gone."""
-    p = answered.prompt
-    return render_text(
-        "answered.txt",
-        position=p.position,
-        total=p.total,
-        text=p.text,
-        answer=answered.answer,
-        feedback=answered.feedback,
-    )
-
-
 def text_and_rows(shown: Shown) -> tuple[str, Rows]:
     """The words and the buttons of one message, before Telegram's form."""
     if isinstance(shown, Question):
         return question_text(shown.prompt, shown.lead), answer_rows(shown.check_in_id, shown.prompt)
-    if isinstance(shown, Answered):
-        return answered_text(shown), ()
     return shown.text, shown.rows
 
 

@@ -47,5 +47,16 @@ async def closing(session: AsyncSession, check_in_id: int, quiz: QuizSet, settin
 
 
 def after(reply: Reply, message: Text | None) -> Reply:
-    """The reply with the closing message sent after whatever it shows."""
-    return reply if message is None else replace(reply, messages=(*reply.messages, message))
+    """The reply with the closing message joined to the summary it ends with (the pressed message's edit, or the
+    last message sent), so the end of a check-in still costs one chat request; sent after it otherwise."""
+    if message is None:
+        return reply
+    if isinstance(reply.edit, Text) and not reply.edit.rows:
+        return replace(reply, edit=_joined(reply.edit, message))
+    if reply.messages and isinstance(reply.messages[-1], Text) and not reply.messages[-1].rows:
+        return replace(reply, messages=(*reply.messages[:-1], _joined(reply.messages[-1], message)))
+    return replace(reply, messages=(*reply.messages, message))
+
+
+def _joined(summary: Text, closing: Text) -> Text:
+    return Text(f"{summary.text}\n\n{closing.text}", closing.rows)

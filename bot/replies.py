@@ -28,20 +28,11 @@ class Text:
 
 @dataclass(frozen=True)
 class Question:
-    """One quiz item to ask, with an optional lead (feedback, re-prompt, intro) above it."""
+    """One quiz item to ask, with an optional lead above it (the last answer and its feedback, a re-prompt, intro)."""
 
     check_in_id: int
     prompt: Prompt
     lead: str = ""
-
-
-@dataclass(frozen=True)
-class Answered:
-    """A question as it looks once answered: the chosen answer and any feedback, no buttons."""
-
-    prompt: Prompt
-    answer: str
-    feedback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +53,7 @@ class Document:
 
 
 Outgoing = Text | Question | Photo | Document  # one new message in the chat
-Shown = Text | Question | Answered  # what a pressed message can be edited into
+Shown = Text | Question  # what a pressed message can be edited into
 
 
 @dataclass(frozen=True)

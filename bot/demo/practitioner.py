@@ -96,10 +96,12 @@ class Practitioner:
             label, typed = self._decide(item, wave)
             if label is not None and any(text == label for text, _ in self.user.buttons(message)):
                 await self.user.press_button(message, label)
+                # A tap is answered in place: the pressed question becomes the next one (or the summary).
+                message = await self.user.wait_for_edit(message, is_step, timeout=15)
             else:
                 await self.user.send(typed)
+                message = await self.user.wait_for(is_step, timeout=15)
             answered += 1
-            message = await self.user.wait_for(is_step, timeout=15)
             if DONE in (message.text or ""):
                 return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from bot import callbacks
@@ -18,9 +19,8 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     assert [b[0] for b in consent.buttons] == ["Agree", "No thanks"]
 
     await alice.press_button(consent, "Agree")
-    await alice.wait_for_edit(consent, "Thank you for taking part")
-    q1 = await alice.wait_for("1/4")
-    assert "age of consent" in q1.content
+    q1 = await alice.wait_for_edit(consent, "1/4")  # the consent request becomes the welcome and question 1
+    assert "Thank you for taking part" in q1.content and "age of consent" in q1.content
     q2 = await tap(alice, q1, "18", "2/4")
     assert "Your answer: 18" in q1.content and "Not quite — The age of consent is 16" in q1.content
     q3 = await tap(alice, q2, "False", "3/4")
@@ -28,6 +28,9 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     q4 = await tap(alice, q3, "Strongly disagree", "4/4")
     summary = await tap(alice, q4, "Agree", "check-in done")
     assert "1 of 2" in summary.content and "— The age of consent is 16" in summary.content
+    # Each question's message became the next, so the summary keeps the exchange readable.
+    assert "1. What is the age of consent in England and Wales? — 18 ✗" in summary.content
+    assert "4. I feel powerless to change how my agency responds to CSE. — Agree" in summary.content
 
     answers = {a.item_id: (a.value, a.score) for a in await world.answers()}
     assert answers == {
@@ -162,12 +165,12 @@ async def test_the_full_cse_core_pre_course_check_in_starts_at_once_before_the_c
     token = await world.course(delivered_on=date(2026, 1, 20), waves=("pre", "post", "3m", "6m"), full=True)
     dan = world.emu.user(1004, "Dan")
     question = await world.join(dan, token)
-    total = int(question.content.split("/", 1)[1].split(" ", 1)[0])
+    total = int(re.search(r"^1/(\d+) · ", question.content, re.M).group(1))
     assert total >= 12
     for n in range(2, total + 1):
         question = await tap(dan, question, question.buttons[0][0], f"{n}/{total}")
-    await dan.press_button(question, question.buttons[0][0])
-    await dan.wait_for("check-in done")
+    summary = await tap(dan, question, question.buttons[0][0], "check-in done")
+    assert f"{total}. " in summary.content  # the summary lists every answer given
     assert len(await world.answers()) == total
     states = {c.wave: c.state for c in await world.check_ins()}
     assert states == {"pre": "completed", "post": "scheduled", "3m": "scheduled", "6m": "scheduled"}
@@ -182,7 +185,7 @@ async def test_start_now_and_remind_me_tomorrow_under_an_invitation(world: World
     await erin.command("start", token)
     consent = await erin.wait_for("Do you agree")
     await erin.press_button(consent, "Agree")
-    await erin.wait_for_edit(consent, "Thank you for taking part")
+    await erin.wait_for_edit(consent, "Thank you for taking part")  # before the course: no question yet
     (post, *_) = await world.check_ins()
     world.clock.set(post.due_at)
     # What the dispatcher does when it sends the invitation.
@@ -211,7 +214,7 @@ async def test_the_quiz_sets_description_is_shown_before_the_first_check_in(worl
     alice = world.emu.user(1001, "Alice")
     await alice.command("start", token)
     consent = await alice.wait_for("Do you agree")
-    assert [m.content for m in alice.messages[-2:]] == ["A small set used by the tests.", consent.content]
+    assert consent.content.startswith("A small set used by the tests.\n\n") and consent.buttons
 
 
 async def test_a_typed_answer_goes_to_the_check_in_whose_question_is_on_screen(world: World) -> None:
@@ -264,8 +267,27 @@ async def test_a_press_telegram_no_longer_lets_us_answer_still_gets_its_next_que
     await dana.command("start", token)
     consent = await dana.wait_for("Do you agree")
     await dana.press_button(consent, "Agree")
-    q1 = await dana.wait_for("1/4")
+    q1 = await dana.wait_for_edit(consent, "1/4")
     world.emu.inject("answerCallbackQuery", status=400, description="Bad Request: query is too old", times=1)
     await tap(dana, q1, "16", "2/4")
     assert "Your answer: 16" in q1.content
     assert {a.item_id for a in await world.answers()} == {"aoc"}
+
+
+async def test_each_tap_costs_one_chat_request_so_a_whole_room_can_answer_at_once(world: World) -> None:
+    # Telegram allows about 30 requests a second that name a chat: one per tap serves 30 taps a second.
+    token = await world.course(profile=None)  # the room link: role and agency are answers too
+    zeb = world.emu.user(1007, "Zeb")
+    stats = world.emu.stats.requests_by_method
+    before = {m: stats[m] for m in ("sendMessage", "editMessageText", "answerCallbackQuery")}
+    await zeb.command("start", token)
+    consent = await zeb.wait_for("Do you agree")
+    q = await tap(zeb, consent, "Agree", "your role?")
+    q = await tap(zeb, q, "Teacher", "which agency")
+    q = await tap(zeb, q, "Education", "1/4")
+    for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Agree", "check-in done")):
+        q = await tap(zeb, q, label, expect)
+    spent = {m: stats[m] - n for m, n in before.items()}
+    assert spent == {"sendMessage": 1, "editMessageText": 7, "answerCallbackQuery": 7}
+    assert zeb.messages == [consent] and q is consent  # one message carried the whole exchange
+    assert "Question 3/4: Young people who dress provocatively are partly to blame." in q.history[-1]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -70,8 +71,8 @@ async def test_the_bot_refuses_to_work_in_groups(world: World) -> None:
 async def test_a_repeated_or_stale_button_press_changes_nothing(world: World) -> None:
     alice, q1 = await _enrolled(world)
     await alice.press_button(q1, "16")
-    await alice.wait_for("2/4")
-    # q1 has no buttons now; an old copy of them, pressed again, is recognised as answered.
+    await alice.wait_for_edit(q1, "2/4")
+    # q1 now shows item 2's buttons; an old copy of item 1's, pressed again, is recognised as answered.
     stale = await alice.press(q1, "a:1:0:0")
     answer = await alice.wait_for_answer(stale)
     assert answer.text == "You've already answered that one."
@@ -156,11 +157,9 @@ async def test_realistic_flood_limits_are_respected_without_429s(engine, databas
             token = await w.course()
             alice = emu.user(1001, "Alice")
             q = await w.join(alice, token)
-            for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4")):
+            for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Agree", "check-in done")):
                 await alice.press_button(q, label)
-                q = await alice.wait_for(expect, timeout=10)
-            await alice.press_button(q, "Agree")
-            await alice.wait_for("check-in done", timeout=10)
+                await alice.wait_for_edit(q, expect, timeout=10)
         finally:
             await w.stop_app()
     assert emu.stats.too_many_requests == 0
@@ -168,10 +167,11 @@ async def test_realistic_flood_limits_are_respected_without_429s(engine, databas
 
 async def test_a_double_tap_stores_one_answer(world: World) -> None:
     alice, q1 = await _enrolled(world)
+    edited = asyncio.ensure_future(alice.wait_for_edit(q1, "2/4"))
     first = await alice.press_button(q1, "16")
     second = await alice.press_button(q1, "13")
     answers = [await alice.wait_for_answer(first), await alice.wait_for_answer(second)]
-    await alice.wait_for("2/4")
+    await edited
     assert [(a.item_id, a.value) for a in await world.answers()] in ([("aoc", "b")], [("aoc", "a")])
     assert any(a.text in ("You've already answered that one.", "That button is no longer active.") for a in answers)
 
@@ -188,3 +188,45 @@ async def test_a_failing_send_is_logged_with_its_traceback_and_the_bot_carries_o
     assert record.exc_info is not None
     await alice.command("help")
     await alice.wait_for("/continue")
+
+
+async def test_an_answer_telegram_will_not_edit_in_still_brings_the_next_question(world: World) -> None:
+    alice, q1 = await _enrolled(world)
+    world.emu.inject("editMessageText", status=400, description="Bad Request: message can't be edited", times=1)
+    await alice.press_button(q1, "16")
+    q2 = await alice.wait_for("2/4")  # sent as a new message instead
+    assert "Your answer: 16" in q2.content and q2.buttons
+    assert [(a.item_id, a.value) for a in await world.answers()] == [("aoc", "b")]
+
+
+async def test_a_consent_request_longer_than_telegram_allows_comes_in_pieces_with_the_buttons_last(
+    world: World,
+) -> None:
+    from surveys.domain.quizset import QuizSet, load_quiz_set
+    from surveys.store.catalog import import_quiz_set
+    from surveys.store.courses import create_course
+    from surveys.store.invites import issue_invite
+    from tests.support.botkit import MINI
+
+    definition = load_quiz_set(MINI).to_definition()
+    definition.update(slug="wordy", description="\n".join(["A long line about this check-in."] * 120))
+    quiz = QuizSet.from_definition(definition)
+    async with world.sessions() as session, session.begin():
+        await import_quiz_set(session, quiz, world.clock())
+        course = await create_course(
+            session,
+            code="WORDY",
+            title="CSE",
+            level=2,
+            quiz_ref="wordy",
+            delivered_on=date(2026, 1, 14),
+            now=world.clock(),
+        )
+        token = (await issue_invite(session, course, world.clock(), role="teacher", agency="education")).token
+    alice = world.emu.user(1001, "Alice")
+    await alice.command("start", token)
+    consent = await alice.wait_for("Do you agree")
+    first, last = alice.messages
+    assert last is consent and consent.buttons and not first.buttons
+    assert max(len(m.content) for m in alice.messages) <= 4096
+    assert sum(m.content.count("A long line") for m in alice.messages) == 120

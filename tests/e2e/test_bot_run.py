@@ -94,10 +94,10 @@ async def test_followup_run_carries_a_practitioner_to_a_completed_check_in(sqlit
                 await alice.command("start", token)
                 consent = await alice.wait_for("Do you agree", timeout=20)
                 await alice.press_button(consent, "Agree")
-                q = await alice.wait_for("1/4", timeout=10)
+                q = await alice.wait_for_edit(consent, "1/4", timeout=10)
                 for label, expect in (("16", "2/4"), ("False", "3/4"), ("Disagree", "4/4"), ("Agree", "check-in done")):
                     await alice.press_button(q, label)
-                    q = await alice.wait_for(expect, timeout=10)
+                    q = await alice.wait_for_edit(q, expect, timeout=10)
             finally:
                 process.send_signal(signal.SIGTERM)
                 out, err = await asyncio.wait_for(process.communicate(), 20)

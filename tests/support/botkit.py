@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import date
@@ -103,12 +104,13 @@ class World:
             return (await issue_invite(session, course, self.clock(), role=role, agency=agency)).token
 
     async def join(self, user: SimUser, token: str) -> ChatMessage:
-        """Tap the invite, agree, and return the first question."""
+        """Tap the invite, agree, and return the first question (the consent request, edited into it)."""
         await user.command("start", token)
         consent = await user.wait_for("Do you agree")
         await user.press_button(consent, "Agree")
-        await user.wait_for_edit(consent, "Thank you for taking part")
-        return await user.wait_for("1/")
+        first = await user.wait_for_edit(consent, "1/")
+        assert "Thank you for taking part" in first.content
+        return first
 
     async def answers(self) -> list[Answer]:
         async with self.sessions() as session:
@@ -128,9 +130,16 @@ class World:
 
 
 async def tap(user: SimUser, message: ChatMessage, label: str, expect: str) -> ChatMessage:
-    """Press the button labelled `label` and return the next bot message containing `expect`."""
+    """Press the button labelled `label`; return the pressed message once edited to contain `expect` (how an
+    answer is shown: one request), or else the next new bot message containing it (a menu's next step)."""
+    edited = asyncio.ensure_future(user.wait_for_edit(message, expect))
     await user.press_button(message, label)
-    return await user.wait_for(expect)
+    new = asyncio.ensure_future(user.wait_for(expect))
+    done, pending = await asyncio.wait((edited, new), return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return done.pop().result()
 
 
 async def say(user: SimUser, text: str, expect: str) -> ChatMessage:
