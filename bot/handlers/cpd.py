@@ -7,6 +7,7 @@ the file's bytes until the file is sent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -53,7 +54,8 @@ async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, name: str | 
         await deliver(update, context, Reply((Text(render_text("cpd.txt", kind="none")),)))
         return
     made_on = j.clock().astimezone(j.settings.zone).date()
-    data = cpd.record_pdf(records, made_on, name)
+    # CPU-bound for a fraction of a second: off the event loop, so other chats are answered meanwhile.
+    data = await asyncio.to_thread(cpd.record_pdf, records, made_on, name)
     document = Document(data, f"cpd-record-{made_on.isoformat()}.pdf", render_text("cpd.txt", kind="caption"))
     await deliver(update, context, Reply((*reply.messages, document), notice=reply.notice, edit=reply.edit))
 
