@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from surveys.domain import commitments, waves
-from surveys.domain.engine import choices_of
+from surveys.domain.engine import choices_of, gives_answer
 from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import QuizSet
 from surveys.domain.quizset.models import Item
@@ -25,6 +25,11 @@ class Slipped:
     text: str
     correct_label: str
     explanation: str | None
+
+    @property
+    def explained(self) -> bool:
+        """Whether the explanation already names the right answer (then it is not said twice)."""
+        return gives_answer(self.explanation, self.correct_label)
 
 
 @dataclass(frozen=True)
