@@ -21,6 +21,7 @@ class Kind(StrEnum):
     PROFILE = "p"  # self-enrolment profile: enrolment, ProfileField, choice index
     ADMIN = "x"  # admin wizard step and value
     IN_DEPTH = "d"  # in-depth follow-up: draw id, then yes / no / a case-study theme
+    CPD = "r"  # the CPD record: ask for it, or skip the name (acts on the presser's own chat only)
 
 
 class ProfileField(StrEnum):
@@ -42,6 +43,7 @@ _ARGUMENTS = {
     Kind.PROFILE: rf"(\d{{1,12}}):({'|'.join(ProfileField)}):(\d{{1,2}})",
     Kind.ADMIN: r"([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})",  # a 40-char slug + "@version" fits
     Kind.IN_DEPTH: r"(\d{1,12}):([a-z]{1,12})",
+    Kind.CPD: r"(ask|skip)",
 }
 _PATTERNS = {kind: re.compile(f"{kind}:{arguments}") for kind, arguments in _ARGUMENTS.items()}
 

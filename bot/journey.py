@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks, commitments, in_depth, profile
+from bot import callbacks, commitments, in_depth, own_progress, profile
 from bot.callbacks import Kind
 from bot.replies import Button, Question, Reply, Text
 from bot.texts import label, render_text
@@ -399,13 +399,14 @@ class Journey:
         if isinstance(press, _Refused):
             async with self.sessions() as session:
                 return await self._refused(session, press.found, press.reason, now)
-        due = invitation = None
+        due = invitation = closing = None
         if press.conversation.done:
             async with self.sessions() as session, session.begin():
                 due = await self._next_due(session, chat_id, now)
+                closing = await own_progress.closing(session, check_in_id, press.conversation.quiz, self.settings)
                 invitation = await in_depth.offer(session, check_in_id, now)
         reply = self._taken(press.conversation, check_in_id, press.prompt, press.outcome, due, typed=False)
-        return in_depth.with_offer(reply, invitation)
+        return in_depth.with_offer(own_progress.after(reply, closing), invitation)
 
     async def typed(self, chat_id: int, text: str) -> Reply:
         """A typed message: the answer to the current item, or the nudge to start/continue."""
@@ -440,10 +441,13 @@ class Journey:
                 )
                 if not stored:
                     return Reply(notice=render_text("stale_button.txt", reason="answered"))
-            due = await self._next_due(session, chat_id, now) if conversation.done else None
-            invitation = await in_depth.offer(session, step.check_in.id, now) if conversation.done else None
+            due = invitation = closing = None
+            if conversation.done:
+                due = await self._next_due(session, chat_id, now)
+                closing = await own_progress.closing(session, step.check_in.id, step.quiz, self.settings)
+                invitation = await in_depth.offer(session, step.check_in.id, now)
             reply = self._taken(conversation, step.check_in.id, prompt, outcome, due, typed=True)
-            return in_depth.with_offer(reply, invitation)
+            return in_depth.with_offer(own_progress.after(reply, closing), invitation)
 
     def _taken(
         self,

@@ -8,6 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import deliver
+from bot.handlers import cpd
 from bot.handlers.common import journey, pressed
 from bot.handlers.in_depth import reply
 from bot.replies import Reply, Text
@@ -63,9 +64,11 @@ COMMANDS: dict[str, Handler] = {
     "stop": stop,
     "delete": delete,
     "reply": reply,  # answering a training officer's /relay (bot.handlers.in_depth)
+    "cpd": cpd.command,
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
 MENU = tuple(
-    BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help")
+    BotCommand(name, label(f"menu.{name}"))
+    for name in ("continue", "status", "cpd", "privacy", "stop", "delete", "help")
 )

@@ -31,6 +31,8 @@ def test_the_demo_runs_a_whole_course_cycle_offline_and_leaves_no_way_to_identif
     assert (out / "report" / "report.pdf").read_bytes().startswith(b"%PDF")
     for name in ("answers-long.csv", "answers-wide.xlsx", "answers-wide.sav"):
         assert (out / name).stat().st_size > 0
+    # One CPD record, asked for in the chat with /cpd, kept as an example.
+    assert (out / "cpd-record-example.pdf").read_bytes().startswith(b"%PDF")
 
     # The board's year: three courses of 2026 with the board's figures beside them.
     annual = json.loads((out / "annual-report" / "report.json").read_text())
