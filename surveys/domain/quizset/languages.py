@@ -81,35 +81,82 @@ def _filled(value: object) -> bool:
     return value is not None
 
 
+def _key(data: Mapping, path: Path) -> Path:
+    """A path by item id and option value rather than position, so it survives items added or removed."""
+    if path[0] != "items":
+        return path
+    item = data["items"][path[1]]
+    key: Path = ("items", str(item.get("id")), *path[2:])
+    if len(path) > 3 and path[2] == "options":
+        key = (*key[:3], str(item["options"][path[3]].get("value")), *path[4:])
+    return key
+
+
+def locate(data: Mapping, key: Path) -> Path | None:
+    """Where a key (see _key) is in plain data now, or None when its item or option is gone."""
+    if key[0] != "items":
+        return key if key[0] in data else None
+    index = next((i for i, item in enumerate(data["items"]) if str(item.get("id")) == key[1]), None)
+    if index is None or key[2] not in data["items"][index]:
+        return None
+    path: Path = ("items", index, *key[2:])
+    if key[2] == "options":
+        options = data["items"][index]["options"]
+        k = next((k for k, option in enumerate(options) if str(option.get("value")) == key[3]), None)
+        path = None if k is None else ("items", index, "options", k, *key[4:])  # type: ignore[assignment]
+    return path
+
+
+def get_at(data: Mapping, path: Path) -> object:
+    """The value at `path` of plain data."""
+    node: object = data
+    for part in path:
+        node = node[part]  # type: ignore[index]
+    return node
+
+
 def set_at(data: dict, path: Path, value: object) -> None:
     """Put `value` at `path` of plain data (the path exists)."""
-    node: object = data
-    for part in path[:-1]:
-        node = node[part]  # type: ignore[index]
-    node[path[-1]] = value  # type: ignore[index]
+    get_at(data, path[:-1])[path[-1]] = value  # type: ignore[index]
 
 
 def split(data: Mapping) -> tuple[dict, dict[Path, dict[str, object]]]:
-    """A copy of the data with each per-language text replaced by its primary one, and the per-language texts by path.
+    """A copy of the data with each per-language text replaced by its primary one, and the per-language texts.
 
-    A one-language set comes back as it is, with no translations.
+    The texts are keyed by item id and option value (_key, locate). A one-language set comes back as it is.
     """
     codes = declared(data)
     copy = _plain_copy(data)
     assert isinstance(copy, dict)
-    if codes is None:
-        return copy, {}
-    primary = primary_of(codes)
+    # Without `languages:` a mapping is an error (checks.language_problems); the schema need not repeat it.
+    primary = primary_of(codes) if codes is not None else None
     translations: dict[Path, dict[str, object]] = {}
-    for path, value, button in text_slots(copy):
+    for path, value, _ in text_slots(copy):
         if not isinstance(value, Mapping):
             continue
         texts = {str(code): text for code, text in value.items()}
-        translations[path] = texts
-        chosen = texts.get(primary)
+        if codes is not None:
+            translations[_key(copy, path)] = texts
+        chosen = texts.get(primary) if primary else None
         if not _filled(chosen):
             chosen = next((text for text in texts.values() if _filled(text)), None)
         if chosen is None:
             chosen = [_MISSING] * 5 if path[-1] == "labels" else _MISSING
         set_at(copy, path, chosen)
     return copy, translations
+
+
+def merge(definition: dict, translations: Mapping[Path, Mapping[str, object]], primary: str) -> None:
+    """Put the per-language texts back into a definition; its own (primary) texts win over the kept ones."""
+    for key, texts in translations.items():
+        path = locate(definition, key)
+        if path is not None:
+            set_at(definition, path, {**texts, primary: get_at(definition, path)})
+
+
+def resolve(definition: dict, translations: Mapping[Path, Mapping[str, object]], code: str) -> None:
+    """Replace each text of a definition that has translations with its text in `code`."""
+    for key, texts in translations.items():
+        path = locate(definition, key)
+        if path is not None and code in texts:
+            set_at(definition, path, texts[code])

@@ -24,6 +24,7 @@ from pydantic import (
 from surveys.domain import commitments, constructs, waves
 from surveys.domain.quizset import languages as langs
 from surveys.domain.quizset.checks import MAX_BUTTON_LABEL, set_problems
+
 KNOWN_CONSTRUCTS = constructs.NAMES
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
@@ -286,13 +287,15 @@ class QuizSet(_Strict):
     intro: str | None = None
     items: Annotated[tuple[Item, ...], Field(min_length=1)]
 
-    # Per-language texts by path into the definition (languages.split); empty for a one-language set.
+    # Per-language texts by item id and option value (languages.split); empty for a one-language set.
     _translations: dict = PrivateAttr(default_factory=dict)
     _views: _Views = PrivateAttr(default_factory=_Views)
 
     @model_validator(mode="wrap")
     @classmethod
-    def _languages_and_set_rules(cls, data: Any, handler: ModelWrapValidatorHandler[QuizSet], info: ValidationInfo) -> QuizSet:
+    def _languages_and_set_rules(
+        cls, data: Any, handler: ModelWrapValidatorHandler[QuizSet], info: ValidationInfo
+    ) -> QuizSet:
         if not isinstance(data, Mapping):
             return handler(data)
         # The fields hold the primary language's texts; the others are kept aside for in_language().
@@ -336,10 +339,9 @@ class QuizSet(_Strict):
 
     def _view(self, code: str) -> QuizSet:
         definition = self.model_dump(mode="json", by_alias=True)
-        for path, texts in self._translations.items():
-            langs.set_at(definition, path, texts.get(code))
-        for i, item in enumerate(definition["items"]):
-            if item["kind"] == "commitment_review" and ("items", i, "barrier") not in self._translations:
+        langs.resolve(definition, self._translations, code)
+        for item in definition["items"]:
+            if item["kind"] == "commitment_review" and ("items", item["id"], "barrier") not in self._translations:
                 item["barrier"] = DEFAULT_BARRIER.get(code, item["barrier"])
         definition.update(language=code, languages=None)
         return QuizSet.model_validate(definition, context={"checked_by_loader": True})
@@ -375,8 +377,7 @@ class QuizSet(_Strict):
             del definition["languages"]
         else:
             del definition["language"]  # a bilingual set has no single language tag
-        for path, texts in self._translations.items():
-            langs.set_at(definition, path, dict(texts))
+        langs.merge(definition, self._translations, self.primary_language)
         return definition
 
     @classmethod
