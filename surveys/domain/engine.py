@@ -299,6 +299,11 @@ class Conversation:
         self._planned: tuple[Step | None, int] | None = None  # _plan() until the answers change
 
     @property
+    def view(self) -> QuizSet:
+        """The set in the language asked (QuizSet.in_language): its title, description and intro to show."""
+        return self.quiz.in_language(self.language)
+
+    @property
     def answers(self) -> dict[str, str]:
         """The answers so far, answer row id → stored value."""
         return dict(self._answers)

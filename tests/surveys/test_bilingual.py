@@ -212,3 +212,12 @@ def test_the_persons_own_language_wins_and_a_label_of_no_option_is_asked_again()
     assert Conversation(quiz, "post", POST, language="en").accept("Glas").recorded.value == "c"
     refused = Conversation(quiz, "post", POST, language="cy").accept("Porffor")
     assert refused.recorded is None and "Coch" in refused.reprompt and "Red" not in refused.reprompt
+
+
+def test_preview_asks_in_welsh_and_refuses_a_language_the_set_is_not_written_in() -> None:
+    result = CliRunner().invoke(cli, ["preview", "cse-core", "--wave", "pre", "--language", "cy"], input="Agree\n")
+    assert result.exit_code == 0, result.output
+    assert "Dilyniant craidd CSE" in result.output and "Croeso i'ch gwiriad ar gyfer" in result.output
+    assert "[1 of 15] Rwy'n teimlo'n hyderus" in result.output and "[2 of 15] Mae rhai pobl ifanc" in result.output
+    refused = CliRunner().invoke(cli, ["preview", "cse-core", "--language", "fr"])
+    assert refused.exit_code == 2 and "'fr' is not one of en, cy" in refused.output
