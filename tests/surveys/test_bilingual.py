@@ -171,6 +171,14 @@ def test_a_review_without_its_own_barrier_asks_it_in_the_persons_language() -> N
     quiz = load_quiz_set(BILINGUAL)
     assert quiz.in_language("cy").item("review").barrier == "Beth wnaeth eich rhwystro?"
     assert quiz.item("review").barrier == "What got in the way?"
+    welsh_only = BILINGUAL.replace("[en, cy]", "[cy]")
+    for english in ("{en: Tiny, ", "{en: A tiny set., ", "{en: Pick one., ", "{en: What will you do?, "):
+        welsh_only = welsh_only.replace(english, "{")
+    welsh_only = welsh_only.replace("{en: Done it?, ", "{").replace("en: Red, ", "").replace("en: Green, ", "")
+    welsh_only = welsh_only.replace("en: Coch, ", "")
+    quiz = load_quiz_set(welsh_only)
+    assert quiz.language_codes == ("cy",) and quiz.title == "Bach"
+    assert quiz.item("review").barrier == "Beth wnaeth eich rhwystro?"
 
 
 def test_the_engine_asks_in_welsh() -> None:

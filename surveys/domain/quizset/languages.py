@@ -11,6 +11,8 @@ PRIMARY = "en"
 # Texts of the set and of each item that may be given per language; `labels` (Likert) is a list per language.
 SET_TEXTS = ("title", "description", "intro")
 ITEM_TEXTS = ("text", "explanation", "barrier", "unit")
+# What a review asks after "partly" or "not yet" when the set does not say, per language.
+DEFAULT_BARRIER = {"en": "What got in the way?", "cy": "Beth wnaeth eich rhwystro?"}
 # Stands in for a primary text that is missing: the set is refused anyway (checks.language_problems says why),
 # and the schema should not report the same gap a second time.
 _MISSING = "?"
@@ -130,6 +132,7 @@ def split(data: Mapping) -> tuple[dict, dict[Path, dict[str, object]]]:
     assert isinstance(copy, dict)
     # Without `languages:` a mapping is an error (checks.language_problems); the schema need not repeat it.
     primary = primary_of(codes) if codes is not None else None
+    _default_barriers(copy, codes)
     translations: dict[Path, dict[str, object]] = {}
     for path, value, _ in text_slots(copy):
         if not isinstance(value, Mapping):
@@ -144,6 +147,18 @@ def split(data: Mapping) -> tuple[dict, dict[Path, dict[str, object]]]:
             chosen = [_MISSING] * 5 if path[-1] == "labels" else _MISSING
         set_at(copy, path, chosen)
     return copy, translations
+
+
+def _default_barriers(data: dict, codes: tuple[str, ...] | None) -> None:
+    """A review without `barrier` asks DEFAULT_BARRIER in each of the set's languages (English if it has none)."""
+    spoken = codes if codes is not None else (code_of(str(data.get("language") or PRIMARY)),)
+    items = data.get("items")
+    if not isinstance(items, list) or not all(code in DEFAULT_BARRIER for code in spoken):
+        return
+    for item in items:
+        if isinstance(item, dict) and item.get("kind") == "commitment_review" and "barrier" not in item:
+            texts = {code: DEFAULT_BARRIER[code] for code in spoken}
+            item["barrier"] = texts if codes is not None and len(codes) > 1 else texts[spoken[0]]
 
 
 def merge(definition: dict, translations: Mapping[Path, Mapping[str, object]], primary: str) -> None:

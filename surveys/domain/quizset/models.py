@@ -209,8 +209,9 @@ class CommitmentReviewItem(_Item):
 
     kind: Literal["commitment_review"]
     of: ItemId
-    # Asked after a status in commitments.BARRIER_ASKED; free text, skippable.
-    barrier: Text = "What got in the way?"
+    # Asked after a status in commitments.BARRIER_ASKED; free text, skippable. Left out, it is
+    # languages.DEFAULT_BARRIER in the set's language(s).
+    barrier: Text = langs.DEFAULT_BARRIER[langs.PRIMARY]
 
 
 class CommitmentReminderItem(_Item):
@@ -256,10 +257,6 @@ AnyItem = (
 )
 
 
-# What a review asks after "not yet" when the set does not say, per language.
-DEFAULT_BARRIER = {"en": "What got in the way?", "cy": "Beth wnaeth eich rhwystro?"}
-
-
 class _Views(dict):
     """A set's one-language views, made once each: a cache, so it never makes two equal sets unequal."""
 
@@ -301,13 +298,13 @@ class QuizSet(_Strict):
         # The fields hold the primary language's texts; the others are kept aside for in_language().
         primary, translations = langs.split(data)
         model = handler(primary)
+        model._translations = translations
         # The loader runs these checks itself on the raw YAML so it can point at lines;
         # anything else building a QuizSet (a stored definition, a test) is checked here.
         if not (info.context or {}).get("checked_by_loader"):
-            problems = set_problems(data)
+            problems = set_problems(model.to_definition())
             if problems:
                 raise ValueError("; ".join(p.message for p in problems))
-        model._translations = translations
         return model
 
     @property
@@ -340,9 +337,6 @@ class QuizSet(_Strict):
     def _view(self, code: str) -> QuizSet:
         definition = self.model_dump(mode="json", by_alias=True)
         langs.resolve(definition, self._translations, code)
-        for item in definition["items"]:
-            if item["kind"] == "commitment_review" and ("items", item["id"], "barrier") not in self._translations:
-                item["barrier"] = DEFAULT_BARRIER.get(code, item["barrier"])
         definition.update(language=code, languages=None)
         return QuizSet.model_validate(definition, context={"checked_by_loader": True})
 
