@@ -23,6 +23,8 @@ from surveys.store.own_progress import chat_answers
 
 # fontTools' subsetter logs, at INFO, the glyphs each font keeps: the letters of a typed name. Never.
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
+# fpdf2 warns, naming them, about characters its font lacks (a name in another script): never log them either.
+logging.getLogger("fpdf").setLevel(logging.ERROR)
 
 MAX_NAME = 80
 """Longest name taken for the record (one line on the page)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.admin import registry as admin_registry
 from bot.callbacks import Kind, handler_pattern
@@ -20,6 +21,8 @@ def register(application: Application) -> None:
     # The name for a CPD record, when one was just asked for: before every other text handler. Its own group
     # (below in_depth's): PTB runs only the first matching handler of a group, and both match any text.
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cpd.typed_name), -2)
+    # Before that, in a group of its own that stops nothing: another button or command drops the name question.
+    application.add_handler(TypeHandler(Update, cpd.forget_question), -3)
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))

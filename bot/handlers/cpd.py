@@ -79,6 +79,25 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, None, skipped)
 
 
+async def forget_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Another button or command means the person moved on: the next typed line is an answer again, not a name.
+
+    Without this, a case-study or check-in answer typed after tapping "Get my CPD record" and then
+    something else would be taken as the name (and never recorded as an answer).
+    """
+    if context.chat_data is None or ASKED not in context.chat_data:
+        return
+    query = update.callback_query
+    if query is not None:
+        pressed_kind = callbacks.parse(query.data)
+        moved_on = pressed_kind is None or pressed_kind.kind is not Kind.CPD
+    else:
+        text = update.effective_message.text if update.effective_message else None
+        moved_on = bool(text) and text.startswith("/") and text.split()[0].split("@")[0] != "/cpd"
+    if moved_on:
+        context.chat_data.pop(ASKED, None)
+
+
 async def typed_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A line typed after the name question is the name (run before every other text handler)."""
     asked = context.chat_data.get(ASKED)

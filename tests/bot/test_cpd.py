@@ -152,3 +152,30 @@ def test_making_a_record_logs_nothing_of_the_name(caplog) -> None:
     caplog.set_level(logging.DEBUG)
     assert NAME in pdf_text(record_pdf([], date(2026, 1, 15), NAME))
     assert NAME not in caplog.text and "Glyph names" not in caplog.text
+
+
+def test_a_name_in_a_script_the_font_lacks_is_not_logged_either(caplog) -> None:
+    import logging
+    from datetime import date
+
+    from bot.cpd import record_pdf
+
+    caplog.set_level(logging.DEBUG)
+    record_pdf([], date(2026, 1, 15), "李明")
+    assert "李" not in caplog.text and "明" not in caplog.text and "674e" not in caplog.text
+
+
+async def test_moving_on_after_the_name_question_makes_typing_an_answer_again(world: World, tmp_path: Path) -> None:
+    """/cpd, then /continue: the answer typed next is recorded as an answer, not taken as a name."""
+    quiz = quiz_set(tmp_path)
+    erin = world.emu.user(1005, "Erin")
+    async with world.sessions() as session, session.begin():
+        course = await a_course(session, quiz, world.clock())
+        await a_person(session, course, quiz, world.clock(), {"pre": PRE}, chat_id=1005, open_wave="3m")
+    await erin.command("cpd")
+    await erin.wait_for("Type your name")
+    await erin.command("continue")
+    await erin.wait_for("1/2")
+    await erin.send("18")
+    assert "2/2" in (await erin.wait_for("2/2")).content
+    assert not [m for m in erin.messages if m.document is not None]
