@@ -14,7 +14,8 @@ from surveys.domain.states import CheckInState
 from surveys.domain.waves import order_key
 from surveys.reporting.report.stats import suppressed
 from surveys.settings import Settings
-from surveys.store.models import CheckIn, Contact, Course, Enrolment, PulseSent
+from surveys.store.catalog import parsed
+from surveys.store.models import CheckIn, Contact, Course, Enrolment, PulseSent, QuizSetVersion
 
 PULSE_DAY = 0  # Monday, as date.weekday() counts
 PULSE_AT = time(9, 30)
@@ -67,7 +68,7 @@ class CourseLine:
     code: str
     title: str
     zone: str
-    attendance: int
+    attendance: int | None  # None when it counts people (who enrolled) and is 1 to k-1
     attendance_known: bool  # False: the denominator is who enrolled, the attendance was not given
     waves: tuple[WaveLine, ...]
     unreachable: int | None  # None when 1 to k-1; 0 is shown as none
@@ -118,6 +119,12 @@ async def weekly_pulse(session: AsyncSession, now: datetime, settings: Settings)
     if not running:
         return Pulse(now, settings.timezone, k, threshold, ())
     courses = {c.id: c for c in await session.scalars(select(Course).where(Course.id.in_(running)))}
+    quizzes = {
+        version.id: parsed(version)
+        for version in await session.scalars(
+            select(QuizSetVersion).where(QuizSetVersion.id.in_({c.quiz_set_id for c in courses.values()}))
+        )
+    }
     enrolled = dict(
         (await session.execute(select(Enrolment.course_id, func.count()).group_by(Enrolment.course_id))).all()
     )
@@ -140,9 +147,14 @@ async def weekly_pulse(session: AsyncSession, now: datetime, settings: Settings)
         ):
             if first_due > now:
                 continue  # not started: nothing to say yet
+            if quizzes[course.quiz_set_id].message_only(wave):
+                continue  # a reminder asks nothing: "completed" there means delivered, not answered
             closed = closes <= now
             low = bool(attendance) and 100 * answered < threshold * attendance
             shown = _shown(answered, k)
+            if shown is not None and 0 < attendance - answered < k:
+                # Beside the attendance, the count would give away how many (fewer than k) did not answer.
+                shown = None
             waves.append(
                 WaveLine(
                     wave=wave,
@@ -160,7 +172,8 @@ async def weekly_pulse(session: AsyncSession, now: datetime, settings: Settings)
                 code=course.code,
                 title=course.title,
                 zone=course.zone,
-                attendance=attendance,
+                # An expected attendance is the officer's figure; who enrolled counts people, so k applies.
+                attendance=attendance if course.expected_attendance is not None else _shown(attendance, k),
                 attendance_known=course.expected_attendance is not None,
                 waves=tuple(waves),
                 unreachable=0 if gone == 0 else _shown(gone, k),

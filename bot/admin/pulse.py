@@ -36,7 +36,7 @@ def pulse_text(pulse: Pulse) -> list[str]:
         {
             "code": c.code,
             "title": c.title,
-            "attendance": c.attendance,
+            "attendance": count(c.attendance),
             "attendance_known": c.attendance_known,
             "unreachable": count(c.unreachable),
             "waves": [
@@ -59,7 +59,7 @@ def pulse_text(pulse: Pulse) -> list[str]:
             "wave": w.wave,
             "closed_on": local_day(w.closes_at, c.zone),
             "answered": count(w.answered),
-            "attendance": c.attendance,
+            "attendance": count(c.attendance),
         }
         for c, w in pulse.alerts
     ]

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.admin.pulse import pulse_text
 from scheduler.pulse import claim_week, next_pulse_at, week_of, weekly_pulse
+from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
 from surveys.domain.states import CheckInState
 from surveys.settings import load_settings
-from surveys.store.models import Contact, Enrolment
+from surveys.store.models import Contact, Enrolment, QuizSetVersion
 from tests.support.schedule_builders import a_check_in, a_course, an_enrolment
 
 LONDON = ZoneInfo("Europe/London")
@@ -67,16 +68,16 @@ async def _courses(session) -> None:
         completed=3,
     )
     b = await a_course(session, MONDAY, code="CSE-B", delivered_on=date(2025, 10, 12))
-    b.expected_attendance = 10
-    # Still open, closing on Thursday: 6 of 10 answered; 2 unreachable.
+    b.expected_attendance = 15
+    # Still open, closing on Thursday: 9 of 15 answered; 2 unreachable.
     await _wave(
         session,
         b,
-        9,
+        12,
         wave="3m",
         due=datetime(2026, 1, 12, 9, 30, tzinfo=UTC),
         closes=datetime(2026, 1, 22, 9, 30, tzinfo=UTC),
-        completed=6,
+        completed=9,
         unreachable=2,
     )
     old = await a_course(session, MONDAY, code="CSE-OLD", delivered_on=date(2025, 1, 10))
@@ -101,7 +102,7 @@ async def test_the_pulse_counts_each_running_course_per_wave_against_attendance(
     (a3,) = a.waves
     assert (a.attendance, a3.answered, a3.percent, a3.closed, a3.alert) == (20, None, None, True, True)
     (b3,) = b.waves
-    assert (b.attendance, b3.answered, b3.percent, b3.closing_this_week, b3.alert) == (10, 6, 60, True, False)
+    assert (b.attendance, b3.answered, b3.percent, b3.closing_this_week, b3.alert) == (15, 9, 60, True, False)
     assert b.unreachable is None and a.unreachable == 0  # 2 unreachable: fewer than 5
     assert [(c.code, w.wave) for c, w in pulse.alerts] == [("CSE-A", "3m")]
 
@@ -113,7 +114,7 @@ async def test_the_pulse_text_says_fewer_than_5_and_names_no_one(sessions) -> No
         pseudonyms = list(await session.scalars(select(Enrolment.pseudonym)))
     (text,) = pulse_text(pulse)
     assert "⚠️ ALERT: CSE-A 3m closed on Friday 16 January with fewer than 5 of 20 answered, below 50%" in text
-    assert "3m: 6 answered (60%), closes this week (Thursday 22 January)" in text
+    assert "3m: 9 answered (60%), closes this week (Thursday 22 January)" in text
     assert "Unreachable: fewer than 5" in text and "Unreachable: none" in text
     assert "CSE-OLD" not in text and "3m: fewer than 5 answered, closed Friday 16 January" in text
     assert "3 answered" not in text and "Unreachable: 2" not in text
@@ -136,3 +137,37 @@ async def test_a_week_is_claimed_once_so_several_workers_send_one_pulse(sessions
         assert await claim_week(session, date(2026, 1, 19), MONDAY)
         assert not await claim_week(session, date(2026, 1, 19), MONDAY)
         assert await claim_week(session, date(2026, 1, 26), MONDAY)
+
+
+async def test_no_count_gives_away_fewer_than_5_and_a_reminder_wave_is_not_answered(sessions) -> None:
+    """7 of 10 answered would tell that 3 did not; 3 enrolled is itself about 3 people; 1m only reminds."""
+    async with sessions() as session, session.begin():
+        c = await a_course(session, MONDAY, code="CSE-C", delivered_on=date(2025, 10, 12))
+        c.expected_attendance = 10
+        due, closes = datetime(2026, 1, 12, 9, 30, tzinfo=UTC), datetime(2026, 1, 22, 9, 30, tzinfo=UTC)
+        await _wave(session, c, 10, wave="3m", due=due, closes=closes, completed=7)
+        d = await a_course(session, MONDAY, code="CSE-D", delivered_on=date(2025, 10, 12))
+        await _wave(session, d, 3, wave="3m", due=due, closes=closes, completed=0)
+        core = load_quiz_set(bundled_quiz_set("cse-core"))
+        version = QuizSetVersion(
+            slug=core.slug,
+            version=1,
+            title="core",
+            definition=core.to_definition(),
+            checksum=core.checksum,
+            created_at=MONDAY,
+        )
+        session.add(version)
+        await session.flush()
+        e = await a_course(session, MONDAY, code="CSE-E", delivered_on=date(2025, 12, 1), waves=("post", "1m"))
+        e.quiz_set_id, e.expected_attendance = version.id, 8
+        await _wave(session, e, 8, wave="1m", due=due, closes=closes, completed=8)
+        pulse = await weekly_pulse(session, MONDAY, SETTINGS)
+    by_code = {course.code: course for course in pulse.courses}
+    ((c3,), (d3,)) = by_code["CSE-C"].waves, by_code["CSE-D"].waves
+    assert (c3.answered, c3.percent) == (None, None)
+    assert by_code["CSE-D"].attendance is None and d3.answered is None
+    assert by_code["CSE-E"].waves == ()
+    (text,) = pulse_text(pulse)
+    assert "7 answered" not in text and "70%" not in text and "(fewer than 5 enrolled)" in text
+    assert "1m:" not in text
