@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -47,8 +47,8 @@ async def pass_on(update: Update, context: ContextTypes.DEFAULT_TYPE, relayed: R
         try:
             await send(context.bot, chat_id, (relayed.message,))
             delivered = True
-        except Forbidden:
-            continue  # they blocked the bot: the sender is told below
+        except (Forbidden, BadRequest):
+            continue  # they blocked the bot, or the chat is gone: the sender is told below
     await in_depth(context).passed(relayed, direction, delivered=delivered)
     if delivered:
         await deliver(update, context, relayed.sent)

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from surveys.domain.dates import DATE_HELP, parse_day
 
@@ -62,6 +63,16 @@ def parse_figures(text: str) -> list[FigureRow]:
     of one measure whose periods overlap.
     """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a byte-order mark
+    try:
+        return _parse(reader)
+    except csv.Error as exc:
+        # A stray quote can swallow the rest of the file into one field the csv module refuses.
+        raise FiguresError(
+            [f"row {reader.line_num}: not readable as CSV ({exc}); check for an unmatched quote"]
+        ) from None
+
+
+def _parse(reader: Any) -> list[FigureRow]:
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
         raise FiguresError([f"row 1: the file is empty; the first row must name the columns {', '.join(COLUMNS)}"])

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from surveys.domain import states
 from surveys.domain.states import CheckInState
 from surveys.domain.tokens import new_pseudonym
-from surveys.store.models import Answer, CheckIn, Contact, Enrolment, Invite
+from surveys.store.models import Answer, CheckIn, Contact, Enrolment, InDepthAnswer, InDepthDraw, Invite, Relay
 
 
 class AlreadyEnrolled(Exception):
@@ -135,6 +135,11 @@ async def erase(session: AsyncSession, chat_id: int) -> int:
     # Explicit deletes: do not rely on ON DELETE CASCADE being honoured by every connection.
     check_ins = select(CheckIn.id).where(CheckIn.enrolment_id.in_(ids))
     await session.execute(delete(Answer).where(Answer.check_in_id.in_(check_ins)))
+    # The case study's free text and the record that relays passed; the draw stays, without the person,
+    # so the recorded sample can still be re-drawn for audit.
+    await session.execute(delete(InDepthAnswer).where(InDepthAnswer.enrolment_id.in_(ids)))
+    await session.execute(delete(Relay).where(Relay.enrolment_id.in_(ids)))
+    await session.execute(update(InDepthDraw).where(InDepthDraw.enrolment_id.in_(ids)).values(enrolment_id=None))
     await session.execute(delete(CheckIn).where(CheckIn.enrolment_id.in_(ids)))
     await session.execute(delete(Contact).where(Contact.enrolment_id.in_(ids)))
     await session.execute(delete(Enrolment).where(Enrolment.id.in_(ids)))

@@ -133,3 +133,12 @@ async def test_stored_figures_can_be_limited_to_the_periods_touching_a_range(ses
     async with sessions() as session:
         february = await stored_figures(session, date(2026, 2, 10), date(2026, 2, 20))
     assert [(f.measure, f.period_start.month) for f in february] == [("CSE 1 forms", 1), ("MASH referrals", 2)]
+
+
+def test_a_stray_quote_is_a_named_problem_not_a_traceback():
+    """An unmatched quote swallows the rest of the file into one field longer than the csv module accepts."""
+    text = HEADER + '2026-01-01,2026-01-31,"Referrals,' + "x" * 200_000 + "\n"
+    with pytest.raises(FiguresError) as caught:
+        parse_figures(text)
+    (problem,) = caught.value.problems
+    assert problem.startswith("row ") and "unmatched quote" in problem
