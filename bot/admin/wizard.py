@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from surveys.domain.dates import parse_day
+
 # The numbered questions, in order; "past" (confirming a past date) belongs to "date", "done" follows "zone".
 STEPS = ("quiz", "level", "date", "code", "title", "waves", "attendance", "zone")
 STATES = (*STEPS[:3], "past", *STEPS[3:])  # every step the conversation can wait in
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CANCEL_WORDS = re.compile(r"^\s*(?:cancel|stop)\s*$", re.IGNORECASE)  # typed, they stop the wizard (as /cancel does)
 
 
@@ -61,13 +62,8 @@ def day_from_button(value: str, today: date) -> date | None:
 
 
 def day_from_text(text: str) -> date | None:
-    """A typed YYYY-MM-DD date, or None when it is not one."""
-    if not ISO_DAY.fullmatch(text.strip()):
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
+    """A typed date (YYYY-MM-DD or DD/MM/YYYY, as everywhere officers type one), or None when it is not one."""
+    return parse_day(text)
 
 
 def attendance_from_text(text: str) -> int | None:

@@ -14,6 +14,7 @@ from bot.commands.common import bot_username, fail, run_async, settings_or_exit,
 from scheduler.timetable import release_post_wave
 from surveys.clock import system_clock
 from surveys.domain import lifecycle
+from surveys.domain.dates import DATE_FORMATS, DATE_HELP
 from surveys.domain.levels import LEVELS, RANGE_TEXT
 from surveys.domain.registers import RegisterInvalid, read_register
 from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
@@ -36,7 +37,7 @@ def cli() -> None:
 @click.argument("code")
 @click.option("--title", required=True, help="The course title practitioners will see.")
 @click.option(
-    "--date", "delivered_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Course day, YYYY-MM-DD."
+    "--date", "delivered_on", required=True, type=click.DateTime(list(DATE_FORMATS)), help=f"Course day, {DATE_HELP}."
 )
 @click.option(
     "--level", required=True, type=click.IntRange(LEVELS.start, LEVELS.stop - 1), help=f"Audience level, {RANGE_TEXT}."

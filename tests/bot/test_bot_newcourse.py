@@ -93,3 +93,13 @@ async def test_a_forgotten_draft_ends_with_a_polite_line(world: World) -> None:
     await officer.wait_for("set it aside")
     await officer.send("2")  # the level question is gone: the practitioner side answers
     await officer.wait_for("not taking part")
+
+
+def test_a_course_day_is_typed_as_officers_type_dates_everywhere() -> None:
+    """/newcourse takes the same dates as /report and the figures CSV: ISO or the UK's day first."""
+    from datetime import date
+
+    from bot.admin.wizard import day_from_text
+
+    assert day_from_text("2026-04-01") == day_from_text("01/04/2026") == date(2026, 4, 1)
+    assert day_from_text("31/02/2026") is None and day_from_text("April 1st") is None
