@@ -8,7 +8,8 @@ import click
 
 from bot.commands.common import fail, run_async, settings_or_exit, transaction
 from surveys.clock import system_clock
-from surveys.domain.org_figures import COLUMNS, FiguresError, parse_figures, period_text
+from surveys.domain.dates import period_text
+from surveys.domain.org_figures import COLUMNS, FiguresError, parse_figures
 from surveys.store.audit import CLI
 from surveys.store.figures import import_figures, stored_figures
 

@@ -17,3 +17,13 @@ def parse_day(text: str) -> date | None:
         except ValueError:
             continue
     return None
+
+
+def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
+    """Whether two periods (days included) share a day."""
+    return a_start <= b_end and b_start <= a_end
+
+
+def period_text(start: date, end: date) -> str:
+    """A period as reports, listings, problems and the audit log name it: "2026-01-01 to 2026-03-31"."""
+    return f"{start.isoformat()} to {end.isoformat()}"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from surveys.domain.dates import DATE_HELP, parse_day
+from surveys.domain.dates import DATE_HELP, parse_day, period_text
 
 COLUMNS = ("period_start", "period_end", "measure", "value")
 MEASURE_MAX = 120
@@ -43,16 +43,6 @@ class FigureRow:
 def measure_key(measure: str) -> str:
     """A measure as compared: case and spacing folded, so one measure typed two ways stays one."""
     return " ".join(measure.split()).casefold()
-
-
-def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
-    """Whether two periods (days included) share a day."""
-    return a_start <= b_end and b_start <= a_end
-
-
-def period_text(start: date, end: date) -> str:
-    """A period as problems and listings name it."""
-    return f"{start.isoformat()} to {end.isoformat()}"
 
 
 def parse_figures(text: str) -> list[FigureRow]:

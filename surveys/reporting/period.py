@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.domain.dates import DATE_HELP, parse_day
+from surveys.domain.dates import DATE_HELP, overlaps, parse_day, period_text
 from surveys.reporting.codebook import CourseInfo, SelectionError, select_courses
 
 
@@ -45,12 +45,12 @@ class Period:
 
     def overlaps(self, start: date, end: date) -> bool:
         """Whether any day from start to end (included) falls in the period."""
-        return start <= self.end and self.start <= end
+        return overlaps(start, end, self.start, self.end)
 
     @property
     def label(self) -> str:
         """How the report and the audit log name the period."""
-        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+        return period_text(self.start, self.end)
 
 
 def quarter(day: date) -> str:

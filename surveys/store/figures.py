@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.domain.org_figures import FigureRow, FiguresError, overlaps, period_text
+from surveys.domain.dates import overlaps, period_text
+from surveys.domain.org_figures import FigureRow, FiguresError
 from surveys.store.audit import AuditActor, record
 from surveys.store.models import OrgFigure
 
