@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, profile
 from bot.callbacks import Kind
+from bot.language import choice_row
 from bot.replies import Button, Question, Reply, Text
 from bot.texts import label, render_text
 from bot.transcript import answers_given
@@ -19,6 +20,7 @@ from scheduler.messages import local_day
 from scheduler.next_checkin import next_check_in_due
 from scheduler.reminders import reminder_times, snooze
 from scheduler.timetable import schedule_check_ins
+from surveys import language
 from surveys.clock import Clock
 from surveys.domain import lifecycle, states, waves
 from surveys.domain.engine import Conversation, Outcome, Prompt, choices_of
@@ -49,6 +51,7 @@ from surveys.store.enrolments import (
 from surveys.store.invites import InviteProblem, resolve_invite
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.store.transactions import Transactions
+from surveys.texts import wave_label
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
 # wall of text in a check-in is more likely pasted case notes than an answer.
@@ -104,8 +107,12 @@ class Journey:
         self.clock = clock
 
     # --- enrolment ----------------------------------------------------------------------
-    async def start(self, chat_id: int, token: str | None) -> Reply:
-        """/start with or without an invite token: consent request, a clear refusal, or how to join."""
+    async def start(self, chat_id: int, token: str | None, chosen: str | None = None) -> Reply:
+        """/start with or without an invite token: consent request, a clear refusal, or how to join.
+
+        The consent request is in the course's language, else the one `chosen` with its Cymraeg / English
+        buttons (offered first, unless the course sets one), else the chat's (bot.language).
+        """
         now = self.clock()
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
@@ -121,6 +128,8 @@ class Journey:
                 if existing.course_id == invite.course_id:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
+            speaking = course.language or chosen or language.current()
+            language.set_for_task(speaking)
             version = course.quiz_set
             quiz = await _quiz(session, version.id, version.slug, version.checksum)
             text = render_text(
@@ -128,15 +137,19 @@ class Journey:
                 course_title=course.title,
                 contact=self.settings.evaluation_contact,
                 retention_days=self.settings.retention_days,
-                waves=[waves.label(w) for w in course.waves],
+                waves=[wave_label(w) for w in course.waves],
                 minutes=quiz.estimate_minutes,
             )
             rows = (
                 (
-                    Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token)),
-                    Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token)),
+                    Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token, speaking)),
+                    Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token, speaking)),
                 ),
             )
+            if course.language is None:
+                # The choice of language comes first: its line above everything, its buttons on top.
+                rows = (*choice_row(token), *rows)
+                text = _joined("" if chosen else render_text("language_offer.txt"), text)
             # The quiz set's own words about itself come first, in the same message (one request: a room
             # scans the link at once); when both pass Telegram's limit, delivery splits them and the
             # consent request with its buttons stays last.
@@ -151,13 +164,17 @@ class Journey:
         found = await open_check_in(session, chat_id, now)
         return Reply((Text(render_text("already_enrolled.txt", course_title=course.title, open=found is not None)),))
 
-    async def consent(self, chat_id: int, token: str) -> Reply:
-        """Agree pressed: enrol under a pseudonym, plan the waves, and start a check-in due now."""
+    async def consent(self, chat_id: int, token: str, chosen: str | None = None) -> Reply:
+        """Agree pressed: enrol under a pseudonym in the language of the request, plan the waves, start one due now."""
         now = self.clock()
+        if chosen:
+            language.set_for_task(chosen)
         async with self.sessions() as session, session.begin():
             try:
                 invite = await resolve_invite(session, token, now, for_update=True)
                 enrolment = await enrol(session, invite, chat_id, now)
+                enrolment.language = invite.course.language or language.current()
+                language.set_for_task(enrolment.language)
             except InviteProblem as problem:
                 reply = self._invite_problem(problem.reason)
                 return Reply(notice=render_text("stale_button.txt", reason="gone"), edit=reply.messages[0])
@@ -267,12 +284,14 @@ class Journey:
             else:
                 when = "on"
             lines.append(
-                {"label": waves.label(check_in.wave), "when": when, "on": local_day(check_in.due_at, course.zone)}
+                {"label": wave_label(check_in.wave), "when": when, "on": local_day(check_in.due_at, course.zone)}
             )
         return lines
 
-    async def decline(self, chat_id: int, token: str) -> Reply:
+    async def decline(self, chat_id: int, token: str, chosen: str | None = None) -> Reply:
         """No thanks pressed: store nothing."""
+        if chosen:
+            language.set_for_task(chosen)
         return Reply(notice=render_text("notice.txt", kind="declined"), edit=Text(render_text("consent_declined.txt")))
 
     # --- the check-in -------------------------------------------------------------------
@@ -643,7 +662,7 @@ def _render_intro(intro: str, context: RenderContext) -> str:
 def _status_line(check_in: CheckIn, course: Course, now: datetime) -> dict[str, Any]:
     return {
         "course_title": course.title,
-        "wave_label": waves.label(check_in.wave),
+        "wave_label": wave_label(check_in.wave),
         "open": check_in.due_at <= now,
         "started": check_in.state == CheckInState.IN_PROGRESS,
         "closes_on": local_day(check_in.closes_at, course.zone),

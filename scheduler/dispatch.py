@@ -168,6 +168,7 @@ class Dispatcher:
                     Course.title,
                     Course.zone,
                     Course.quiz_set_id,
+                    Enrolment.language,
                 )
                 .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
                 .join(Course, Course.id == Enrolment.course_id)
@@ -187,7 +188,15 @@ class Dispatcher:
                     raise LookupError(f"quiz set {r.quiz_set_id} could not be read")
                 questions, minutes = messages.quiz_size(quiz, r.wave)
                 info = messages.CheckInInfo(
-                    r.id, r.wave, r.title, zone, r.closes_at, r.state == CheckInState.IN_PROGRESS, questions, minutes
+                    r.id,
+                    r.wave,
+                    r.title,
+                    zone,
+                    r.closes_at,
+                    r.state == CheckInState.IN_PROGRESS,
+                    questions,
+                    minutes,
+                    r.language,
                 )
                 text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
             except Exception:

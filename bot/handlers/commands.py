@@ -8,6 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import deliver
+from bot.handlers import language
 from bot.handlers.common import journey, pressed
 from bot.replies import Reply, Text
 from bot.texts import label, render_text
@@ -61,9 +62,15 @@ COMMANDS: dict[str, Handler] = {
     "continue": continue_command,
     "stop": stop,
     "delete": delete,
+    # Cymraeg / English, by either name (bot/handlers/language.py).
+    "language": language.command,
+    "iaith": language.command,
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
-MENU = tuple(
-    BotCommand(name, label(f"menu.{name}")) for name in ("continue", "status", "privacy", "stop", "delete", "help")
-)
+MENU_COMMANDS = ("continue", "status", "privacy", "stop", "delete", "language", "help")
+
+
+def menu() -> tuple[BotCommand, ...]:
+    """The command menu in the current language (bot.app sets one per language)."""
+    return tuple(BotCommand(name, label(f"menu.{name}")) for name in MENU_COMMANDS)

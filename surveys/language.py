@@ -1,0 +1,46 @@
+"""The languages a practitioner can be spoken to in (Welsh and English), and the language of the message being built."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+ENGLISH = "en"
+WELSH = "cy"
+LANGUAGES = (WELSH, ENGLISH)
+"""Every language a practitioner-facing text exists in; Welsh first, as the choice is offered."""
+
+_CURRENT: ContextVar[str] = ContextVar("followup_language", default=ENGLISH)
+
+
+class LanguageError(ValueError):
+    """Text that is not one of LANGUAGES."""
+
+
+def parse(text: str) -> str:
+    """A language code ('cy', 'EN ') as stored; LanguageError names what is accepted."""
+    code = str(text).strip().lower()
+    if code not in LANGUAGES:
+        raise LanguageError(f"expected {' or '.join(sorted(LANGUAGES))}, not {text!r}")
+    return code
+
+
+def current() -> str:
+    """The language of the message being built (English unless something said otherwise)."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[str]:
+    """Build messages in `language` inside the block (per task: concurrent chats do not mix)."""
+    token = _CURRENT.set(parse(language))
+    try:
+        yield token.var.get()
+    finally:
+        _CURRENT.reset(token)
+
+
+def set_for_task(language: str) -> None:
+    """Speak `language` for the rest of the running task (one Telegram update is one task)."""
+    _CURRENT.set(parse(language))
