@@ -11,9 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    meta,
+    select_autoescape,
+)
 from ruamel.yaml import YAML
 
 from surveys import language as languages
@@ -149,3 +159,68 @@ def wave_label(wave: str) -> str:
     """A wave in words in the current language, from wave.txt (English is waves.label's own words)."""
     parsed = waves.parse(wave)
     return render_text("wave.txt", wave=parsed.name, months=parsed.months, english=parsed.label)
+
+
+def catalogue_problems(folders: Mapping[str, Path], english_only_list: Path) -> list[str]:
+    """What is missing or different between English and each other language, over `folders` (name → templates/).
+
+    A template or label in one language and not the other, or a template whose placeholders differ
+    (a Welsh text that forgets `{{ contact }}`), is a problem; english_only.yaml's entries need no Welsh.
+    """
+    listed = YAML(typ="safe").load(english_only_list.read_text(encoding="utf-8")) or {}
+    only_templates, only_labels = tuple(listed.get("templates") or ()), tuple(listed.get("labels") or ())
+    own_values = listed.get("placeholders") or {}
+    problems: list[str] = []
+    for name, folder in folders.items():
+        english = {p.name for p in folder.iterdir() if p.is_file()} - {LABELS}
+        for language in languages.LANGUAGES:
+            if language == languages.ENGLISH:
+                continue
+            translated_folder = folder / language
+            translated = {p.name for p in translated_folder.iterdir() if p.is_file()} - {LABELS}
+            needed = {n for n in english if not stays_english(n, only_templates)}
+            problems += [
+                f"{name}/templates/{n}: no {language} copy in {name}/templates/{language}/"
+                for n in sorted(needed - translated)
+            ]
+            problems += [
+                f"{name}/templates/{language}/{n}: no English original in {name}/templates/"
+                for n in sorted(translated - english)
+            ]
+            for n in sorted(needed & translated):
+                # Values one language's words need and another's not (wave.txt), as english_only.yaml lists them.
+                allowed = set(own_values.get(n) or ())
+                original = _placeholders(folder / n) - allowed
+                copy = _placeholders(translated_folder / n) - allowed
+                if original != copy:
+                    problems.append(
+                        f"{name}/templates/{language}/{n}: placeholders differ from English "
+                        f"(only English: {sorted(original - copy)}, only {language}: {sorted(copy - original)})"
+                    )
+            problems += _label_problems(name, folder, language, only_labels)
+    return problems
+
+
+def _read_labels(path: Path) -> dict[str, str]:
+    return flatten_labels(YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+
+
+def _placeholders(path: Path) -> set[str]:
+    return meta.find_undeclared_variables(Environment().parse(path.read_text(encoding="utf-8")))
+
+
+def _label_problems(name: str, folder: Path, language: str, only_labels: tuple[str, ...]) -> list[str]:
+    english_file, translated_file = folder / LABELS, folder / language / LABELS
+    if not english_file.exists() and not translated_file.exists():
+        return []
+    english, translated = _read_labels(english_file), _read_labels(translated_file)
+    needed = {k for k in english if not stays_english(k, only_labels)}
+    problems = [f"{name}/templates/{LABELS}: {k} has no {language} label" for k in sorted(needed - set(translated))]
+    problems += [
+        f"{name}/templates/{language}/{LABELS}: {k} has no English label"
+        for k in sorted(set(translated) - set(english))
+    ]
+    problems += [
+        f"{name}/templates/{language}/{LABELS}: {k} is empty" for k in sorted(translated) if not translated[k].strip()
+    ]
+    return problems
