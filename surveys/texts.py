@@ -100,6 +100,10 @@ class Texts:
         text = self.labels[key]
         return text if isinstance(text, str) else text.render(**context).strip()
 
+    def in_every_language(self, key: str) -> frozenset[str]:
+        """Label `key` (plain text) as each language says it, case-folded."""
+        return frozenset(str(labels[key]).casefold() for labels in self._labels.values() if key in labels)
+
     def has_label(self, key: str) -> bool:
         """Whether `key` is a label (optional ones, such as a configured role's words, may be missing)."""
         return key in self.labels
@@ -224,3 +228,9 @@ def _label_problems(name: str, folder: Path, language: str, only_labels: tuple[s
         f"{name}/templates/{language}/{LABELS}: {k} is empty" for k in sorted(translated) if not translated[k].strip()
     ]
     return problems
+
+
+@cache
+def in_every_language(key: str) -> frozenset[str]:
+    """A label as every language says it, case-folded: a typed "Gwir" in an English check-in still means true."""
+    return shared().in_every_language(key)

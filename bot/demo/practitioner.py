@@ -6,14 +6,16 @@ import random
 import re
 
 from bot.demo.personas import DIFFERENTLY, Persona
+from bot.demo.welsh import DONE
 from bot.emulator import ChatMessage, SimUser
+from bot.texts import label
+from surveys import language
 from surveys.domain import waves
 from surveys.domain.engine import choices_of
 from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import LikertItem, QuizSet
 
 QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
-DONE = "check-in done"
 NONSENSE = ("hmm not sure", "?", "can you repeat that", "banana")
 
 
@@ -24,7 +26,12 @@ def is_question(message: ChatMessage) -> bool:
 
 def is_step(message: ChatMessage) -> bool:
     """What a practitioner waits for after answering: the next question or the summary."""
-    return bool(message.text and (QUESTION.search(message.text) or DONE in message.text))
+    return bool(message.text and (QUESTION.search(message.text) or _done(message)))
+
+
+def _done(message: ChatMessage) -> bool:
+    """The end-of-check-in summary, in either language."""
+    return any(done in (message.text or "") for done in DONE)
 
 
 class Practitioner:
@@ -71,7 +78,7 @@ class Practitioner:
             return item.labels[raw - 1], str(raw)
         if kind == "yes_no":
             yes = rng.random() < p.practice + 0.04 * months
-            return ("Yes" if yes else "No"), ("yes" if yes else "no")
+            return label("answer.yes" if yes else "answer.no"), ("yes" if yes else "no")
         if kind == "number":
             value = str(rng.randint(item.min, item.max))
             return None, value
@@ -81,7 +88,11 @@ class Practitioner:
         return None, "skip"
 
     async def take(self, first: ChatMessage, wave: str, *, stop_after: int | None = None) -> bool:
-        """Answer from `first` to the summary; False if they stopped part-way (stop_after items)."""
+        """Answer from `first` to the summary, reading buttons in their language; False if they stopped part-way."""
+        with language.speaking(self.persona.language):
+            return await self._take(first, wave, stop_after)
+
+    async def _take(self, first: ChatMessage, wave: str, stop_after: int | None) -> bool:
         message, answered = first, 0
         while True:
             if stop_after is not None and answered >= stop_after:
@@ -90,7 +101,7 @@ class Practitioner:
             if self.persona.types_nonsense and self.rng.random() < 0.15:
                 await self.user.send(self.rng.choice(NONSENSE))
                 message = await self.user.wait_for(is_step, timeout=15)  # the re-prompt
-                if DONE in (message.text or ""):  # typed into a free-text item, nonsense is an answer
+                if _done(message):  # typed into a free-text item, nonsense is an answer
                     return True
                 continue
             label, typed = self._decide(item, wave)
@@ -102,7 +113,7 @@ class Practitioner:
                 await self.user.send(typed)
                 message = await self.user.wait_for(is_step, timeout=15)
             answered += 1
-            if DONE in (message.text or ""):
+            if _done(message):
                 return True
 
 

@@ -18,7 +18,7 @@ from surveys.domain.quizset import (
 )
 from surveys.domain.quizset.models import Item
 from surveys.domain.scoring import construct_means, item_score, knowledge_percent
-from surveys.texts import label, render_text
+from surveys.texts import in_every_language, label, render_text
 
 SKIP = "skip"
 # A skipped optional text item is stored as the empty string, so resuming knows it was asked.
@@ -252,7 +252,10 @@ class Conversation:
             return value, "" if value is not None else _reprompt(item.kind, options=item.options)
         if isinstance(item, (TrueFalseItem, YesNoItem)):
             yes, no = ("true", "false") if isinstance(item, TrueFalseItem) else ("yes", "no")
-            value = yes if token in _AFFIRMATIVE else no if token in _NEGATIVE else None
+            # Either language's button word counts when typed (surveys.texts.in_every_language, issue 14).
+            said_yes = token in _AFFIRMATIVE or token in in_every_language(f"answer.{yes}")
+            said_no = token in _NEGATIVE or token in in_every_language(f"answer.{no}")
+            value = yes if said_yes else no if said_no else None
             return value, "" if value is not None else _reprompt(item.kind)
         if isinstance(item, LikertItem):
             value = _match_likert(item, raw)
