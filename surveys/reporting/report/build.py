@@ -27,7 +27,7 @@ from surveys.reporting.codebook import (
     select_courses,
     selection_label,
 )
-from surveys.reporting.report import data
+from surveys.reporting.report import data, languages
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.settings import Settings
@@ -81,6 +81,7 @@ async def build_report(
     courses_out = [_course(c, enrolled.get(c.id, 0), k) for c in selected]
     response = _response(selected, waves, checkins, states, enrolled, k)
     _protect_enrolled(selected, courses_out, response, enrolled, k)
+    by_language = await languages.by_language(session, selected, courses_out, response, k)
     items = _retention(codebook, item_waves, waves, k)
     return {
         "title": "CSE training follow-up: impact report",
@@ -105,6 +106,7 @@ async def build_report(
         "practice": _practice(codebook, item_waves, waves, k),
         "attrition": _attrition(checkins, last_states, baseline, last, k, knowledge),
         "breakdowns": breakdowns,
+        "languages": by_language,
         "free_text": _free_text(codebook, free_text, waves, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
     }

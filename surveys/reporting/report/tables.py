@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from surveys.reporting.report import languages
+
 DASH = "–"
 WITHHELD = "withheld"  # as report["withheld_marker"]: a figure hidden to protect a smaller one
 
@@ -311,6 +313,7 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
 
+    out.append(languages.section(report))
     meth = report["methods"]
     feedback = "; ".join(f"{ref}: {'shown' if shown else 'not shown'}" for ref, shown in meth["feedback_shown"].items())
     out.append(
