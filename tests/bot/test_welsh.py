@@ -111,3 +111,59 @@ async def test_an_unknown_language_code_asks_rather_than_guesses(world: World) -
     assert [b[0] for b in asked.buttons] == ["Cymraeg", "English"]
     told = await tap(bob, asked, "Cymraeg", "Byddaf yn ysgrifennu yn Gymraeg")
     assert "Pan fyddwch yn ymuno" in told.content  # nothing stored for a chat not enrolled
+
+
+async def test_welsh_by_default_for_a_chat_not_enrolled(world: World) -> None:
+    await world.stop_app()
+    world.settings = world.settings.model_copy(update={"default_language": "cy"})
+    await world.start_app()
+    gwen = world.emu.user(4005, "Gwen")
+    await gwen.command("help")
+    assert "/iaith — newid iaith" in (await gwen.wait_for("Rwy'n cynnal")).content
+    await gwen.command("nonsense")
+    await gwen.wait_for("dydw i ddim yn gwybod y gorchymyn hwnnw")
+    # Telegram apps set to Welsh get the command menu in Welsh; the default menu is the deployment's.
+    assert {c["command"]: c["description"] for c in world.emu.commands(language_code="cy")}["continue"] == (
+        "Parhau â'ch gwiriad"
+    )
+
+
+def test_a_language_code_other_than_en_or_cy_stops_start_up_naming_the_variable() -> None:
+    import pytest
+
+    from surveys.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="FOLLOWUP_DEFAULT_LANGUAGE: expected cy or en, not 'fr'"):
+        load_settings({"FOLLOWUP_DEFAULT_LANGUAGE": "fr"}, env_file=None)
+    assert load_settings({"FOLLOWUP_DEFAULT_LANGUAGE": "CY"}, env_file=None).default_language == "cy"
+
+
+async def test_a_welsh_course_from_the_cli_and_its_bilingual_invite_sheet(database_url, monkeypatch, tmp_path) -> None:
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from surveys.domain.quizset import bundled_quiz_set
+
+    monkeypatch.setenv("FOLLOWUP_DATABASE_URL", database_url)
+    monkeypatch.setenv("FOLLOWUP_BOT_USERNAME", "followup_test_bot")
+
+    async def followup(*args: str):
+        return await asyncio.to_thread(CliRunner().invoke, main, list(args), catch_exceptions=False)
+
+    assert (await followup("quiz", "import", str(bundled_quiz_set("cse-core")))).exit_code == 0
+    made = await followup(
+        "course", "create", "CY-1", "--title", "CSE lefel 2", "--date", "2026-03-12", "--level", "2",
+        "--quiz", "cse-core", "--waves", "pre,post,6m", "--language", "cy", "--yes",
+    )  # fmt: skip
+    assert made.exit_code == 0 and "in cy" in made.output, made.output
+    wrong = await followup("course", "create", "CY-2", "--title", "x", "--date", "2026-03-12", "--level", "2",
+                           "--quiz", "cse-core", "--language", "fr", "--yes")  # fmt: skip
+    assert wrong.exit_code != 0 and "'fr' is not one of 'cy', 'en'" in wrong.output
+    invited = await followup("course", "invite", "CY-1", "--out", str(tmp_path))
+    assert invited.exit_code == 0, invited.output
+    sheet = (tmp_path / "cy-1-invite.html").read_text()
+    assert sheet.index("Sganiwch y cod") < sheet.index("Scan the code")
+    assert "cyn y cwrs; ar ddiwedd y cwrs; chwe mis ar ôl y cwrs" in sheet
+    assert "course and in six months" in sheet  # the English phrase, HTML-escaped
