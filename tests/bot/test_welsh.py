@@ -49,7 +49,7 @@ async def test_a_welsh_journey_then_english_from_the_message_after_language(worl
     )
     assert (await dispatcher.run_once()).reminded == 1
     reminder = await nia.wait_for("Rydych chi hanner ffordd drwy eich gwiriad")
-    assert "ar agor tan dydd " in reminder.content and [b[0] for b in reminder.buttons] == [
+    assert "ar agor tan ddydd " in reminder.content and [b[0] for b in reminder.buttons] == [
         "Parhau",
         "Atgoffwch fi yfory",
     ]
