@@ -411,6 +411,11 @@ class Journey:
         press = await self.transactions.run(
             lambda conn: _press(conn, chat_id, check_in_id, item_index, choice_index, now)
         )
+        # The press read the enrolment's language (bot.language does not look it up for answer presses).
+        if isinstance(press, _Taken):
+            language.set_for_task(press.language)
+        else:
+            language.set_for_task(press.found.language if press.found else self.settings.default_language)
         if isinstance(press, _Refused):
             async with self.sessions() as session:
                 return await self._refused(session, press.found, press.reason, now)
@@ -574,6 +579,7 @@ class _Taken:
     conversation: Conversation
     prompt: Prompt
     outcome: Outcome
+    language: str
 
 
 def _press(
@@ -584,6 +590,11 @@ def _press(
     if problem := _closed_reason(found, now):
         return _Refused(found, problem)
     assert found is not None
+    with language.speaking(found.language):  # feedback and re-prompts are rendered here, on the thread
+        return _answer(conn, found, item_index, choice_index, now)
+
+
+def _answer(conn: Connection, found: Pressed, item_index: int, choice_index: int, now: datetime) -> _Refused | _Taken:
     conversation = _conversation(conn, found)
     items = conversation.items
     if item_index >= len(items):
@@ -608,7 +619,7 @@ def _press(
         completes=conversation.done,
     ):
         return _Refused(found, "answered")
-    return _Taken(conversation, prompt, outcome)
+    return _Taken(conversation, prompt, outcome, found.language)
 
 
 def _conversation(conn: Connection, found: Pressed) -> Conversation:

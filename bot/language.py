@@ -14,6 +14,8 @@ from surveys import language
 from surveys.store.checkins import open_check_in
 from surveys.store.languages import chat_language, switch_language
 
+ANSWER_PRESS = f"{callbacks.Kind.ANSWER}:"
+
 if TYPE_CHECKING:  # the journey imports choice_row from here
     from bot.journey import Journey
 
@@ -26,6 +28,11 @@ async def speak_chat_language(update: object, context: ContextTypes.DEFAULT_TYPE
     journey = context.application.bot_data["journey"]
     found = None
     chat = update.effective_chat if isinstance(update, Update) else None
+    query = update.callback_query if isinstance(update, Update) else None
+    if query is not None and (query.data or "").startswith(ANSWER_PRESS):
+        # The busiest path reads the language with the press itself (Journey.press_answer): no second query.
+        language.set_for_task(journey.settings.default_language)
+        return
     if chat is not None and chat.type == "private":
         async with journey.sessions() as session:
             found = await chat_language(session, chat.id)
