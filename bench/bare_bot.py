@@ -1,9 +1,11 @@
 """The framework's floor: a bare python-telegram-bot quiz bot, default settings, state in a dict.
 
 Run by bench/conversation.py as a child process: `python -m bench.bare_bot BASE_URL TOKEN QUIZ_JSON`.
-Same reply pattern as followup (answer the press, edit the question into the answer, send
-the next item with inline buttons) and nothing else: no database, no rate limiter, PTB's
-default HTTPXRequest and default concurrency (one update at a time).
+Same reply pattern as followup (answer the press, then ONE chat request: the pressed question
+is edited into the answer given and the next item with its inline buttons, or the end) and
+nothing else: no database, no rate limiter, PTB's default HTTPXRequest and default
+concurrency (one update at a time). (Until followup went to one request per answer both
+edited the answer in and sent the next item: two chat requests.)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def question(items: list[dict], item: int) -> str:
 
 
 def make_handler(items: list[dict]):
-    """The one handler: record the press, edit the question, send the next one (or the end)."""
+    """The one handler: record the press, edit the question into the answer and the next one (or the end)."""
 
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -44,16 +46,14 @@ def make_handler(items: list[dict]):
             return
         answers[(run, item)] = choice
         await query.answer("Recorded")
-        labels = items[item]["labels"]
-        await query.edit_message_text(f"{question(items, item)}\n\nYour answer: {labels[choice]}")
+        lead = f"{question(items, item)}\nYour answer: {items[item]['labels'][choice]}"
         if item + 1 < len(items):
-            await context.bot.send_message(
-                query.message.chat.id,
-                question(items, item + 1),
+            await query.edit_message_text(
+                f"{lead}\n\n{question(items, item + 1)}",
                 reply_markup=keyboard(run, item + 1, items[item + 1]["labels"]),
             )
         else:
-            await context.bot.send_message(query.message.chat.id, "Thank you, that's the check-in done.")
+            await query.edit_message_text(f"{lead}\n\nThank you, that's the check-in done.")
 
     return answer
 

@@ -6,8 +6,8 @@ uses the emulator's in-process hooks, all on this process's perf_counter:
   t0 — the press is in the emulator's getUpdates queue (`SimUser.press` returned);
   t1 — the bot's next message (the next item, or the summary) is stored in the chat, i.e.
        the emulator has parsed the sendMessage, before it answers it.
-       followup edits the pressed question into the next (one request an answer), so for it t1 is
-       that edit; the bare bot edits the answer in and sends the next question (two).
+       Both bots edit the pressed question into the next (one chat request an answer), so t1 is
+       that edit.
 So latency covers the long poll's wake-up, answerCallbackQuery, the database transaction and
 the edit or send that shows the next question — all a practitioner waits for. Requests per
 answer are counted too: Telegram's ~30 a second are spent on requests that name a chat.

@@ -38,6 +38,15 @@ async def test_get_me_and_a_keyboard_message_round_trip(emu, bot):
     assert user.buttons(received) == [("Agree", "y:abcdefghijklmnopqrstuv")]
 
 
+async def test_text_with_form_syntax_and_unicode_arrives_as_sent(emu, bot):
+    # The body is urlencoded by hand (no aiohttp FormData): &, =, +, %, newlines and non-ASCII survive.
+    user = emu.user(8, "Ana")
+    await user.send("hi")
+    text = "a&b=c+d %20 – ★ café\nline two?x=1&y=2"
+    await bot.send_message(8, text)
+    assert (await user.wait_for("line two")).text == text
+
+
 async def test_a_document_upload_arrives_byte_for_byte(emu, bot):
     user = emu.user(8, "Ann")
     await user.send("hi")
