@@ -9,11 +9,13 @@ from bot.admin import courses, files, newcourse, quiz_sets
 from bot.admin.roles import OFFICER, Actor, role_of
 from bot.admin.service import Admin
 from bot.admin.wizard import NewCourse
-from bot.admin.wording import admin_reply
+from bot.admin.wording import admin_reply, sentence
 from bot.delivery import deliver, send
 from bot.handlers import fallback
 from bot.handlers.common import pressed
 from bot.replies import Reply, Text
+from surveys.domain.dates import parse_day
+from surveys.reporting.period import Period, PeriodError
 
 DRAFT = "newcourse"  # the user_data key of the officer's /newcourse draft
 WizardState = str | int  # a step of bot.admin.wizard.STATES, or ConversationHandler.END
@@ -80,7 +82,17 @@ async def end_press(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: A
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> None:
-    """/report CODE: report.html and report.pdf, after a "working on it" line."""
+    """/report CODE, or /report FROM TO [CODE…] (the annual report): report.html and report.pdf."""
+    args = context.args or []
+    if args and parse_day(args[0]) is not None:
+        try:
+            if len(args) < 2:
+                raise PeriodError("the end date is missing")
+            period = Period.parse(args[0], args[1], ("the start date", "the end date"))
+        except PeriodError as exc:
+            return await deliver(update, context, admin_reply("bad_period", problem=sentence(str(exc))))
+        await deliver(update, context, admin_reply("working"))
+        return await deliver(update, context, await files.annual_report(admin(context), actor, period, args[2:]))
     if code := await _with_code(update, context, "report"):
         await deliver(update, context, admin_reply("working"))
         await deliver(update, context, await files.report(admin(context), actor, code))

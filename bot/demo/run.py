@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import build_application, polling
 from bot.demo import welsh
+from bot.demo.annual import board_year
 from bot.demo.personas import WAVES, Persona, make_personas
 from bot.demo.practitioner import Practitioner, is_question
 from bot.emulator import ChatMessage, Emulator, SimUser
@@ -112,6 +113,9 @@ class Demo:
                         await self._wave(wave)
                     await self._close_and_purge()
                 await self._write()
+                self.result.files += await board_year(
+                    self.sessions, self.settings, self.clock, self.quiz, self.out, self.echo
+                )
             finally:
                 await engine.dispose()
         self.result.seconds = time.perf_counter() - began

@@ -259,3 +259,26 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class OrgFigure(Base):
+    """One of the board's own counts (referrals, CSE forms, intelligence) for one measure over one period.
+
+    Board-level totals, not answers: no person is behind a row, which is why reports show them unsuppressed.
+    """
+
+    __tablename__ = "org_figure"
+    __table_args__ = (
+        UniqueConstraint("measure_key", "period_start", "period_end", name="measure_period"),
+        CheckConstraint("period_start <= period_end", name="period_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(String(120))
+    # The measure as compared (case and spacing folded), so "MASH referrals" and "mash  referrals" are one.
+    measure_key: Mapped[str] = mapped_column(String(120), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime]

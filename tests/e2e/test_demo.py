@@ -29,6 +29,11 @@ def test_the_demo_runs_a_whole_course_cycle_offline_and_leaves_no_way_to_identif
     for name in ("answers-long.csv", "answers-wide.xlsx", "answers-wide.sav"):
         assert (out / name).stat().st_size > 0
 
+    # The board's year: three courses of 2026 with the board's figures beside them.
+    annual = json.loads((out / "annual-report" / "report.json").read_text())
+    assert [r["level"] for r in annual["annual"]["course"][:-1]] == [1, 2, 3]
+    assert len(annual["org_figures"]["measures"]) == 4 and "[annual]" in result.output
+
     # The retention purge ran: no chat link is left to tie answers to a person.
     assert "0 chat links remain" in result.output
     people = make_personas(12)

@@ -27,7 +27,8 @@ from surveys.reporting.codebook import (
     select_courses,
     selection_label,
 )
-from surveys.reporting.report import data, languages
+from surveys.reporting.period import Period, courses_in
+from surveys.reporting.report import annual, data, languages
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
 from surveys.settings import Settings
@@ -50,22 +51,26 @@ async def build_report(
     *,
     now: datetime | None = None,
     actor: AuditActor = SYSTEM,
+    period: Period | None = None,
 ) -> Report:
     """Aggregate the selected courses (all when None) into the report; SelectionError if none match.
 
-    `now` stamps the report (the injected clock; the system clock when not given).
+    `now` stamps the report (the injected clock; the system clock when not given). With a `period`, the
+    annual report: the courses delivered in it (of those named) and its own tables (report.annual).
     """
     k = settings.suppress_below
-    selected = await select_courses(session, courses)
+    selected = await (select_courses(session, courses) if period is None else courses_in(session, period, courses))
     await record(
         session,
         actor,
-        "report",
+        "report" if period is None else "report.annual",
         now=now or system_clock(),
-        target=selection_label(selected, courses),
+        target=selection_label(selected, courses)
+        if period is None
+        else f"{period.label}: {selection_label(selected, courses)}",
     )
     codebook = await load_codebook(session, selected)
-    read = await data.report_data(session, selected, codebook, all_courses=not courses)
+    read = await data.report_data(session, selected, codebook, all_courses=not courses and period is None)
     frames = tabulate(read, selected, codebook)
     checkins = frames.checkins
     if checkins.empty:
@@ -83,7 +88,7 @@ async def build_report(
     _protect_enrolled(selected, courses_out, response, enrolled, k)
     by_language = await languages.by_language(session, selected, courses_out, response, k)
     items = _retention(codebook, item_waves, waves, k)
-    return {
+    report = {
         "title": "CSE training follow-up: impact report",
         "generated_at": (now or system_clock()).astimezone(UTC).isoformat(timespec="seconds"),
         "suppress_below": k,
@@ -110,6 +115,11 @@ async def build_report(
         "free_text": _free_text(codebook, free_text, waves, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
     }
+    if period is not None:
+        report.update(
+            await annual.annual_part(session, period, selected, checkins, report, k, named=_named, withhold=_withhold)
+        )
+    return report
 
 
 @dataclass
