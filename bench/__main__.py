@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 # Order matters only for reading the output; dispatch joins when bench/dispatch.py exists.
-ORDER = ("dispatch", "tick", "report", "conversation")
+ORDER = ("dispatch", "tick", "report", "conversation", "room")
 
 
 def available() -> list[str]:

@@ -26,7 +26,9 @@ NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 TOKEN = "123:ABC"
 FIRST_CHAT = 1_000_000
 TELEGRAM_RATE = 30.0
-GOALS = {"limited_ratio": 0.97, "unlimited_per_second": 500.0}
+# Both ratios (busiest second and average second against 30) must land in this range: under it
+# the bot wastes Telegram's allowance, over it Telegram would answer 429.
+GOALS = {"limited_ratio": (0.97, 1.00), "unlimited_per_second": 500.0}
 SETTINGS = load_settings(env={}, env_file=None)
 
 
@@ -99,7 +101,15 @@ async def one_run(url: str, emulator_url: str, count: int, limited: bool) -> dic
         stats = (await control.get("/control/stats")).json()["result"]
     if report.sent != count:
         raise RuntimeError(f"sent {report.sent} of {count}: {report}")
-    return {"seconds": elapsed, "per_second": count / elapsed, "too_many_requests": stats["too_many_requests"]}
+    # What Telegram would count, from the emulator's arrival times: the busiest one-second window
+    # and an average one (count / elapsed would read a short run's first burst as extra rate).
+    return {
+        "seconds": elapsed,
+        "per_second": count / elapsed,
+        "busiest_second": stats["busiest_second"],
+        "mean_second": stats["mean_second"],
+        "too_many_requests": stats["too_many_requests"],
+    }
 
 
 async def bench(urls: dict[str, str], runs: int, limited_count: int, unlimited_count: int) -> dict[str, Any]:
@@ -125,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments(argv, __doc__ or "")
     runs = args.runs
     # With limits the run lasts count / 30 s: 1,200 check-ins are 40 s a run, so three runs fit
-    # `make bench`'s ten minutes. The emulator's bucket lets the first second's 30 through at once,
-    # so count / elapsed reads (n / (n - 30)) above the sustained rate: 1.025 at 1,200, 1.01 at 3,000.
+    # `make bench`'s ten minutes.
     limited_count, unlimited_count = (150, 600) if args.quick else (1200, 3000)
     backends = [b for b in args.backends if b != "postgresql" or postgres_available() is None]
     urls: dict[str, str] = {}
@@ -139,12 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         for context in reversed(contexts[: len(urls)]):
             context.__exit__(None, None, None)
 
-    limited_rate = median([r["per_second"] for r in results["limited"]])
+    busiest = max(r["busiest_second"] for r in results["limited"])
+    mean = median([r["mean_second"] for r in results["limited"]])
     limited_429 = sum(r["too_many_requests"] for r in results["limited"])
-    ratio = limited_rate / TELEGRAM_RATE
+    peak_ratio, mean_ratio = busiest / TELEGRAM_RATE, mean / TELEGRAM_RATE
+    low, high = GOALS["limited_ratio"]
     print(
-        f"with limits ({backends[0]}): {limited_count} check-ins, "
-        f"median {limited_rate:.1f}/s of {TELEGRAM_RATE:.0f}/s, "
+        f"with limits ({backends[0]}): {limited_count} check-ins a run; busiest second {busiest} "
+        f"(most of {runs} runs), average second {mean:.1f} (median), of Telegram's {TELEGRAM_RATE:.0f}; "
         f"{limited_429} 429s in {runs} runs"
     )
     summary: dict[str, Any] = {}
@@ -163,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             "goals": GOALS,
             "limited": {
                 "count": limited_count,
-                "median_per_second": limited_rate,
-                "ratio": ratio,
+                "busiest_second": busiest,
+                "mean_second": mean,
+                "ratio_busiest": peak_ratio,
+                "ratio_mean": mean_ratio,
                 "too_many_requests": limited_429,
                 "runs": results["limited"],
             },
@@ -173,11 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"results: {path}")
     best = max(summary.values()) if summary else 0.0
+    within = all(low <= r <= high for r in (peak_ratio, mean_ratio)) and limited_429 == 0
     print(
-        f"ratio {ratio:.3f} of Telegram's 30/s with {limited_429} 429s (goal ≥ {GOALS['limited_ratio']}); "
+        f"ratio {peak_ratio:.3f} busiest second, {mean_ratio:.3f} average second, of Telegram's 30/s, "
+        f"{limited_429} 429s (goal {low:.2f}–{high:.2f}, zero 429s{'' if within else ': missed'}); "
         f"{best:.0f} check-ins/s without limits"
     )
-    return 0 if ratio >= GOALS["limited_ratio"] and limited_429 == 0 else 1
+    return 0 if within else 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext
 from bot.app import Hook
 from bot.messenger import TelegramMessenger
 from scheduler.dispatch import Dispatcher, DispatchReport
+from scheduler.leader import DispatchLock
 from scheduler.retention import purge
 from surveys.clock import Clock, system_clock
 from surveys.settings import Settings
@@ -32,15 +33,21 @@ def dispatch_jobs(settings: Settings, clock: Clock = system_clock) -> Hook:
     restart at worst purges once more (a purge is idempotent). On shutdown PTB's Application.stop
     waits for a job under way; the dispatcher sees the application stopping, claims nothing more
     and records what it sent, so nothing delivered is left claimed (and sent again after the lease).
+
+    On PostgreSQL several bot processes may share one database: each pass first takes the dispatch
+    lock (scheduler.leader), so one process sends at a time; a tick that finds it held stands by,
+    and the first tick after the holder finishes, stops or dies takes over.
     """
 
     async def start(application: Application) -> None:
+        sessions = application.bot_data["sessions"]
         dispatcher = Dispatcher(
-            application.bot_data["sessions"],
+            sessions,
             TelegramMessenger(application.bot),
             clock,
             settings,
             until=lambda: not application.running,
+            lock=DispatchLock.on(sessions),
         )
         application.bot_data["dispatcher"] = dispatcher
         queue = application.job_queue

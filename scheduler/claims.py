@@ -124,3 +124,24 @@ async def cancel_unreachable(session: AsyncSession, now: datetime) -> int:
     for reason, who in (("withdrawn", withdrawn), ("unreachable", blocked)):
         total += await cancel_open_check_ins(session, and_(CheckIn.enrolment_id.in_(who), _unclaimed(now)), reason)
     return total
+
+
+async def any_claimed(session: AsyncSession) -> bool:
+    """Whether any check-in is claimed, by any worker, lease live or not."""
+    return await session.scalar(select(exists().where(CheckIn.claimed_by.is_not(None)))) or False
+
+
+async def release_every_claim(session: AsyncSession) -> int:
+    """Let go of every claim, live lease or not; returns how many. The caller commits.
+
+    Only for a worker holding the dispatch lock (scheduler.leader): no other worker may send, so
+    whatever is claimed was left by a holder that died mid-pass, and is due again now rather
+    than when its lease runs out.
+    """
+    result = await session.execute(
+        update(CheckIn)
+        .where(CheckIn.claimed_by.is_not(None))
+        .values(claimed_by=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -13,7 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler import messages
-from scheduler.claims import Claim, cancel_unreachable, claim_due, default_worker_id, expire_due
+from scheduler.claims import (
+    Claim,
+    any_claimed,
+    cancel_unreachable,
+    claim_due,
+    default_worker_id,
+    expire_due,
+    release_every_claim,
+)
+from scheduler.leader import DispatchLock
 from scheduler.messenger import DeliveryError, Messenger, MessengerUnavailable, OutgoingMessage
 from scheduler.recording import Job, Outcome, record_delivered, record_failed, release
 from scheduler.timetable import close_pre
@@ -51,7 +62,12 @@ class DispatchReport:
 
 
 class Dispatcher:
-    """Sends what is due through a Messenger; several may run side by side on one database."""
+    """Sends what is due through a Messenger; several may run side by side on one database.
+
+    Without a `lock` every dispatcher sends, its claims keeping the others off the same rows.
+    With a DispatchLock (scheduler.leader) one pass runs at a time across processes, so
+    Telegram's per-bot rate holds across them; a worker whose tick finds the lock held stands by.
+    """
 
     def __init__(
         self,
@@ -65,6 +81,7 @@ class Dispatcher:
         batch: int = 200,
         lease: timedelta = timedelta(minutes=10),
         until: Callable[[], bool] = lambda: False,
+        lock: DispatchLock | None = None,
     ) -> None:
         self.sessions = sessions
         self.messenger = messenger
@@ -78,6 +95,10 @@ class Dispatcher:
         self._stopped = False
         self._until = until  # the host saying it is shutting down (a PTB Application no longer running)
         self._unavailable: MessengerUnavailable | None = None
+        self.lock = lock
+        self.stood_by = False  # the last pass found another worker holding the lock
+        self._lost = False  # the lock went during this pass: send nothing more
+        self._send_after = 0.0  # monotonic time before which this pass sends nothing (DispatchLock.quiet)
 
     def stop(self) -> None:
         """Finish what is claimed, claim nothing more (SIGTERM): nothing is left half-recorded."""
@@ -85,25 +106,49 @@ class Dispatcher:
 
     @property
     def stopping(self) -> bool:
-        """True once stop() was called or the host is shutting down: no more claims."""
-        return self._stopped or self._until()
+        """True once stop() was called, the host is shutting down or the lock was lost: no more claims."""
+        return self._stopped or self._until() or self._lost
 
     async def run_once(self) -> DispatchReport:
         """One pass: expire, cancel the unreachable, then send everything due until nothing is.
 
         Raises MessengerUnavailable (after letting go of every claim) when nothing can be sent at all.
+        With a lock, the pass runs only if the lock is free, holding it throughout; otherwise another
+        worker is sending, and this one stands by: nothing done, nothing reported, `stood_by` set.
         """
+        if self.lock is None:
+            return await self._pass()
+        if not await self.lock.acquire():
+            self.stood_by = True
+            log.debug("another worker holds the dispatch lock: standing by")
+            return DispatchReport()
+        self.stood_by = False
+        try:
+            if self.lock.shared:
+                self._send_after = time.monotonic() + self.lock.quiet
+                await self._take_over()
+            return await self._pass()
+        finally:
+            await self.lock.release()
+
+    async def _pass(self) -> DispatchReport:
+        """The pass proper: expire and cancel, then claim, send and record batch after batch."""
         report = DispatchReport()
+        self._lost = False
         async with self.sessions() as session, session.begin():
             report.expired = await expire_due(session, self.clock())
             report.cancelled = await cancel_unreachable(session, self.clock())
         first = [] if self.stopping else await self._claim_batch()
         if not first:
             return report  # an idle tick costs one query, no tasks
+        if (quiet := self._send_after - time.monotonic()) > 0:
+            await asyncio.sleep(quiet)
         jobs: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=self.batch)
         outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
         async with asyncio.TaskGroup() as group:
             recorder = group.create_task(self._record(outcomes, report))
+            done = asyncio.Event()
+            watchdog = group.create_task(self._watch(done))
             senders = [group.create_task(self._send(jobs, outcomes)) for _ in range(self.concurrency)]
             batch = first
             while batch:
@@ -116,10 +161,39 @@ class Dispatcher:
             await asyncio.gather(*senders)
             await outcomes.put(None)
             await recorder
+            done.set()
+            await watchdog
         unavailable, self._unavailable = self._unavailable, None
         if unavailable is not None:
             raise unavailable
         return report
+
+    async def _take_over(self) -> None:
+        """Let go of the claims a stopped holder left, so they are due now rather than when their lease ends.
+
+        Only the lock's holder claims, and a finished pass leaves no claim, so what is claimed when
+        the lock is taken was left by a holder that died mid-pass (or failed to record). One whose
+        session the server ended while it still ran stops within one lock check: wait that out first.
+        """
+        async with self.sessions() as session:
+            if not await any_claimed(session):
+                return
+        await asyncio.sleep(self.lock.settle if self.lock is not None else 0)
+        async with self.sessions() as session, session.begin():
+            freed = await release_every_claim(session)
+        log.info("took over dispatching: %d check-in(s) claimed by a stopped worker are due again", freed)
+
+    async def _watch(self, done: asyncio.Event) -> None:
+        """While a pass sends, check the lock every so often; lost, the pass stops sending at once."""
+        if self.lock is None or not self.lock.shared:
+            return
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.lock.check_every):
+                    await done.wait()
+            if not done.is_set() and not await self.lock.confirm():
+                self._lost = True
+                return
 
     async def _claim_batch(self) -> list[Job]:
         """Claim one batch and load what its messages need; empty when nothing is due."""
@@ -238,7 +312,7 @@ class Dispatcher:
     async def _send(self, jobs: asyncio.Queue[Job | None], outcomes: asyncio.Queue[Outcome | None]) -> None:
         """A sender: one message at a time, so `concurrency` senders bound what is in flight."""
         while (job := await jobs.get()) is not None:
-            if self._unavailable is not None:
+            if self._unavailable is not None or self._lost:
                 await outcomes.put(Outcome(job, not_sent=True))
                 continue
             if job.message is None:

@@ -16,6 +16,7 @@ from bot.messenger import TelegramMessenger
 from bot.ratelimit import paced_bot
 from bot.request import AiohttpRequest
 from scheduler.dispatch import Dispatcher, DispatchReport
+from scheduler.leader import DispatchLock
 from scheduler.messenger import MessengerUnavailable
 from surveys.clock import Clock, FrozenClock, system_clock
 from surveys.settings import Settings
@@ -37,11 +38,18 @@ def parse_at(value: str | None) -> datetime | None:
     return moment
 
 
-async def dispatch(settings: Settings, clock: Clock, *, once: bool, worker_id: str | None = None) -> DispatchReport:
-    """Run one pass (or passes every interval until SIGTERM/SIGINT) and return the summed report.
+STANDING_BY = "Another worker holds the dispatch lock and sends what is due; nothing sent here."
+
+
+async def dispatch(
+    settings: Settings, clock: Clock, *, once: bool, worker_id: str | None = None
+) -> tuple[DispatchReport, bool]:
+    """Run one pass (or passes every interval until SIGTERM/SIGINT); the summed report, and whether it only stood by.
 
     Telegram is first called when something is due; a token it rejects or a server it cannot
-    reach ends the command with one line saying what to check (claims are let go first).
+    reach ends the command with one line saying what to check (claims are let go first). On
+    PostgreSQL it sends only while it holds the dispatch lock (scheduler.leader), so it never
+    doubles the rate of a running `followup run`; standing by, it tries again every interval.
     """
     if settings.bot_token is None:
         raise click.ClickException("bad setting: FOLLOWUP_BOT_TOKEN is not set")
@@ -50,9 +58,13 @@ async def dispatch(settings: Settings, clock: Clock, *, once: bool, worker_id: s
     request = AiohttpRequest(connection_pool_size=64)
     # Not `async with`: that would call getMe at once, even when nothing is due.
     bot = paced_bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url, request=request)
+    sessions = make_sessionmaker(engine)
+    dispatcher = Dispatcher(
+        sessions, TelegramMessenger(bot), clock, settings, worker_id, lock=DispatchLock.on(sessions)
+    )
     try:
-        dispatcher = Dispatcher(make_sessionmaker(engine), TelegramMessenger(bot), clock, settings, worker_id)
-        return await _passes(dispatcher, settings, once=once)
+        report = await _passes(dispatcher, settings, once=once)
+        return report, dispatcher.stood_by and report == DispatchReport()
     except MessengerUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -95,15 +107,21 @@ async def _passes(dispatcher: Dispatcher, settings: Settings, *, once: bool) -> 
 )
 @click.option("--worker-id", default=None, help="Name this worker in claims (default: host:pid:random).")
 def cli(once: bool, at: str | None, worker_id: str | None) -> None:
-    """Send due invitations and reminders, expire closed check-ins."""
+    """Send due invitations and reminders, expire closed check-ins.
+
+    On PostgreSQL one process sends at a time (a `followup run` included): this one stands by
+    while another holds the dispatch lock.
+    """
     moment = parse_at(at)
     if moment is not None and not once:
         raise click.UsageError("--at needs --once: a frozen clock would never move on")
     settings = settings_or_exit()
     setup_logging(settings)  # the token redactor on every record, as in `followup run`
     clock: Clock = FrozenClock(moment) if moment else system_clock
-    report = asyncio.run(dispatch(settings, clock, once=once, worker_id=worker_id))
-    if report == DispatchReport():
+    report, stood_by = asyncio.run(dispatch(settings, clock, once=once, worker_id=worker_id))
+    if stood_by:
+        click.echo(STANDING_BY)
+    elif report == DispatchReport():
         click.echo(f"Nothing due at {clock():%Y-%m-%d %H:%M %Z}.")
     else:
         click.echo(str(report))

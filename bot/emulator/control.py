@@ -132,10 +132,15 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         return [describe(m) for m in emu.group(int(request.match_info["chat_id"])).messages]
 
     async def stats(request: web.Request, body: Body) -> Any:
-        return emu.stats.snapshot()
+        return {**emu.stats.snapshot(), **emu.chat_request_figures()}
+
+    async def chat_request_times(request: web.Request, body: Body) -> Any:
+        # Arrival times (this host's monotonic clock) of the requests that named a chat and went through.
+        return list(emu.flood.times)
 
     async def reset_stats(request: web.Request, body: Body) -> Any:
         emu.stats.reset()
+        emu.flood.times.clear()
         return True
 
     async def add_fault(request: web.Request, body: Body) -> Any:
@@ -165,7 +170,7 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         return emu.clock()
 
     async def set_limits(request: web.Request, body: Body) -> Any:
-        for key in ("enabled", "global_rate", "global_burst", "per_chat_rate", "per_chat_burst"):
+        for key in ("enabled", "global_rate", "window", "per_chat_rate", "per_chat_burst"):
             if key in body:
                 setattr(emu.limits, key, body[key])
         emu.flood.reset()
@@ -178,6 +183,7 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
     route("GET", "/groups/{chat_id}/messages", group_messages)
     route("GET", "/stats", stats)
     route("POST", "/stats/reset", reset_stats)
+    route("GET", "/stats/chat_request_times", chat_request_times)
     route("POST", "/faults", add_fault)
     route("DELETE", "/faults", clear_faults)
     route("GET", "/callback_answers", callback_answers)

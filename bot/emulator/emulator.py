@@ -29,7 +29,7 @@ class Emulator:
         first_name: str = "Followup",
         limits: bool | FloodLimits = True,
         global_rate: float = 30.0,
-        global_burst: float = 30.0,
+        window: float = 1.0,
         per_chat_rate: float = 1.0,
         per_chat_burst: float = 3.0,
         clock: Callable[[], float] = time.time,
@@ -49,13 +49,13 @@ class Emulator:
             self.limits = FloodLimits(
                 enabled=limits,
                 global_rate=global_rate,
-                global_burst=global_burst,
+                window=window,
                 per_chat_rate=per_chat_rate,
                 per_chat_burst=per_chat_burst,
             )
         self.flood = FloodControl(self.limits)
         self.faults = FaultInjector()
-        self.api = BotApi(self.state, self.flood)
+        self.api = BotApi(self.state)
         self._pusher = WebhookPusher(self.state, retry_delay=webhook_retry_delay)
         self._runner: web.AppRunner | None = None
         self._users: dict[int, SimUser] = {}
@@ -165,6 +165,15 @@ class Emulator:
     @property
     def stats(self) -> Stats:
         return self.state.stats
+
+    def chat_request_figures(self) -> dict[str, float]:
+        """Requests that named a chat and went through, counted as Telegram does: how many, the
+        busiest one-second window (at most 30 allowed) and an average second's count."""
+        return {
+            "chat_requests": len(self.flood.times),
+            "busiest_second": self.flood.busiest(1.0),
+            "mean_second": self.flood.mean(1.0),
+        }
 
     @property
     def answered_callbacks(self) -> list[CallbackAnswer]:

@@ -9,7 +9,6 @@ from typing import Any
 
 from . import formatting
 from .errors import ApiError, bad_request, forbidden
-from .limits import FloodControl
 from .params import Params, Upload
 from .state import CallbackAnswer, Chat, ChatMessage, State, StoredFile, WebhookConfig
 
@@ -44,9 +43,8 @@ def _inline(markup: dict[str, Any] | None) -> Any:
 class BotApi:
     """One coroutine per method, looked up case-insensitively as Telegram does."""
 
-    def __init__(self, state: State, flood: FloodControl) -> None:
+    def __init__(self, state: State) -> None:
         self.state = state
-        self.flood = flood
         self.closing = False
         self._poll_generation = 0
         self._handlers: dict[str, Handler] = {
@@ -84,11 +82,6 @@ class BotApi:
             if not chat.started:
                 raise forbidden("bot can't initiate conversation with a user")
         return chat
-
-    def _spend(self, chat: Chat) -> None:
-        retry_after = self.flood.acquire(chat.id)
-        if retry_after is not None:
-            raise ApiError(429, retry_after=retry_after)
 
     def _text(
         self, p: Params, *, field: str = "text", entities_field: str = "entities"
@@ -163,7 +156,6 @@ class BotApi:
         raise bad_request(f"there is no {field} in the request")
 
     def _send(self, chat: Chat, **fields: Any) -> dict[str, Any]:
-        self._spend(chat)
         msg = self.state.add_message(chat, self.state.bot_user, **fields)
         self.state.stats.messages_by_chat[chat.id] += 1
         return msg.to_dict()
@@ -171,6 +163,7 @@ class BotApi:
     def _edited(self, chat: Chat, msg: ChatMessage) -> dict[str, Any]:
         msg.edit_date = self.state.now()
         self.state.stats.edits_by_chat[chat.id] += 1
+        self.state.bot_message_shown(chat, msg)
         chat.changed.fire()
         self.state.changed.fire()
         return msg.to_dict()
@@ -291,7 +284,6 @@ class BotApi:
         markup = self._markup(p)  # omitted markup removes the keyboard, as on Telegram
         if text == msg.text and entities == msg.entities and _inline(markup) == _inline(msg.reply_markup):
             raise bad_request(_NOT_MODIFIED)
-        self._spend(chat)
         msg.history.append(msg.text)
         msg.text, msg.entities, msg.reply_markup = text, entities, markup
         msg.parse_mode, msg.raw_text = p.str("parse_mode"), p.str("text")
@@ -306,7 +298,6 @@ class BotApi:
         markup = self._markup(p)
         if caption == msg.caption and entities == msg.caption_entities and _inline(markup) == _inline(msg.reply_markup):
             raise bad_request(_NOT_MODIFIED)
-        self._spend(chat)
         msg.history.append(msg.caption)
         msg.caption, msg.caption_entities, msg.reply_markup = caption, entities, markup
         return self._edited(chat, msg)
@@ -317,7 +308,6 @@ class BotApi:
         markup = self._markup(p)
         if _inline(markup) == _inline(msg.reply_markup):
             raise bad_request(_NOT_MODIFIED)
-        self._spend(chat)
         msg.reply_markup = markup
         return self._edited(chat, msg)
 

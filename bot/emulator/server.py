@@ -63,6 +63,11 @@ async def _handle(emu: Emulator, request: web.Request) -> web.StreamResponse:
             if rule.status:
                 retry_after = rule.retry_after if rule.retry_after is not None or rule.status != 429 else 1
                 raise ApiError(rule.status, rule.description, retry_after=retry_after)
+        if chat_id is not None:
+            # Every request that names a chat counts towards the limits, whatever it then answers.
+            retry_after = emu.flood.acquire(chat_id)
+            if retry_after is not None:
+                raise ApiError(429, retry_after=retry_after)
         result = await handler(params)
     except ApiError as err:
         return _reply(emu, err.status, err.body())

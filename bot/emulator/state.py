@@ -288,6 +288,8 @@ class State:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.stats = Stats()
         self.changed = Signal()  # chats changed (bot messages, edits): wakes wait_for()
+        # Called with (chat, message) the moment the bot's message is stored or edited (benchmarks' clocks).
+        self.watchers: list[Callable[[Chat, ChatMessage], None]] = []
         self.updates_changed = Signal()  # new updates or webhook changes: wakes getUpdates/pusher
         self._update_ids = itertools.count(100_000_001)
         self._file_ids = itertools.count(1)
@@ -326,9 +328,16 @@ class State:
         msg = ChatMessage(chat=chat, message_id=chat.next_message_id, sender=sender, date=self.now(), **fields)
         chat.next_message_id += 1
         chat.messages.append(msg)
+        if msg.from_bot:
+            self.bot_message_shown(chat, msg)
         chat.changed.fire()
         self.changed.fire()
         return msg
+
+    def bot_message_shown(self, chat: Chat, msg: ChatMessage) -> None:
+        """Tell the watchers a bot message is in the chat as it now reads (sent or edited)."""
+        for watcher in self.watchers:
+            watcher(chat, msg)
 
     # --- updates -----------------------------------------------------------------------------
     def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -222,7 +222,10 @@ async def test_markup_the_real_api_rejects_is_rejected_and_good_html_becomes_ent
     assert sent.text == "Hi & bye" and sent.entities[0].type == "bold" and sent.entities[0].length == 2
 
 
-async def test_edits_that_change_nothing_or_target_missing_messages_are_refused(bot: Bot, sam: SimUser) -> None:
+async def test_edits_that_change_nothing_or_target_missing_messages_are_refused(
+    emu: Emulator, bot: Bot, sam: SimUser
+) -> None:
+    emu.limits.per_chat_burst = 10  # five requests in one chat at once; the limits are tested below
     sent = await bot.send_message(42, "Q1", reply_markup=keyboard(("A", "a")))
     with pytest.raises(BadRequest, match="(?i)message is not modified"):
         await bot.edit_message_text("Q1", 42, sent.message_id, reply_markup=keyboard(("A", "a")))
@@ -268,6 +271,34 @@ async def test_the_31st_message_in_a_second_across_chats_is_refused() -> None:
         with pytest.raises(RetryAfter):
             await bot.send_message(users[30].id, "quiz")
         assert sum(emu.stats.messages_by_chat.values()) == 30
+
+
+async def test_the_busiest_and_the_average_second_are_counted_as_requests_arrive() -> None:
+    clock = [0.0]
+    async with (
+        Emulator(token=TOKEN, limits=FloodLimits(enabled=False, now=lambda: clock[0])) as emu,
+        Bot(TOKEN, base_url=emu.base_url) as bot,
+        aiohttp.ClientSession(base_url=emu.url) as http,
+    ):
+        await emu.user(5, "Pat").send("hi")
+        for t in (0.0, 0.5, 1.0, 1.2, 1.4, 3.0):
+            clock[0] = t
+            await bot.send_message(5, f"at {t}")
+        async with http.get("/control/stats") as resp:
+            stats = (await resp.json())["result"]
+        # [0.5, 1.5) holds four; a window starting anywhere in [0, 2] holds 1.75 on average.
+        assert stats["chat_requests"] == 6 and stats["busiest_second"] == 4
+        assert stats["mean_second"] == pytest.approx(1.75)
+        async with http.get("/control/stats/chat_request_times") as resp:
+            assert (await resp.json())["result"] == [0.0, 0.5, 1.0, 1.2, 1.4, 3.0]
+
+
+async def test_watchers_see_each_bot_message_as_it_is_sent_and_edited(emu: Emulator, bot: Bot, sam: SimUser) -> None:
+    seen: list[tuple[int, str]] = []
+    emu.state.watchers.append(lambda chat, msg: seen.append((chat.id, msg.content)))
+    sent = await bot.send_message(42, "Q1")
+    await bot.edit_message_text("Q1, answered", 42, sent.message_id)
+    assert seen == [(42, "Q1"), (42, "Q1, answered")]
 
 
 async def test_without_limits_a_burst_in_one_chat_passes() -> None:
