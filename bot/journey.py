@@ -243,7 +243,7 @@ class Journey:
     ) -> Reply:
         field = profile.missing_field(pending)
         assert field is not None
-        value = profile.match(text, profile.options(self.settings, field))
+        value = profile.typed(self.settings, field, text)
         if value is None:
             return Reply((self._profile_question(pending, field, again=True),))
         return Reply((await self._take_profile(session, chat_id, pending, field, value, now),))

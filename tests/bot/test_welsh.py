@@ -167,3 +167,15 @@ async def test_a_welsh_course_from_the_cli_and_its_bilingual_invite_sheet(databa
     assert sheet.index("Sganiwch y cod") < sheet.index("Scan the code")
     assert "cyn y cwrs; ar ddiwedd y cwrs; chwe mis ar ôl y cwrs" in sheet
     assert "course and in six months" in sheet  # the English phrase, HTML-escaped
+
+
+async def test_role_and_agency_typed_in_welsh_are_stored_as_the_configured_names(world: World) -> None:
+    token = await world.course(profile=None)
+    dafydd = world.emu.user(4006, "Dafydd")
+    await dafydd.command("start", token)
+    consent = await tap(dafydd, await dafydd.wait_for("Do you agree"), "Cymraeg", "Ydych chi'n cytuno")
+    await tap(dafydd, consent, "Cytuno", "eich rôl orau?")
+    await say(dafydd, "gweithiwr  cymdeithasol", "i ba asiantaeth")
+    await say(dafydd, "Gwasanaethau plant", "1/4")
+    [enrolment] = await world.enrolments()
+    assert (enrolment.role, enrolment.agency) == ("social worker", "children's services")
