@@ -83,7 +83,8 @@ def tables(csv_path: Path) -> dict[str, Any]:
         {
             "wave": w,
             "answered": len(per_checkin[w]),
-            "completed": int((per_checkin[w] >= asked[w]).sum()),
+            # The evaluator counts its own column from the export, not from our check-in states.
+            "completed": int((per_checkin[w] >= asked[w]).sum()),  # not a check-in state
         }
         for w in waves
     ]
@@ -215,7 +216,7 @@ def charts(t: dict[str, Any]) -> dict[str, plt.Figure]:
     out = {}
     with plt.rc_context({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
         fig, ax = plt.subplots(figsize=(7.2, 3.4), layout="constrained")
-        for n, key in enumerate(("answered", "completed")):
+        for n, key in enumerate(("answered", "completed")):  # not a check-in state
             ax.bar(
                 [i + (n - 0.5) * 0.38 for i in x], [r[key] for r in t["response"]], 0.38, color=PALETTE[n], label=key
             )

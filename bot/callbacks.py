@@ -21,6 +21,7 @@ class Kind(StrEnum):
     PROFILE = "p"  # self-enrolment profile: enrolment, ProfileField, choice index
     ADMIN = "x"  # admin wizard step and value
     LANGUAGE = "l"  # Cymraeg / English: a language, and the invite token when chosen before consenting
+    IN_DEPTH = "d"  # in-depth follow-up: draw id, then yes / no / a case-study theme
 
 
 class ProfileField(StrEnum):
@@ -43,6 +44,7 @@ _ARGUMENTS = {
     Kind.PROFILE: rf"(\d{{1,12}}):({'|'.join(ProfileField)}):(\d{{1,2}})",
     Kind.ADMIN: r"([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})",  # a 40-char slug + "@version" fits
     Kind.LANGUAGE: r"(cy|en)(?::([A-Za-z0-9_-]{16,59}))?",
+    Kind.IN_DEPTH: r"(\d{1,12}):([a-z]{1,12})",
 }
 _PATTERNS = {kind: re.compile(f"{kind}:{arguments}") for kind, arguments in _ARGUMENTS.items()}
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks, profile
+from bot import callbacks, in_depth, profile
 from bot.callbacks import Kind
 from bot.language import choice_row
 from bot.replies import Button, Question, Reply, Text
@@ -419,11 +419,13 @@ class Journey:
         if isinstance(press, _Refused):
             async with self.sessions() as session:
                 return await self._refused(session, press.found, press.reason, now)
-        due = None
+        due = invitation = None
         if press.conversation.done:
             async with self.sessions() as session, session.begin():
                 due = await self._next_due(session, chat_id, now)
-        return self._taken(press.conversation, check_in_id, press.prompt, press.outcome, due, typed=False)
+                invitation = await in_depth.offer(session, check_in_id, now)
+        reply = self._taken(press.conversation, check_in_id, press.prompt, press.outcome, due, typed=False)
+        return in_depth.with_offer(reply, invitation)
 
     async def typed(self, chat_id: int, text: str) -> Reply:
         """A typed message: the answer to the current item, or the nudge to start/continue."""
@@ -459,7 +461,9 @@ class Journey:
                 if not stored:
                     return Reply(notice=render_text("stale_button.txt", reason="answered"))
             due = await self._next_due(session, chat_id, now) if conversation.done else None
-            return self._taken(conversation, step.check_in.id, prompt, outcome, due, typed=True)
+            invitation = await in_depth.offer(session, step.check_in.id, now) if conversation.done else None
+            reply = self._taken(conversation, step.check_in.id, prompt, outcome, due, typed=True)
+            return in_depth.with_offer(reply, invitation)
 
     def _taken(
         self,

@@ -15,13 +15,15 @@ from surveys.store.checkins import open_check_in
 from surveys.store.languages import chat_language, switch_language
 
 ANSWER_PRESS = f"{callbacks.Kind.ANSWER}:"
+GROUP = -100
+"""The handler group speak_chat_language runs in: before every other (one handler per group sees an update)."""
 
 if TYPE_CHECKING:  # the journey imports choice_row from here
     from bot.journey import Journey
 
 
 async def speak_chat_language(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs first for every update (group -1): the rest of the update speaks the chat's stored language.
+    """Runs first for every update (GROUP): the rest of the update speaks the chat's stored language.
 
     A chat not enrolled (or a group) gets the deployment's default, FOLLOWUP_DEFAULT_LANGUAGE.
     """

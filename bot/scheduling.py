@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from telegram.ext import Application, CallbackContext
 
+from bot.admin.pulse import schedule_pulse
 from bot.app import Hook
 from bot.messenger import TelegramMessenger
 from scheduler.dispatch import Dispatcher, DispatchReport
@@ -69,6 +70,7 @@ def dispatch_jobs(settings: Settings, clock: Clock = system_clock) -> Hook:
             name=PURGE_JOB,
             job_kwargs={"id": PURGE_JOB, **_ONE_AT_A_TIME},
         )
+        schedule_pulse(application, settings, clock)  # the training officers' Monday pulse
 
     return start
 

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     agencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_AGENCIES
     log_level: str = "INFO"
     default_language: str = language.ENGLISH  # en|cy: for courses that set none and chats not enrolled yet
+    # The weekly pulse (scheduler.pulse) flags a wave that closed with fewer answers than this % of attendance.
+    pulse_alert_below: int = Field(default=50, ge=1, le=100)
 
     @field_validator("database_url")
     @classmethod

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.admin import handlers
+from bot.admin import handlers, pulse, relay
 from bot.admin.roles import OFFICERS, OFFICERS_AND_EVALUATORS, Actor
 from bot.admin.wizard import CANCEL_WORDS, STATES
 from bot.delivery import deliver
@@ -58,6 +58,8 @@ COMMANDS: tuple[AdminCommand, ...] = (
     AdminCommand("quizsets", OFFICERS, "quizset.list", handlers.list_quiz_sets),
     AdminCommand("report", OFFICERS_AND_EVALUATORS, "report", handlers.report),
     AdminCommand("export", OFFICERS_AND_EVALUATORS, "export", handlers.export),
+    AdminCommand("pulse", OFFICERS, "pulse", pulse.show),
+    AdminCommand("relay", OFFICERS, "relay", relay.relay),
 )
 
 # The wizard's buttons reach its conversation while one is under way; these entries take them otherwise.

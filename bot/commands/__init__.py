@@ -7,7 +7,20 @@ import importlib
 import click
 
 # Each module exposes a click command or group named `cli`; adding an area is one line here.
-_MODULES = ("db", "quiz", "course", "audit", "export", "report", "figures", "run", "dispatch", "purge", "demo")
+_MODULES = (
+    "db",
+    "quiz",
+    "course",
+    "audit",
+    "export",
+    "report",
+    "figures",
+    "run",
+    "dispatch",
+    "purge",
+    "demo",
+    "in_depth",
+)
 
 
 def register_all(group: click.Group) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.app import build_application, polling
 from bot.demo import welsh
 from bot.demo.annual import board_year
+from bot.demo.in_depth import OFFICER, show_in_depth
 from bot.demo.personas import WAVES, Persona, make_personas
 from bot.demo.practitioner import Practitioner, is_question
 from bot.emulator import ChatMessage, Emulator, SimUser
@@ -69,6 +70,7 @@ def _settings(emu: Emulator, url: str) -> Settings:
             "FOLLOWUP_DATABASE_URL": url,
             "FOLLOWUP_BOT_USERNAME": USERNAME,
             "FOLLOWUP_EVALUATION_CONTACT": "the Northshire Safeguarding Children Partnership",
+            "FOLLOWUP_ADMIN_IDS": str(OFFICER),
         }
     )
 
@@ -226,6 +228,8 @@ class Demo:
         )
         if wave == waves.POST:
             await self._after_post()
+        if wave == "3m":
+            await show_in_depth(self)
 
     async def _answer(self, people: list[Persona], wave: str, button: str | None) -> int:
         async def one(p: Persona) -> bool:

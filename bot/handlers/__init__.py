@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot import language as chat_language
 from bot.admin import registry as admin_registry
 from bot.callbacks import Kind, handler_pattern
-from bot.handlers import checkin, commands, enrol, errors, fallback
+from bot.handlers import checkin, commands, enrol, errors, fallback, in_depth
 from bot.handlers import language as language_handlers
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -18,7 +18,7 @@ NEW = filters.UpdateType.MESSAGE
 def register(application: Application) -> None:
     """Add every handler; order matters: groups and edits first, catch-alls last."""
     # Before everything: the rest of each update speaks the chat's language (issue 14).
-    application.add_handler(TypeHandler(Update, chat_language.speak_chat_language), group=-1)
+    application.add_handler(TypeHandler(Update, chat_language.speak_chat_language), group=chat_language.GROUP)
     in_groups = ~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE)
     application.add_handler(MessageHandler(in_groups, fallback.group_refusal))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
@@ -32,6 +32,7 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(checkin.start_now, pattern=handler_pattern(Kind.START)))
     application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=handler_pattern(Kind.SNOOZE)))
     application.add_handler(CallbackQueryHandler(commands.confirm, pattern=handler_pattern(Kind.CONFIRM)))
+    in_depth.register(application, PRIVATE & NEW)  # the in-depth follow-up: its buttons, /reply, case-study text
     # Admin commands, buttons, the /newcourse conversation and uploads, each behind the registry's role guard:
     # after the practitioner's buttons (an answer press never consults the wizard), before their catch-alls.
     admin_registry.register(application, PRIVATE & NEW)

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.delivery import deliver
 from bot.handlers import language
 from bot.handlers.common import journey, pressed
+from bot.handlers.in_depth import reply
 from bot.replies import Reply, Text
 from bot.texts import label, render_text
 
@@ -65,6 +66,7 @@ COMMANDS: dict[str, Handler] = {
     # Cymraeg / English, by either name (bot/handlers/language.py).
     "language": language.command,
     "iaith": language.command,
+    "reply": reply,  # answering a training officer's /relay (bot.handlers.in_depth)
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.

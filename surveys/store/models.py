@@ -110,6 +110,10 @@ class Course(Base):
     ended_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The in-depth follow-up (surveys.store.in_depth): the percentage of 3-month completers invited,
+    # and the seed its draw is made from, set at the first draw and kept so an audit can re-draw it.
+    in_depth_share: Mapped[int] = mapped_column(Integer, default=25, server_default=text("25"))
+    in_depth_seed: Mapped[str | None] = mapped_column(String(32))
 
     # Every relationship is lazy="raise": an async session cannot load one on attribute access, so
     # a query whose callers need the related row asks for it (joinedload) and a forgotten one fails loudly.
@@ -259,6 +263,69 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class InDepthDraw(Base):
+    """One 3-month completer's place in the in-depth draw: their stratum, their turn in it, and the outcome.
+
+    Kept (without the enrolment) after an erasure, so the draw can still be re-drawn for audit.
+    """
+
+    __tablename__ = "in_depth_draw"
+    __table_args__ = (UniqueConstraint("course_id", "stratum", "sequence", name="course_stratum_sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolment.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
+    stratum: Mapped[str] = mapped_column(String(40))
+    sequence: Mapped[int] = mapped_column(Integer)
+    share: Mapped[int] = mapped_column(Integer)  # the course's share when drawn, for the re-draw
+    selected: Mapped[bool]
+    drawn_at: Mapped[datetime]
+    # invited → agreed | declined; agreed → told (None when not selected): surveys.domain.in_depth.STATUSES.
+    status: Mapped[str | None] = mapped_column(String(16))
+    responded_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+
+class InDepthAnswer(Base):
+    """One answer of a case-study conversation, scrubbed: no chat id, name or username, ever."""
+
+    __tablename__ = "in_depth_answer"
+    __table_args__ = (UniqueConstraint("enrolment_id", "question", name="enrolment_question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime]
+
+
+class Relay(Base):
+    """That a message passed between an officer and an in-depth participant; never its text or a chat id.
+
+    `officer` is the officer's audit pseudonym: a reply goes back to whoever of FOLLOWUP_ADMIN_IDS it matches.
+    """
+
+    __tablename__ = "relay"
+    __table_args__ = (Index("ix_relay_enrolment_at", "enrolment_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"))
+    officer: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(16))  # to_person | to_officer
+    at: Mapped[datetime]
+
+
+class PulseSent(Base):
+    """The week a weekly pulse went out: one row per week, so several workers send it once."""
+
+    __tablename__ = "pulse_sent"
+
+    week_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime]
 
 
 class OrgFigure(Base):

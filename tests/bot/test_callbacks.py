@@ -18,6 +18,7 @@ EXAMPLES = {
     Kind.PROFILE: (7, "agency", 2),
     Kind.ADMIN: ("quiz", "cse-core@2"),
     Kind.LANGUAGE: ("cy", "A" * 22),
+    Kind.IN_DEPTH: (12, "referral"),
 }
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.admin.pulse import PULSE_JOB
 from bot.app import build_application, initialized, polling
 from bot.emulator import Emulator
 from bot.ratelimit import ChatRateLimiter
@@ -87,7 +88,7 @@ async def test_dispatch_and_the_daily_purge_are_two_jobs_on_the_bots_job_queue_n
         )
         async with initialized(app):  # post_init has run; the queue has not started, so nothing fires
             jobs = {job.name: job.job for job in app.job_queue.jobs()}
-    assert sorted(jobs) == sorted([DISPATCH_JOB, PURGE_JOB])
+    assert sorted(jobs) == sorted([DISPATCH_JOB, PURGE_JOB, PULSE_JOB])
     assert jobs[DISPATCH_JOB].trigger.interval == timedelta(seconds=30)
     assert jobs[PURGE_JOB].trigger.interval == timedelta(days=1)
     assert all((job.max_instances, job.coalesce) == (1, True) for job in jobs.values())

@@ -37,9 +37,9 @@ def test_a_welsh_template_missing_is_named(copy: dict[str, Path]) -> None:
 
 
 def test_a_new_english_template_without_welsh_is_named(copy: dict[str, Path]) -> None:
-    (copy["surveys"] / "pulse.txt").write_text("How are you getting on?")
+    (copy["surveys"] / "nudge.txt").write_text("How are you getting on?")
     assert catalogue_problems(copy, ENGLISH_ONLY) == [
-        "surveys/templates/pulse.txt: no cy copy in surveys/templates/cy/"
+        "surveys/templates/nudge.txt: no cy copy in surveys/templates/cy/"
     ]
 
 
@@ -60,7 +60,7 @@ def test_a_welsh_text_that_drops_a_placeholder_is_named(copy: dict[str, Path]) -
 def test_a_label_in_one_language_only_is_named(copy: dict[str, Path]) -> None:
     labels = copy["surveys"] / "cy" / "labels.yaml"
     labels.write_text(labels.read_text().replace('  agree: "Cytuno"\n', ""))
-    empty = labels.read_text().replace('decline: "Dim diolch"', 'decline: " "')
+    empty = labels.read_text().replace('decline: "Dim diolch"', 'decline: " "', 1)
     labels.write_text(empty)
     assert catalogue_problems(copy, ENGLISH_ONLY) == [
         "surveys/templates/labels.yaml: consent.agree has no cy label",

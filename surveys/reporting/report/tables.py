@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveys.reporting.report import languages
+from surveys.reporting.report.in_depth import in_depth_section
 
 DASH = "–"
 WITHHELD = "withheld"  # as report["withheld_marker"]: a figure hidden to protect a smaller one
@@ -314,6 +315,8 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
     )
 
     out.append(languages.section(report))
+    if in_depth := in_depth_section(report):
+        out.append(in_depth)
     meth = report["methods"]
     feedback = "; ".join(f"{ref}: {'shown' if shown else 'not shown'}" for ref, shown in meth["feedback_shown"].items())
     out.append(
