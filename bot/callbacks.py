@@ -22,6 +22,7 @@ class Kind(StrEnum):
     ADMIN = "x"  # admin wizard step and value
     LANGUAGE = "l"  # Cymraeg / English: a language, and the invite token when chosen before consenting
     IN_DEPTH = "d"  # in-depth follow-up: draw id, then yes / no / a case-study theme
+    CPD = "r"  # the CPD record: ask for it, or skip the name (acts on the presser's own chat only)
 
 
 class ProfileField(StrEnum):
@@ -45,6 +46,7 @@ _ARGUMENTS = {
     Kind.ADMIN: r"([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})",  # a 40-char slug + "@version" fits
     Kind.LANGUAGE: r"(cy|en)(?::([A-Za-z0-9_-]{16,59}))?",
     Kind.IN_DEPTH: r"(\d{1,12}):([a-z]{1,12})",
+    Kind.CPD: r"(ask|skip)",
 }
 _PATTERNS = {kind: re.compile(f"{kind}:{arguments}") for kind, arguments in _ARGUMENTS.items()}
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks, in_depth, profile
+from bot import callbacks, commitments, in_depth, own_progress, profile
 from bot.callbacks import Kind
 from bot.language import choice_row
 from bot.replies import Button, Question, Reply, Text
@@ -23,7 +23,7 @@ from scheduler.timetable import schedule_check_ins
 from surveys import language
 from surveys.clock import Clock
 from surveys.domain import lifecycle, states, waves
-from surveys.domain.engine import Conversation, Outcome, Prompt, choices_of
+from surveys.domain.engine import Conversation, Outcome, Prompt
 from surveys.domain.quiz_text import RenderContext, render
 from surveys.domain.quizset import QuizSet
 from surveys.domain.scrub import scrub_free_text
@@ -50,6 +50,7 @@ from surveys.store.enrolments import (
 )
 from surveys.store.invites import InviteProblem, resolve_invite
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
+from surveys.store.own_commitments import own_commitments
 from surveys.store.transactions import Transactions
 from surveys.texts import wave_label
 
@@ -298,7 +299,10 @@ class Journey:
     async def _load(self, session: AsyncSession, found: OpenCheckIn) -> _Step:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
-        conversation = Conversation(quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers)
+        own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
+        conversation = Conversation(
+            quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own
+        )
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -419,13 +423,14 @@ class Journey:
         if isinstance(press, _Refused):
             async with self.sessions() as session:
                 return await self._refused(session, press.found, press.reason, now)
-        due = invitation = None
+        due = invitation = closing = None
         if press.conversation.done:
             async with self.sessions() as session, session.begin():
                 due = await self._next_due(session, chat_id, now)
+                closing = await own_progress.closing(session, check_in_id, press.conversation.quiz, self.settings)
                 invitation = await in_depth.offer(session, check_in_id, now)
         reply = self._taken(press.conversation, check_in_id, press.prompt, press.outcome, due, typed=False)
-        return in_depth.with_offer(reply, invitation)
+        return in_depth.with_offer(own_progress.after(reply, closing), invitation)
 
     async def typed(self, chat_id: int, text: str) -> Reply:
         """A typed message: the answer to the current item, or the nudge to start/continue."""
@@ -447,23 +452,26 @@ class Journey:
             prompt = conversation.next_prompt()
             assert prompt is not None
             outcome = conversation.accept(text, item_id=prompt.item_id)
-            if outcome.recorded is not None:
+            for n, row in enumerate(outcome.records):
                 stored = await record_answer(
                     session,
                     step.check_in,
-                    item_id=prompt.item_id,
-                    value=_stored_value(prompt, outcome),
-                    score=outcome.recorded.score,
+                    item_id=row.item_id,
+                    value=commitments.stored_value(prompt.kind, row),
+                    score=row.score,
                     now=now,
-                    completes=conversation.done,
+                    completes=conversation.done and n == len(outcome.records) - 1,
                     quiz_set_id=step.found.course.quiz_set_id,
                 )
                 if not stored:
                     return Reply(notice=render_text("stale_button.txt", reason="answered"))
-            due = await self._next_due(session, chat_id, now) if conversation.done else None
-            invitation = await in_depth.offer(session, step.check_in.id, now) if conversation.done else None
+            due = invitation = closing = None
+            if conversation.done:
+                due = await self._next_due(session, chat_id, now)
+                closing = await own_progress.closing(session, step.check_in.id, step.quiz, self.settings)
+                invitation = await in_depth.offer(session, step.check_in.id, now)
             reply = self._taken(conversation, step.check_in.id, prompt, outcome, due, typed=True)
-            return in_depth.with_offer(reply, invitation)
+            return in_depth.with_offer(own_progress.after(reply, closing), invitation)
 
     def _taken(
         self,
@@ -483,7 +491,9 @@ class Journey:
         the next question is a new message; the person's own message shows the answer.
         """
         if outcome.recorded is None:
-            return Reply((Question(check_in_id, prompt, outcome.reprompt or ""),))
+            # Nothing stored (a re-prompt, or "Add another"): a pressed message becomes the question again.
+            question = Question(check_in_id, prompt, outcome.reprompt or "")
+            return Reply((question,)) if typed else Reply(edit=question)
         lead = (outcome.feedback or "") if typed else _answered_lead(prompt, outcome)
         if conversation.done:
             following: Text | Question = Text(self._summary_text(conversation, due, lead=lead))
@@ -600,25 +610,20 @@ def _press(
 
 def _answer(conn: Connection, found: Pressed, item_index: int, choice_index: int, now: datetime) -> _Refused | _Taken:
     conversation = _conversation(conn, found)
-    items = conversation.items
-    if item_index >= len(items):
-        return _Refused(found, "gone")
-    item = items[item_index]
-    if item.id in found.answers:
-        return _Refused(found, "answered")
     prompt = conversation.next_prompt()
-    choices = choices_of(item)
-    if prompt is None or prompt.item_id != item.id or choice_index >= len(choices):
+    # A button names its step (Prompt.index): an earlier step is answered, anything else is not on screen.
+    if prompt is None or item_index < prompt.index:
+        return _Refused(found, "answered")
+    if item_index != prompt.index or choice_index >= len(prompt.choices):
         return _Refused(found, "gone")
-    outcome = conversation.accept(choices[choice_index].value, item_id=prompt.item_id)
-    if outcome.recorded is not None and not answering.record(
+    outcome = conversation.accept(prompt.choices[choice_index].value, item_id=prompt.item_id)
+    if not commitments.record_rows(
         conn,
         found.id,
         found.quiz_set_id,
         started=found.state == CheckInState.IN_PROGRESS,
-        item_id=prompt.item_id,
-        value=_stored_value(prompt, outcome),
-        score=outcome.recorded.score,
+        kind=prompt.kind,
+        outcome=outcome,
         now=now,
         completes=conversation.done,
     ):
@@ -629,7 +634,7 @@ def _answer(conn: Connection, found: Pressed, item_index: int, choice_index: int
 def _conversation(conn: Connection, found: Pressed) -> Conversation:
     quiz = _load_quiz(conn, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
     context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
-    return Conversation(quiz, found.wave, context, found.answers)
+    return Conversation(quiz, found.wave, context, found.answers, own_commitments(conn, found.id, quiz, found.wave))
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:
@@ -654,7 +659,9 @@ def _answered_lead(prompt: Prompt, outcome: Outcome) -> str:
     """The pressed question as answered (its text, the answer given, the feedback): the next message's lead."""
     assert outcome.recorded is not None
     labels = {c.value: c.label for c in prompt.choices}
-    shown = labels.get(outcome.recorded.value, _stored_value(prompt, outcome) or label("answer.skipped"))
+    # "That's all" stores how many were made: the answer shown is the button pressed (Outcome.given).
+    given = outcome.given or outcome.recorded.value
+    shown = labels.get(given, _stored_value(prompt, outcome) or label("answer.skipped"))
     return render_text(
         "answered.txt",
         position=prompt.position,

@@ -16,9 +16,9 @@ MAX_PER_ROW = 3
 
 
 def answer_rows(check_in_id: int, prompt: Prompt) -> Rows:
-    """One button per choice; callback data names the check-in, item position and choice."""
+    """One button per choice; callback data names the check-in, the step (Prompt.index) and the choice."""
     buttons = tuple(
-        Button(choice.label, callbacks.encode(callbacks.Kind.ANSWER, check_in_id, prompt.position - 1, n))
+        Button(choice.label, callbacks.encode(callbacks.Kind.ANSWER, check_in_id, prompt.index, n))
         for n, choice in enumerate(prompt.choices)
     )
     if len(buttons) <= MAX_PER_ROW and all(len(b.label) <= SHORT_LABEL for b in buttons):

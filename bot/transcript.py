@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import commitments
 from bot.texts import label
 from surveys.domain.engine import SKIPPED_VALUE, Conversation, choices_of
 from surveys.domain.quiz_text import render
@@ -22,7 +23,9 @@ def answers_given(conversation: Conversation) -> list[dict[str, Any]]:
         if value is None:
             continue
         labels = {c.value: c.label for c in choices_of(item)}
-        if value == SKIPPED_VALUE:
+        if (parts := commitments.shown(item, answers)) is not None:
+            shown = parts  # the commitments typed, or their statuses, not the count stored under the item
+        elif value == SKIPPED_VALUE:
             shown = label("answer.skipped")
         elif value in labels:
             shown = labels[value]

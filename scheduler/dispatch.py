@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scheduler import messages
+from scheduler import messages, nudges
 from scheduler.claims import (
     Claim,
     any_claimed,
@@ -32,6 +32,7 @@ from surveys.clock import Clock
 from surveys.domain import waves
 from surveys.domain.quizset import QuizSet
 from surveys.domain.states import CheckInState
+from surveys.language import speaking
 from surveys.settings import Settings
 from surveys.store.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
@@ -212,7 +213,11 @@ class Dispatcher:
             await session.commit()
             if not claims:
                 return []
-            jobs = await self._load(session, claims)
+            jobs, silent = await self._load(session, claims)
+            if silent:
+                # A message-only wave for someone with nothing to be reminded of: done, nothing sent.
+                await nudges.complete(session, silent, self.clock())
+                await session.commit()
             # Post opens now (by date, or released by the officer), so pre closes, as when a course ends.
             opening = [j.enrolment_id for j in jobs if j.wave == waves.POST and j.claim.kind == "invitation"]
             if opening:
@@ -223,8 +228,11 @@ class Dispatcher:
                 jobs = [j for j in jobs if not (j.wave == waves.PRE and j.enrolment_id in closed)]
             return jobs
 
-    async def _load(self, session: AsyncSession, claims: list[Claim]) -> list[Job]:
-        """Everything the messages need, in one query per batch (plus each quiz set once)."""
+    async def _load(self, session: AsyncSession, claims: list[Claim]) -> tuple[list[Job], list[int]]:
+        """Everything the messages need, in one query per batch (plus each quiz set once, and commitments once).
+
+        Also the message-only check-ins with nothing to send (scheduler.nudges), to complete unsent.
+        """
         kinds = {c.check_in_id: c.kind for c in claims}
         rows = (
             await session.execute(
@@ -251,7 +259,12 @@ class Dispatcher:
             )
         ).all()
         await self._read_quizzes(session, {r.quiz_set_id for r in rows})
-        jobs = []
+        message_only = {
+            r.id for r in rows if (quiz := self._quizzes.get(r.quiz_set_id)) is not None and quiz.message_only(r.wave)
+        }
+        wanted = {r.enrolment_id: (self._quizzes[r.quiz_set_id], r.wave) for r in rows if r.id in message_only}
+        own = await nudges.own_commitments(session, wanted) if wanted else {}
+        jobs, silent = [], []
         for r in rows:
             zone = r.zone or self.settings.timezone
             kind = kinds[r.id]
@@ -260,19 +273,26 @@ class Dispatcher:
                 quiz = self._quizzes.get(r.quiz_set_id)
                 if quiz is None:
                     raise LookupError(f"quiz set {r.quiz_set_id} could not be read")
-                questions, minutes = messages.quiz_size(quiz, r.wave)
-                info = messages.CheckInInfo(
-                    r.id,
-                    r.wave,
-                    r.title,
-                    zone,
-                    r.closes_at,
-                    r.state == CheckInState.IN_PROGRESS,
-                    questions,
-                    minutes,
-                    r.language,
-                )
-                text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
+                if r.id in message_only:
+                    with speaking(r.language):  # the enrolment's language, as every message (issue 14)
+                        text = nudges.nudge(quiz, r.wave, r.title, own.get(r.enrolment_id, {}))
+                    if text is None:
+                        silent.append(r.id)
+                        continue
+                else:
+                    questions, minutes = messages.quiz_size(quiz, r.wave)
+                    info = messages.CheckInInfo(
+                        r.id,
+                        r.wave,
+                        r.title,
+                        zone,
+                        r.closes_at,
+                        r.state == CheckInState.IN_PROGRESS,
+                        questions,
+                        minutes,
+                        r.language,
+                    )
+                    text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
             except Exception:
                 # One bad row (a broken template, an odd wave) must not stall everyone behind it.
                 log.exception("check-in %s: could not build its message", r.id)
@@ -289,9 +309,10 @@ class Dispatcher:
                     r.snoozed_until is not None,
                     r.attempts,
                     text,
+                    message_only=r.id in message_only,
                 )
             )
-        return jobs
+        return jobs, silent
 
     async def _read_quizzes(self, session: AsyncSession, ids: set[int]) -> None:
         """Parse each quiz-set version not seen yet, once per dispatcher (stored versions never change)."""
@@ -352,6 +373,8 @@ class Dispatcher:
         sent, reminded = await record_delivered(session, delivered, self.worker_id, now, self.settings)
         report.sent += sent
         report.reminded += reminded
+        # A message-only wave asks nothing: delivered is done (no reminders follow).
+        await nudges.complete(session, [o.job.claim.check_in_id for o in delivered if o.job.message_only], now)
         await release(session, [o for o in outcomes if o.not_sent], self.worker_id)
         for outcome in outcomes:
             if outcome.error is not None:

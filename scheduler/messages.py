@@ -7,12 +7,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
 from scheduler.messenger import Action, OutgoingMessage
 from surveys.domain import waves
 from surveys.domain.quizset import QuizSet
-from surveys.language import ENGLISH, WELSH, current, speaking
+from surveys.language import ENGLISH, WELSH, current, say_date, speaking
 from surveys.texts import label, render_text, wave_label
 
 
@@ -36,14 +34,10 @@ def quiz_size(quiz: QuizSet, wave: str) -> tuple[int, int]:
     return len(quiz.items_for(wave)), quiz.estimate_minutes
 
 
-# Babel's locale for each language: British English, Welsh.
-_LOCALES = {ENGLISH: "en_GB", WELSH: "cy_GB"}
-
-
 def local_day(moment: datetime | date, zone: str) -> str:
     """A day in the course's zone, in the current language: 'Thursday 5 February', 'dydd Iau 5 Chwefror'."""
     day = moment.astimezone(ZoneInfo(zone)).date() if isinstance(moment, datetime) else moment
-    words = format_date(day, "EEEE d MMMM", locale=_LOCALES[current()])
+    words = say_date(day, "EEEE d MMMM")
     # Mid-sentence in Welsh the day is lower case ("erbyn dydd Iau"); CLDR gives it as a heading.
     return words[0].lower() + words[1:] if current() == WELSH else words
 

@@ -37,6 +37,7 @@ class Job:
     snoozed: bool
     attempts: int
     message: OutgoingMessage | None  # None: building it failed, recorded as a permanent failure
+    message_only: bool = False  # a commitments reminder: completed once delivered (scheduler.nudges)
 
 
 @dataclass(frozen=True)

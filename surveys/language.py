@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
+
+from babel.dates import format_date
 
 ENGLISH = "en"
 WELSH = "cy"
 LANGUAGES = (WELSH, ENGLISH)
 """Every language a practitioner-facing text exists in; Welsh first, as the choice is offered."""
+
+_LOCALES = {ENGLISH: "en_GB", WELSH: "cy_GB"}
+"""Babel's locale for each language: British English, Welsh."""
 
 _CURRENT: ContextVar[str] = ContextVar("followup_language", default=ENGLISH)
 
@@ -44,3 +50,8 @@ def speaking(language: str) -> Iterator[str]:
 def set_for_task(language: str) -> None:
     """Speak `language` for the rest of the running task (one Telegram update is one task)."""
     _CURRENT.set(parse(language))
+
+
+def say_date(day: date, pattern: str = "d MMMM y") -> str:
+    """A date in the current language's words (Babel, CLDR patterns): '2 March 2026', '2 Mawrth 2026'."""
+    return format_date(day, pattern, locale=_LOCALES[current()])

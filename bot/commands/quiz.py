@@ -110,13 +110,17 @@ def _show_summary(summary: Summary) -> None:
 @click.argument("ref", metavar="FILE|SLUG[@VERSION]")
 @click.option("--wave", default="post", show_default=True, help="Which wave's items to ask.")
 @click.option("--course-title", default="CSE awareness (preview)", show_default=True, help="Fills {{ course_title }}.")
-def preview(ref: str, wave: str, course_title: str) -> None:
+@click.option(
+    "--commitment", "own", multiple=True, help="A commitment made earlier, to preview its review (repeatable)."
+)
+def preview(ref: str, wave: str, course_title: str, own: tuple[str, ...]) -> None:
     """Take the quiz in FILE (or stored SLUG[@VERSION], or bundled SLUG) in the terminal, through the real engine."""
     quiz = resolve_quiz(ref)
     if wave not in quiz.waves:
         raise click.BadParameter(f"{wave!r} is not one of {', '.join(quiz.waves)}", param_hint="--wave")
     context = RenderContext(course_title, wave, waves.months(wave))
-    conversation = Conversation(quiz, wave, context)
+    reviewed = {getattr(item, "of", None) for item in quiz.items_for(wave)} - {None}
+    conversation = Conversation(quiz, wave, context, own={str(of): own for of in reviewed})
     click.echo(f"{quiz.title} — {_describe(quiz)}")
     if quiz.intro:
         click.echo(render(quiz.intro, context))

@@ -47,6 +47,21 @@ DIFFERENTLY = (
 )
 
 
+# Commitments typed at the end of the course day (one is scrubbed of its phone number), and what got in the way.
+COMMITMENTS = (
+    "Ask every young person about older friends and gifts at each review",
+    "Use the local referral pathway the same day instead of waiting to be sure",
+    "Challenge 'putting themselves at risk' when I hear it in team meetings",
+    "Brief my team on the signs of CSE at our next meeting; my number is 07700 900456",
+)
+BARRIERS = (
+    "Caseload: no time to set it up",
+    "My manager wasn't sure it was our job",
+    "Haven't had a case where it came up yet",
+    "skip",
+)
+
+
 @dataclass
 class Persona:
     """One simulated attendee: their role, what they know, how it fades, how they behave."""
@@ -70,6 +85,8 @@ class Persona:
     blocks_bot: bool = False
     uses_stop: bool = False
     language: str = "en"  # what they choose above the consent request: some choose Cymraeg (bot/demo/welsh.py)
+    commits: int = 0  # commitments typed at the end of the course day (0 to 3)
+    follow_through: float = 0.5  # chance each commitment is done by 3 months (more by 6)
     extra: dict[str, float] = field(default_factory=dict)
 
     def p_correct(self, wave: str, tags: tuple[str, ...]) -> float:
@@ -80,7 +97,8 @@ class Persona:
         return max(0.15, min(0.98, self.knowledge - fade * waves.months(wave)))
 
 
-WAVES = waves.DEFAULT_WAVES  # pre and post on the day (pre in the room, right after consent), then 3m and 6m
+# pre and post on the day (pre in the room, right after consent), the 1m reminder of commitments, then 3m and 6m.
+WAVES = ("pre", "post", "1m", "3m", "6m")
 
 
 def make_personas(n: int, seed: int = 7) -> list[Persona]:
@@ -113,6 +131,11 @@ def make_personas(n: int, seed: int = 7) -> list[Persona]:
                 language=welsh.language_of(i),
             )
         )
+    # Drawn apart from the rest so the personas above stay as they were before commitments existed.
+    habits = random.Random(seed + 1)
+    for person in people:
+        person.commits = habits.choice((0, 1, 1, 2, 2, 3))
+        person.follow_through = habits.uniform(0.2, 0.8)
     if people:
         people[-1].blocks_bot = True  # blocks the bot after the post-course check-in
         people[-1].last_wave = "6m"

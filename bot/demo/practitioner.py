@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 import re
 
-from bot.demo.personas import DIFFERENTLY, Persona
+from bot.demo.personas import BARRIERS, COMMITMENTS, DIFFERENTLY, Persona
 from bot.demo.welsh import DONE
 from bot.emulator import ChatMessage, SimUser
-from bot.texts import label
 from surveys import language
 from surveys.domain import waves
 from surveys.domain.engine import choices_of
 from surveys.domain.quiz_text import RenderContext, render
-from surveys.domain.quizset import LikertItem, QuizSet
+from surveys.domain.quizset import CommitmentsItem, LikertItem, QuizSet
+from surveys.texts import label
 
 QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
 NONSENSE = ("hmm not sure", "?", "can you repeat that", "banana")
@@ -55,6 +55,10 @@ class Practitioner:
         match = QUESTION.search(message.text or "")
         assert match is not None
         text = match.group(3).strip()
+        # The parts of commitments items are recognised by their wording (surveys/templates/commitments.txt).
+        for part, words in PARTS.items():
+            if words in text:
+                return part
         for prefix, item in self._items_by_text(wave).items():
             if text.startswith(prefix):
                 return item
@@ -63,6 +67,8 @@ class Practitioner:
     def _decide(self, item, wave: str) -> tuple[str | None, str]:
         """(button label to tap, or None) and the text to type instead."""
         p, rng, months = self.persona, self.rng, waves.months(wave)
+        if item in PARTS or isinstance(item, CommitmentsItem):
+            return self._commitment(item, wave)
         kind = item.kind
         if kind in ("single_choice", "true_false"):
             options = {c.value: c.label for c in choices_of(item)}
@@ -87,6 +93,23 @@ class Practitioner:
             return None, rng.choice(DIFFERENTLY)
         return None, "skip"
 
+    def _commitment(self, part, wave: str) -> tuple[str | None, str]:
+        """Type the persona's commitments one by one, then That's all; keep or drop them months later."""
+        p, rng = self.persona, self.rng
+        if isinstance(part, CommitmentsItem) or part == "more":
+            made = self._made
+            self._made += 1
+            if made >= p.commits:
+                enough = label("commitment.none") if made == 0 else label("commitment.enough")
+                return enough, "that's all"
+            return None, COMMITMENTS[made % len(COMMITMENTS)]
+        if part == "status":
+            kept = rng.random() < p.follow_through + 0.1 * (waves.months(wave) >= 6)
+            status = "done" if kept else rng.choice(("partly", "notyet", "notyet", "nlr"))
+            return label(f"commitment.{status}"), status
+        barrier = rng.choice(BARRIERS)
+        return (label("answer.skip"), "skip") if barrier == "skip" else (None, barrier)
+
     async def take(self, first: ChatMessage, wave: str, *, stop_after: int | None = None) -> bool:
         """Answer from `first` to the summary, reading buttons in their language; False if they stopped part-way."""
         with language.speaking(self.persona.language):
@@ -94,6 +117,7 @@ class Practitioner:
 
     async def _take(self, first: ChatMessage, wave: str, stop_after: int | None) -> bool:
         message, answered = first, 0
+        self._made = 0
         while True:
             if stop_after is not None and answered >= stop_after:
                 return False
@@ -104,6 +128,8 @@ class Practitioner:
                 if _done(message):  # typed into a free-text item, nonsense is an answer
                     return True
                 continue
+            if item == "more":  # resumed or not, the message lists what is saved so far
+                self._made = (message.text or "").count("«")
             label, typed = self._decide(item, wave)
             if label is not None and any(text == label for text, _ in self.user.buttons(message)):
                 await self.user.press_button(message, label)
@@ -115,6 +141,9 @@ class Practitioner:
             answered += 1
             if _done(message):
                 return True
+
+
+PARTS = {"more": "Saved ✓", "status": "On the course day you wrote", "barrier": "got in the way"}
 
 
 def _lean(construct: str, p: Persona, wave: str) -> float:

@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
-from bot.demo import welsh
+from bot.demo import commitments, welsh
 from bot.demo.annual import board_year
+from bot.demo.cpd import example_record
 from bot.demo.in_depth import OFFICER, show_in_depth
 from bot.demo.personas import WAVES, Persona, make_personas
 from bot.demo.practitioner import Practitioner, is_question
@@ -113,6 +114,8 @@ class Demo:
                     await self._join()
                     for wave in WAVES:
                         await self._wave(wave)
+                    self.echo(await commitments.outcome_line(self))
+                    self.cpd = await example_record(self.people, self.out)
                     await self._close_and_purge()
                 await self._write()
                 self.result.files += await board_year(
@@ -197,6 +200,9 @@ class Demo:
     async def _wave(self, wave: str) -> None:
         if wave == waves.PRE:
             await self._pre()
+            return
+        if self.quiz.message_only(wave):
+            await commitments.nudge_wave(self, wave, f"[{3 + WAVES.index(wave)}/{STAGES}]")
             return
         if wave == waves.POST:
             self.clock.set(START.replace(hour=16))
@@ -287,7 +293,7 @@ class Demo:
                 target = out / f"answers-{shape}.{fmt}"
                 await export(session, [COURSE], fmt, shape, target)
                 self.result.files.append(target)
-        self.result.files[:0] = [files["html"], files["pdf"], files["json"]]
+        self.result.files[:0] = [files["html"], files["pdf"], files["json"], *([self.cpd] if self.cpd else [])]
         self.report = report
 
 

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot import language as chat_language
 from bot.admin import registry as admin_registry
 from bot.callbacks import Kind, handler_pattern
-from bot.handlers import checkin, commands, enrol, errors, fallback, in_depth
+from bot.handlers import checkin, commands, cpd, enrol, errors, fallback, in_depth
 from bot.handlers import language as language_handlers
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -22,6 +22,8 @@ def register(application: Application) -> None:
     in_groups = ~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE)
     application.add_handler(MessageHandler(in_groups, fallback.group_refusal))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
+    # The name for a CPD record, when one was just asked for: before every other text handler (group -1).
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cpd.typed_name), -1)
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
@@ -33,6 +35,7 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(checkin.snooze, pattern=handler_pattern(Kind.SNOOZE)))
     application.add_handler(CallbackQueryHandler(commands.confirm, pattern=handler_pattern(Kind.CONFIRM)))
     in_depth.register(application, PRIVATE & NEW)  # the in-depth follow-up: its buttons, /reply, case-study text
+    application.add_handler(CallbackQueryHandler(cpd.button, pattern=handler_pattern(Kind.CPD)))
     # Admin commands, buttons, the /newcourse conversation and uploads, each behind the registry's role guard:
     # after the practitioner's buttons (an answer press never consults the wizard), before their catch-alls.
     admin_registry.register(application, PRIVATE & NEW)

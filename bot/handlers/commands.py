@@ -8,7 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import deliver
-from bot.handlers import language
+from bot.handlers import cpd, language
 from bot.handlers.common import journey, pressed
 from bot.handlers.in_depth import reply
 from bot.replies import Reply, Text
@@ -67,10 +67,11 @@ COMMANDS: dict[str, Handler] = {
     "language": language.command,
     "iaith": language.command,
     "reply": reply,  # answering a training officer's /relay (bot.handlers.in_depth)
+    "cpd": cpd.command,
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
-MENU_COMMANDS = ("continue", "status", "privacy", "stop", "delete", "language", "help")
+MENU_COMMANDS = ("continue", "status", "cpd", "privacy", "stop", "delete", "language", "help")
 
 
 def menu() -> tuple[BotCommand, ...]:

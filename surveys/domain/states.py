@@ -11,7 +11,7 @@ class CheckInState(StrEnum):
     SCHEDULED = "scheduled"  # planned, not yet sent
     SENT = "sent"  # the invitation went out
     IN_PROGRESS = "in_progress"  # at least one answer given
-    COMPLETED = "completed"  # every item answered
+    COMPLETED = "completed"  # every item asked answered (a message-only wave: its message delivered, or none owed)
     EXPIRED = "expired"  # it closed unfinished after being open
     CANCELLED = "cancelled"  # withdrawn, blocked or undeliverable
     MISSED = "missed"  # it closed before the person enrolled (or before it could be sent)

@@ -9,10 +9,27 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.domain.quizset import LikertItem, QuizSet, SingleChoiceItem, TrueFalseItem, YesNoItem
+from surveys.domain import commitments
+from surveys.domain.quizset import (
+    CommitmentReminderItem,
+    CommitmentReviewItem,
+    CommitmentsItem,
+    LikertItem,
+    QuizSet,
+    SingleChoiceItem,
+    TrueFalseItem,
+    YesNoItem,
+)
 from surveys.store.models import Course, QuizSetVersion
+from surveys.texts import label as text_label
 
 AGE_OF_CONSENT_TAG = "age-of-consent"
+NOT_ASKED = "-8"
+"""The wide export's code for an item not asked because of a branch (show_if, or a review of no commitments).
+
+A skipped item is stored and exported as the empty string; an item left unanswered part-way is empty (no value).
+"""
+NOT_ASKED_LABEL = "not asked (branch)"
 
 
 class SelectionError(LookupError):
@@ -28,9 +45,30 @@ class CourseInfo:
     title: str
     level: int
     delivered_on: date
-    waves: tuple[str, ...]
+    waves: tuple[str, ...]  # those that ask something (not a message-only reminder wave)
     expected_attendance: int | None
     quiz_set_id: int
+
+
+@dataclass(frozen=True)
+class Part:
+    """One answer row of a commitments or review item other than its closing row: a commitment, status or barrier."""
+
+    id: str
+    kind: str  # "commitment", "status" or "barrier"
+    label: str
+    value_labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One exported variable: an item's own answer, or one part of a commitments or review item."""
+
+    id: str
+    item: ItemInfo
+    kind: str
+    label: str
+    value_labels: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -52,6 +90,10 @@ class ItemInfo:
     core: bool = False
     # stored value → label, in the order offered.
     value_labels: dict[str, str] = field(default_factory=dict)
+    # Asked only on a condition (show_if, or a review of the person's commitments): may be NOT_ASKED.
+    branched: bool = False
+    # The answer rows of a commitments or review item besides its own (surveys.domain.commitments).
+    parts: tuple[Part, ...] = ()
 
     @property
     def age_of_consent(self) -> bool:
@@ -66,6 +108,29 @@ class Codebook:
     items: tuple[ItemInfo, ...]
     quiz_sets: dict[int, str]
     feedback: dict[str, bool]
+    # The parsed versions (id → set), for working out which items a check-in did not ask.
+    quizzes: dict[int, QuizSet] = field(default_factory=dict)
+
+    def variables(self) -> list[Variable]:
+        """Every exported variable, each id once in first-seen order: items (not reminders, which store
+        nothing) with their parts before their closing row (commit.1, commit.2 … commit)."""
+        found: dict[str, Variable] = {}
+        for item in self.items:
+            if item.kind == "commitment_reminder":
+                continue
+            for part in item.parts:
+                found.setdefault(part.id, Variable(part.id, item, part.kind, part.label, part.value_labels))
+            found.setdefault(item.id, Variable(item.id, item, item.kind, _closing_label(item), item.value_labels))
+        return list(found.values())
+
+    def variable_ids(self) -> list[str]:
+        """The ids of variables(), in order."""
+        return [v.id for v in self.variables()]
+
+    @property
+    def branched(self) -> bool:
+        """Whether any item is asked only on a condition (then exports work out what was not asked)."""
+        return any(i.branched for i in self.items)
 
     def item_ids(self) -> list[str]:
         """Distinct item ids in first-seen (file) order."""
@@ -98,6 +163,39 @@ class Codebook:
         return list(dict.fromkeys(i.construct for i in self.items if i.kind == "likert" and i.construct))
 
 
+def _closing_label(item: ItemInfo) -> str:
+    if item.kind == "commitments":
+        return f"{item.text} — how many commitments were made (0 when none)"
+    if item.kind == "commitment_review":
+        return f"{item.text} — how many commitments were reviewed"
+    return item.text
+
+
+def status_labels() -> dict[str, str]:
+    """A commitment's review status → its label (labels.yaml, as the buttons say it)."""
+    return {status: text_label(f"commitment.{status}") for status in commitments.STATUSES}
+
+
+def _parts(item: object, quiz: QuizSet) -> tuple[Part, ...]:
+    """The part rows a commitments or review item can store, numbered up to its commitments item's max."""
+    if isinstance(item, CommitmentsItem):
+        return tuple(
+            Part(commitments.entry_id(item.id, n), "commitment", f"Commitment {n} as typed (scrubbed)")
+            for n in range(1, item.max + 1)
+        )
+    if isinstance(item, CommitmentReviewItem):
+        made = quiz.item(item.of)
+        most = made.max if isinstance(made, CommitmentsItem) else commitments.DEFAULT_MAX
+        parts: list[Part] = []
+        for n in range(1, most + 1):
+            parts.append(
+                Part(commitments.entry_id(item.id, n), "status", f"Commitment {n}: {item.text}", status_labels())
+            )
+            parts.append(Part(commitments.barrier_id(item.id, n), "barrier", f"Commitment {n}: {item.barrier}"))
+        return tuple(parts)
+    return ()
+
+
 def _value_labels(item: object) -> dict[str, str]:
     if isinstance(item, SingleChoiceItem):
         return {o.value: o.label for o in item.options}
@@ -113,6 +211,8 @@ def _value_labels(item: object) -> dict[str, str]:
 def items_of(version_id: int, ref: str, quiz: QuizSet) -> list[ItemInfo]:
     """Flatten a quiz set's items, marking the ones asked at every wave of the set."""
     out = []
+    # A message-only wave asks nothing, so it does not decide which items are comparable across waves.
+    asking = {w for w in quiz.waves if not quiz.message_only(w)}
     for item in quiz.items:
         info = ItemInfo(
             quiz_set_id=version_id,
@@ -126,8 +226,10 @@ def items_of(version_id: int, ref: str, quiz: QuizSet) -> list[ItemInfo]:
             reverse=bool(getattr(item, "reverse", False)),
             scored=item.scored,
             correct=item.correct_value,
-            core=set(quiz.waves) <= set(item.waves),
+            core=asking <= set(item.waves),
             value_labels=_value_labels(item),
+            branched=item.show_if is not None or isinstance(item, (CommitmentReviewItem, CommitmentReminderItem)),
+            parts=_parts(item, quiz),
         )
         out.append(info)
     return out
@@ -153,7 +255,9 @@ async def select_courses(session: AsyncSession, codes: list[str] | None) -> list
     if codes:
         wanted = {c.casefold() for c in codes}
         query = query.where(func.lower(Course.code).in_(wanted))
-    rows = [CourseInfo(*r[:5], tuple(r[5]), *r[6:]) for r in (await session.execute(query)).all()]
+    found = (await session.execute(query)).all()
+    asking = await _asking_waves(session, {r[-1] for r in found})
+    rows = [CourseInfo(*r[:5], tuple(w for w in r[5] if w in asking[r[-1]]), *r[6:]) for r in found]
     if codes:
         missing = sorted({c for c in codes if c.casefold() not in {r.code.casefold() for r in rows}})
         if missing:
@@ -161,6 +265,18 @@ async def select_courses(session: AsyncSession, codes: list[str] | None) -> list
     if not rows:
         raise SelectionError("there are no courses yet: nothing to export or report")
     return rows
+
+
+async def _asking_waves(session: AsyncSession, version_ids: set[int]) -> dict[int, set[str]]:
+    """Each quiz-set version's waves that ask something: a message-only wave (a reminder) has nothing to report."""
+    rows = await session.execute(
+        select(QuizSetVersion.id, QuizSetVersion.definition).where(QuizSetVersion.id.in_(version_ids))
+    )
+    asking = {}
+    for version_id, definition in rows:
+        quiz = QuizSet.from_definition(definition)
+        asking[version_id] = {w for w in quiz.waves if not quiz.message_only(w)}
+    return asking
 
 
 async def load_codebook(session: AsyncSession, courses: list[CourseInfo]) -> Codebook:
@@ -176,13 +292,14 @@ async def load_codebook(session: AsyncSession, courses: list[CourseInfo]) -> Cod
     items: list[ItemInfo] = []
     refs: dict[int, str] = {}
     feedback: dict[str, bool] = {}
+    quizzes: dict[int, QuizSet] = {}
     for version_id, slug, version, definition in rows:
         ref = f"{slug}@{version}"
-        quiz = QuizSet.from_definition(definition)
+        quiz = quizzes[version_id] = QuizSet.from_definition(definition)
         refs[version_id] = ref
         feedback[ref] = quiz.feedback
         items.extend(items_of(version_id, ref, quiz))
-    return Codebook(tuple(items), refs, feedback)
+    return Codebook(tuple(items), refs, feedback, quizzes)
 
 
 def spss_name(name: str) -> str:

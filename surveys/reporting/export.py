@@ -16,12 +16,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.clock import system_clock
+from surveys.domain import commitments
+from surveys.domain.engine import Conversation
+from surveys.domain.quiz_text import RenderContext
+from surveys.domain.quizset import CommitmentsItem
 from surveys.domain.states import CheckInState
+from surveys.domain.waves import months
 from surveys.domain.waves import order_key as wave_order
 from surveys.reporting.codebook import (
+    NOT_ASKED,
+    NOT_ASKED_LABEL,
     Codebook,
     CourseInfo,
     SelectionError,
+    Variable,
     load_codebook,
     select_courses,
     selection_label,
@@ -60,10 +68,13 @@ COLUMN_LABELS = {
     "agency": "Agency",
     "wave": "Wave (pre, post, 3m, 6m ...)",
     "language": "Language of the check-in (cy Welsh, en English): its enrolment's language at the time of export",
-    "item_id": "Item id (see codebook)",
+    "item_id": "Item id, or a part of a commitments/review item such as commit.2 or review.1.barrier (see codebook)",
     "quiz_set": "Quiz-set version (slug@version)",
     "construct": "Attitude construct of the item",
-    "value": "Answer as stored (option code, true/false, yes/no, number or scrubbed text)",
+    "value": (
+        "Answer as stored (option code, true/false, yes/no, number, commitment status or scrubbed text; "
+        "empty when skipped)"
+    ),
     "score": "Score: 1/0 for knowledge items, 1-5 for Likert with reverse-worded items flipped",
     "answered_at": "When answered (ISO 8601, UTC)",
     "completed": "Check-in completed (1) or left part-way (0)",  # not a check-in state: a column
@@ -256,7 +267,10 @@ async def wide_frame(session: AsyncSession, courses: list[CourseInfo], codebook:
     )
     answers = pd.DataFrame.from_records(result.all(), columns=["check_in_id", "item_id", "value"])
     values = answers.pivot(index="check_in_id", columns="item_id", values="value")
-    items = [i for i in codebook.item_ids() if i in values.columns]
+    items = [i for i in codebook.variable_ids() if i in values.columns or _may_be_unasked(codebook, i)]
+    values = values.reindex(columns=items).astype(object)
+    if codebook.branched:
+        _mark_not_asked(values, answers, checkins, codebook, {c.code: c.quiz_set_id for c in courses})
     refs = {c.code: codebook.quiz_sets[c.quiz_set_id] for c in courses}
     ids = checkins.assign(
         role=checkins["role"].fillna(""),
@@ -271,6 +285,39 @@ async def wide_frame(session: AsyncSession, courses: list[CourseInfo], codebook:
     return wide.sort_values(["course", "pseudonym", "_order"]).drop(columns="_order").reset_index(drop=True)
 
 
+def _may_be_unasked(codebook: Codebook, variable_id: str) -> bool:
+    return codebook.branched and any(i.branched for i in codebook.items if i.id == variable_id)
+
+
+def _mark_not_asked(
+    values: pd.DataFrame, answers: pd.DataFrame, checkins: pd.DataFrame, codebook: Codebook, quiz_of: dict[str, int]
+) -> None:
+    """Write NOT_ASKED where a branch left an item out, working it out with the engine (surveys.domain.engine).
+
+    A person's commitments come from their other check-ins (what a review shows back). Only items the
+    answers already decide are marked: a check-in left part-way keeps the rest empty (not reached).
+    """
+    by_check_in = {cid: dict(zip(g["item_id"], g["value"], strict=True)) for cid, g in answers.groupby("check_in_id")}
+    own_rows: dict[int, dict[str, str]] = {}
+    for cid, enrolment in zip(checkins["check_in_id"], checkins["enrolment_id"], strict=True):
+        own_rows.setdefault(int(enrolment), {}).update(by_check_in.get(cid, {}))
+    columns = zip(checkins["check_in_id"], checkins["enrolment_id"], checkins["wave"], checkins["course"], strict=True)
+    for cid, enrolment, wave, course in columns:
+        quiz = codebook.quizzes.get(quiz_of.get(course, -1))
+        if quiz is None or cid not in values.index or wave not in quiz.waves:
+            continue
+        rows = own_rows.get(int(enrolment), {})
+        own = {
+            item.id: commitments.commitments_from(rows, item.id)
+            for item in quiz.items
+            if isinstance(item, CommitmentsItem)
+        }
+        conversation = Conversation(quiz, wave, RenderContext("", wave, months(wave)), by_check_in.get(cid, {}), own)
+        for item_id, shown in conversation.visibility().items():
+            if shown is False and item_id in values.columns:
+                values.at[cid, item_id] = NOT_ASKED
+
+
 def _labels(values: dict[str, str]) -> str:
     return "; ".join(f"{k}={v}" for k, v in values.items())
 
@@ -282,7 +329,9 @@ def codebook_frame(codebook: Codebook, columns: list[str]) -> pd.DataFrame:
         if column in COLUMN_LABELS or column in codebook.constructs:
             label = COLUMN_LABELS.get(column) or f"Mean of the {column} items (1-5, reverse-worded items flipped)"
             rows.append({"variable": column, "spss_name": spss_name(column), "label": label})
-    for item in codebook.items:
+    for variable in _every_variable(codebook):
+        item = variable.item
+        own = variable.id == item.id
         coding = (
             f"1 if {item.correct} else 0"
             if item.scored
@@ -292,24 +341,39 @@ def codebook_frame(codebook: Codebook, columns: list[str]) -> pd.DataFrame:
                 else ("1-5" if item.kind == "likert" else "not scored")
             )
         )
+        labels = dict(variable.value_labels)
+        if item.branched and own:
+            labels[NOT_ASKED] = NOT_ASKED_LABEL
         rows.append(
             {
-                "variable": item.id,
-                "spss_name": spss_name(item.id),
-                "label": item.text,
+                "variable": variable.id,
+                "spss_name": spss_name(variable.id),
+                "label": variable.label,
                 "quiz_set": item.quiz_set,
-                "kind": item.kind,
+                "kind": variable.kind,
                 "waves": ",".join(item.waves),
                 "tags": ",".join(item.tags),
                 "construct": item.construct or "",
                 "reverse": item.reverse,
-                "scored": item.scored,
-                "correct": item.correct or "",
-                "values": _labels(item.value_labels),
-                "coding": coding,
+                "scored": item.scored and own,
+                "correct": (item.correct or "") if own else "",
+                "values": _labels(labels),
+                "coding": coding if own else "not scored",
             }
         )
     return pd.DataFrame(rows)
+
+
+def _every_variable(codebook: Codebook) -> list[Variable]:
+    """Each variable of each stored version (a codebook row per version, as items always had)."""
+    out: list[Variable] = []
+    for item in codebook.items:
+        if item.kind == "commitment_reminder":
+            continue
+        out += [Variable(p.id, item, p.kind, p.label, p.value_labels) for p in item.parts]
+        closing = Codebook((item,), codebook.quiz_sets, codebook.feedback).variables()
+        out += [v for v in closing if v.id == item.id]
+    return out
 
 
 def _write_xlsx(frame: pd.DataFrame, codebook: pd.DataFrame, out: Path) -> None:
@@ -338,6 +402,8 @@ def _write_sav(frame: pd.DataFrame, codebook: Codebook, shape: Shape, out: Path)
     names = {c: spss_name(str(c)) for c in frame.columns}
     labels: dict[str, str] = {}
     value_labels: dict[str, dict[Any, str]] = {}
+    missing: dict[str, list[Any]] = {}
+    variables = {v.id: v for v in codebook.variables()} if shape == "wide" else {}
     data = frame.copy()
     for column in frame.columns:
         name = names[column]
@@ -345,16 +411,23 @@ def _write_sav(frame: pd.DataFrame, codebook: Codebook, shape: Shape, out: Path)
             labels[name] = COLUMN_LABELS[column]
         elif column in codebook.constructs:
             labels[name] = f"Mean of the {column} items (1-5, reverse-worded items flipped)"
-        elif shape == "wide" and column in codebook.item_ids():
-            item = codebook.first(str(column))
-            labels[name] = f"{item.id}: {item.text}"[:255]
-            if item.kind in ("likert", "number"):
-                # Numeric in SPSS so means and value labels work as analysts expect.
+        elif shape == "wide" and column in variables:
+            variable = variables[str(column)]
+            item = variable.item
+            labels[name] = f"{variable.id}: {variable.label}"[:255]
+            if variable.kind in ("likert", "number"):
+                # Numeric in SPSS so means and value labels work as analysts expect; NOT_ASKED stays a code.
                 data[column] = pd.to_numeric(data[column], errors="coerce")
-                if item.kind == "likert":
-                    value_labels[name] = {float(k): v for k, v in item.value_labels.items()}
-            elif item.value_labels:
-                value_labels[name] = dict(item.value_labels)
+                numeric = {float(k): v for k, v in variable.value_labels.items()} if variable.kind == "likert" else {}
+                if item.branched:
+                    numeric[float(NOT_ASKED)] = NOT_ASKED_LABEL
+                    missing[name] = [float(NOT_ASKED)]
+                if numeric:
+                    value_labels[name] = numeric
+            elif variable.value_labels or item.branched:
+                value_labels[name] = dict(variable.value_labels)
+                if item.branched and variable.id == item.id:
+                    value_labels[name][NOT_ASKED] = NOT_ASKED_LABEL
     if shape == "wide":
         value_labels[names["completed"]] = {1.0: "completed", 0.0: "left part-way"}  # not a check-in state: labels
     for column in data.columns:
@@ -363,7 +436,12 @@ def _write_sav(frame: pd.DataFrame, codebook: Codebook, shape: Shape, out: Path)
     data = data.rename(columns=names)
     measures = {names[c]: _measure(str(c), codebook, shape) for c in frame.columns}
     pyreadstat.write_sav(
-        data, str(out), column_labels=labels, variable_value_labels=value_labels, variable_measure=measures
+        data,
+        str(out),
+        column_labels=labels,
+        variable_value_labels=value_labels,
+        variable_measure=measures,
+        missing_ranges=missing or None,
     )
 
 
@@ -373,6 +451,6 @@ def _measure(column: str, codebook: Codebook, shape: Shape) -> str:
         return MEASURES[column]
     if column in codebook.constructs:
         return "scale"
-    if shape == "wide" and column in codebook.item_ids():
-        return ITEM_MEASURES.get(codebook.first(column).kind, "nominal")
+    if shape == "wide" and column in codebook.variable_ids():
+        return ITEM_MEASURES.get(next(v.kind for v in codebook.variables() if v.id == column), "nominal")
     return "nominal"

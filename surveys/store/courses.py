@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from surveys.domain import lifecycle
 from surveys.domain.levels import LevelError, parse_level
 from surveys.domain.quiz_text import MAX_COURSE_TITLE
-from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, parse_list
+from surveys.domain.waves import DEFAULT_WAVES, WaveError, is_wave, order_key, parse_list
 from surveys.store.audit import SYSTEM, AuditActor, record
 from surveys.store.catalog import find_quiz_set, parsed
 from surveys.store.models import Course, QuizSetVersion
@@ -53,8 +53,13 @@ def check_zone(zone: str) -> str:
 
 
 def default_waves(known: tuple[str, ...]) -> tuple[str, ...]:
-    """A course's waves when none are named: the default waves (pre, post, 3m, 6m) the quiz set has items for."""
-    return tuple(w for w in DEFAULT_WAVES if w in known) or known
+    """A course's waves when none are named: the quiz set's waves within the default plan (pre, post, 3m, 6m).
+
+    A wave the set adds inside that span (cse-core's 1m reminder of people's commitments) comes with it;
+    later ones (12m) are for officers to ask for.
+    """
+    last = max(order_key(w) for w in DEFAULT_WAVES)
+    return tuple(sorted((w for w in known if order_key(w) <= last), key=order_key)) or known
 
 
 def check_waves(quiz_ref: str, known: tuple[str, ...], waves: tuple[str, ...]) -> None:

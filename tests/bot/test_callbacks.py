@@ -19,6 +19,7 @@ EXAMPLES = {
     Kind.ADMIN: ("quiz", "cse-core@2"),
     Kind.LANGUAGE: ("cy", "A" * 22),
     Kind.IN_DEPTH: (12, "referral"),
+    Kind.CPD: ("skip",),
 }
 
 

@@ -86,3 +86,21 @@ async def test_preview_takes_a_stored_quiz_set_by_slug_or_version(database_url, 
         assert result.output.startswith("Mini CSE check — 8 items, waves post, 3m, 6m")
     unknown = await asyncio.to_thread(runner.invoke, main, ["quiz", "preview", "mini-cse@9"])
     assert unknown.exit_code == 2 and "not a file, a stored quiz set" in unknown.output
+
+
+def test_preview_shows_a_commitment_back_and_asks_what_got_in_the_way_and_validate_refuses_a_forward_show_if(
+    tmp_path,
+) -> None:
+    branching = VALID.parent / "branching.yaml"
+    result = run(
+        "preview", str(branching), "--wave", "3m", "--commitment", "Ask about gifts", input="a\nskip\n3\nNo time\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "«Ask about gifts»" in result.output and "What got in the way?" in result.output
+    assert "Would support help?" in result.output  # shown: the status was "not yet"
+    forward = tmp_path / "forward.yaml"
+    text = branching.read_text().replace("show_if: {item: job, in: [b, c]}", "show_if: {item: note, in: [x]}")
+    forward.write_text(text)
+    refused = run("validate", str(forward))
+    assert refused.exit_code != 0
+    assert f"{forward}:22:21: item 'supervises': show_if names item 'note', which comes later" in refused.output

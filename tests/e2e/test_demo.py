@@ -15,11 +15,14 @@ def test_the_demo_runs_a_whole_course_cycle_offline_and_leaves_no_way_to_identif
     result = CliRunner().invoke(main, ["demo", "--attendees", "12", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     # Progress is shown stage by stage, and the summary names what was written.
-    assert "[1/7]" in result.output and "[7/7]" in result.output and "report.html" in result.output
+    assert "[1/8]" in result.output and "[8/8]" in result.output and "report.html" in result.output
+    # The 1m wave only reminds people of their own commitments; later they say how those stand.
+    assert "reminded of their own commitments" in result.output and "Commitments:" in result.output
 
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["courses"][0]["code"] == "DEMO-CSE-2"
     # Pre and post on the day: everyone answers pre in the room, and the report shows the day's change.
+    # (The 1m reminder asks nothing, so the report has no wave for it.)
     assert report["waves"] == ["pre", "post", "3m", "6m"]
     day = report["paired_change"][0]
     assert (day["from"], day["to"], day["kind"]) == ("pre", "post", "day") and day["n"] >= 10
@@ -28,6 +31,8 @@ def test_the_demo_runs_a_whole_course_cycle_offline_and_leaves_no_way_to_identif
     assert (out / "report" / "report.pdf").read_bytes().startswith(b"%PDF")
     for name in ("answers-long.csv", "answers-wide.xlsx", "answers-wide.sav"):
         assert (out / name).stat().st_size > 0
+    # One CPD record, asked for in the chat with /cpd, kept as an example.
+    assert (out / "cpd-record-example.pdf").read_bytes().startswith(b"%PDF")
 
     # The board's year: three courses of 2026 with the board's figures beside them.
     annual = json.loads((out / "annual-report" / "report.json").read_text())

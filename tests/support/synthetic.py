@@ -9,8 +9,14 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.domain import waves
-from surveys.domain.quizset import LikertItem, QuizSet
+from surveys.domain import commitments, waves
+from surveys.domain.quizset import (
+    CommitmentReminderItem,
+    CommitmentReviewItem,
+    CommitmentsItem,
+    LikertItem,
+    QuizSet,
+)
 from surveys.domain.scoring import item_score
 from surveys.domain.states import CheckInState
 from surveys.domain.tokens import new_pseudonym
@@ -97,7 +103,59 @@ def _value(item, wave: str, ability: float, rng: random.Random) -> str:
         return str(rng.randint(item.min, item.max))
     if kind == "text":
         return rng.choice(TEXTS) if rng.random() < 0.6 else ""
+    if isinstance(item, (CommitmentsItem, CommitmentReviewItem, CommitmentReminderItem)):
+        return "0"  # a closing row with none made (_rows writes the commitments themselves)
     return options_first(item)
+
+
+COMMITMENTS = (
+    "Ask about older boyfriends and gifts at every review",
+    "Use the local referral pathway without waiting to be sure",
+    "Challenge victim-blaming language in team meetings",
+    "Share what I learnt with my team",
+)
+BARRIERS = ("Caseload", "No time this term", "Waiting for training on the pathway", "")
+
+
+def _shown(item, given: dict[str, str]) -> bool:
+    """show_if over the rows generated so far (a review's condition holds when any status matches)."""
+    condition = item.show_if
+    if condition is None:
+        return True
+    statuses = (given.get(commitments.entry_id(condition.item, n)) for n in range(1, 10))
+    return given.get(condition.item) in condition.values or any(s in condition.values for s in statuses)
+
+
+def _rows(items, wave: str, ability: float, rng: random.Random, made: dict[str, int]) -> list:
+    """(answer row id, item, value) for every row a person answering these items stores, as the engine asks them.
+
+    `made` carries the person's number of commitments from the wave that asked for them to their review.
+    """
+    out: list = []
+    given: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, CommitmentReminderItem) or not _shown(item, given):
+            continue
+        if isinstance(item, CommitmentsItem):
+            count = made[item.id] = rng.randint(0, item.max)
+            rows = [(commitments.entry_id(item.id, n), COMMITMENTS[n - 1]) for n in range(1, count + 1)]
+            rows.append((item.id, str(count)))
+        elif isinstance(item, CommitmentReviewItem):
+            count = made.get(item.of, 0)
+            if not count:
+                continue
+            rows = []
+            for n in range(1, count + 1):
+                status = rng.choice(commitments.STATUSES)
+                rows.append((commitments.entry_id(item.id, n), status))
+                if status in commitments.BARRIER_ASKED:
+                    rows.append((commitments.barrier_id(item.id, n), rng.choice(BARRIERS)))
+            rows.append((item.id, str(count)))
+        else:
+            rows = [(item.id, _value(item, wave, ability, rng))]
+        given.update(rows)
+        out += [(row_id, item, value) for row_id, value in rows]
+    return out
 
 
 def options_first(item) -> str:
@@ -145,14 +203,15 @@ async def populate(
             )
             contact_rows.append(chat_id)
         ability = min(0.97, max(0.35, rng.gauss(0.82, 0.1)))
+        made: dict[str, int] = {}
         for wave in course.waves:
             due = start + wave_offset(wave)
             p = RESPONSE.get(wave, 0.5) + (ability - 0.82)
             answers = quiz.items_for(wave) if rng.random() < p else ()
-            if answers and rng.random() < 0.05:
-                answers = answers[: len(answers) // 2]  # stopped half way
-            values = [(item, _value(item, wave, ability, rng)) for item in answers]
-            complete = bool(values) and len(values) == len(quiz.items_for(wave))
+            stopped = bool(answers) and rng.random() < 0.05
+            full = _rows(answers, wave, ability, rng, made)
+            values = full[: len(full) // 2] if stopped else full  # stopped half way
+            complete = bool(values) and len(values) == len(full)
             state = (
                 CheckInState.COMPLETED if complete else CheckInState.EXPIRED if not values else CheckInState.IN_PROGRESS
             )
@@ -176,7 +235,7 @@ async def answer_wave(
 ) -> None:
     """One person answers every item of a wave through the real store (deterministic tests)."""
     due = due or datetime.combine(enrolment.course.delivered_on, time(15, 0), tzinfo=UTC) + wave_offset(wave)
-    values = [(item, _value(item, wave, ability, rng)) for item in quiz.items_for(wave)]
+    values = _rows(quiz.items_for(wave), wave, ability, rng, {})
     await _store_wave(session, enrolment, wave, due, values, CheckInState.COMPLETED)
 
 
@@ -194,13 +253,15 @@ async def _store_wave(
     check_in.enrolment = enrolment
     session.add(check_in)
     await session.flush()
-    for position, (item, value) in enumerate(values):
-        score = item_score(item, value) if value != "" else None
+    # (item, value) pairs are plain items' rows; _rows gives (row id, item, value).
+    values = [row if len(row) == 3 else (row[0].id, *row) for row in values]
+    for position, (row_id, item, value) in enumerate(values):
+        score = item_score(item, value) if value != "" and row_id == item.id else None
         at = due + timedelta(hours=1, seconds=20 * position)
         await record_answer(
             session,
             check_in,
-            item_id=item.id,
+            item_id=row_id,
             value=value,
             score=score,
             now=at,
@@ -240,14 +301,14 @@ async def _bulk(
         )
     answers = []
     for check_in_id, (_, _, due, _, values) in zip(checkin_ids, checkins, strict=False):
-        for position, (item, value) in enumerate(values):
+        for position, (row_id, item, value) in enumerate(values):
             answers.append(
                 {
                     "check_in_id": check_in_id,
-                    "item_id": item.id,
+                    "item_id": row_id,
                     "quiz_set_id": course.quiz_set_id,
                     "value": value,
-                    "score": item_score(item, value) if value != "" else None,
+                    "score": item_score(item, value) if value != "" and row_id == item.id else None,
                     "answered_at": due + timedelta(hours=1, seconds=20 * position),
                 }
             )

@@ -36,14 +36,14 @@ def test_every_mistake_in_a_file_is_reported_at_once_with_line_col_and_item() ->
         "set.yaml:21:19: item 'aoc': wave '9m' is not one of the set's waves (post, 3m)",
         "set.yaml:29:5: item 'vb': a Likert item needs exactly 5 labels (strongly disagree … strongly agree), found 4",
         "set.yaml:31:11: item 'multi': unknown kind 'multiple_choice' (expected one of: single_choice, "
-        "true_false, likert, yes_no, number, text)",
+        "true_false, likert, yes_no, number, text, commitments, commitment_review, commitment_reminder)",
         "set.yaml:37:11: item 'long-label': template syntax error: Unexpected end of template. Jinja was looking "
         "for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.",
         "set.yaml:39:5: item 'long-label': waves must not be empty",
         "set.yaml:41:27: item 'long-label': label is 52 characters; buttons allow at most 40: "
         "'This label is much too long to fit on a phone button'",
         "set.yaml:43:5: item 'long-label': unknown key 'hint' (allowed: id, text, tags, waves, source, required, "
-        "kind, options, correct, explanation)",
+        "show_if, kind, options, correct, explanation)",
     ]
 
 

@@ -1,4 +1,4 @@
-"""Rules that span a whole quiz set (ids, waves, tags, texts), checked on plain data."""
+"""Rules that span a whole quiz set (ids, waves, tags, texts, show_if, commitments), checked on plain data."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from jinja2 import TemplateError
 
+from surveys.domain import commitments
 from surveys.domain.quiz_text import longest_context, render, template_problems
-from surveys.domain.waves import is_wave
+from surveys.domain.waves import is_wave, order_key
 
 TELEGRAM_MAX_TEXT = 4096
 # Feedback wraps the explanation ("Not quite: the answer is …. "), so leave it some room.
@@ -116,4 +117,136 @@ def set_problems(data: Mapping) -> list[Problem]:
             else:
                 first_use[item_id] = i
         problems += _item_problems(i, item, waves)
+    problems += _reference_problems(items)
+    return problems
+
+
+def possible_values(item: Mapping) -> set[str] | None:
+    """Every value an item can store (for show_if), or None when any text can be stored."""
+    kind = item.get("kind")
+    if kind == "single_choice":
+        options = item.get("options")
+        return {str(o.get("value")) for o in options if isinstance(o, Mapping)} if _is_list(options) else set()
+    if kind == "true_false":
+        return {"true", "false"}
+    if kind == "yes_no":
+        return {"yes", "no"}
+    if kind == "likert":
+        return {"1", "2", "3", "4", "5"}
+    if kind == "number":
+        low, high = item.get("min"), item.get("max")
+        ok = isinstance(low, int) and isinstance(high, int) and high - low <= 10_000
+        return {str(n) for n in range(low, high + 1)} if ok else None  # type: ignore[arg-type]
+    if kind == "commitment_review":
+        return set(commitments.STATUSES)
+    if kind == "commitments":
+        top = item.get("max", commitments.DEFAULT_MAX)
+        return {str(n) for n in range(0, top + 1)} if isinstance(top, int) else None
+    if kind == "commitment_reminder":
+        return set()  # a message: nothing is ever stored
+    return None
+
+
+def _waves_of(item: Mapping) -> list[str]:
+    found = item.get("waves")
+    return [w for w in found if isinstance(w, str) and is_wave(w)] if _is_list(found) else []
+
+
+def _reference_problems(items: list) -> list[Problem]:
+    """show_if must point back at an item asked at the same waves, with values it can have; `of` at commitments."""
+    problems: list[Problem] = []
+    index = {item.get("id"): i for i, item in enumerate(items) if isinstance(item, Mapping)}
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            continue
+        problems += _show_if_problems(i, item, items, index)
+        problems += _commitment_problems(i, item, items, index)
+    return problems
+
+
+def _show_if_problems(i: int, item: Mapping, items: list, index: dict) -> list[Problem]:
+    show_if = item.get("show_if")
+    if not isinstance(show_if, Mapping) or not isinstance(show_if.get("item"), str):
+        return []  # absent, or the schema reports the wrong shape
+    path = ("items", i, "show_if")
+    target_id = show_if["item"]
+    if target_id == item.get("id"):
+        return [Problem((*path, "item"), f"show_if cannot depend on the item itself ('{target_id}')")]
+    if target_id not in index:
+        return [Problem((*path, "item"), f"show_if names item '{target_id}', which is not in the set")]
+    j = index[target_id]
+    if j > i:
+        return [
+            Problem(
+                (*path, "item"),
+                f"show_if names item '{target_id}', which comes later (item {j + 1}): it must point at an earlier item",
+            )
+        ]
+    target = items[j]
+    problems = []
+    never = [w for w in _waves_of(item) if w not in _waves_of(target)]
+    if never:
+        problems.append(
+            Problem(
+                (*path, "item"),
+                f"show_if names item '{target_id}', which is not asked at wave(s) {', '.join(never)}",
+            )
+        )
+    if target.get("kind") == "commitment_reminder":
+        problems.append(Problem((*path, "item"), f"item '{target_id}' is a reminder: it has no answer to test"))
+        return problems
+    allowed = possible_values(target)
+    values = show_if.get("in")
+    if allowed is not None and _is_list(values):
+        for k, value in enumerate(values):
+            if str(value) not in allowed:
+                shown = ", ".join(sorted(allowed, key=lambda v: (len(v), v))[:12])
+                problems.append(
+                    Problem((*path, "in", k), f"item '{target_id}' can never be {str(value)!r} (it can be: {shown})")
+                )
+    return problems
+
+
+def _commitment_problems(i: int, item: Mapping, items: list, index: dict) -> list[Problem]:
+    kind = item.get("kind")
+    if kind not in ("commitment_review", "commitment_reminder"):
+        return []
+    problems: list[Problem] = []
+    if kind == "commitment_reminder":
+        if item.get("show_if") is not None:
+            problems.append(Problem(("items", i, "show_if"), "a commitment_reminder is a message: it takes no show_if"))
+        for wave in _waves_of(item):
+            others = [
+                other.get("id")
+                for other in items
+                if isinstance(other, Mapping) and other.get("kind") != kind and wave in _waves_of(other)
+            ]
+            if others:
+                problems.append(
+                    Problem(
+                        ("items", i, "waves"),
+                        f"a commitment_reminder is a wave's only message: wave '{wave}' also asks "
+                        f"{', '.join(map(str, others))}",
+                    )
+                )
+    of = item.get("of")
+    if not isinstance(of, str):
+        return problems
+    j = index.get(of)
+    if j is None or not isinstance(items[j], Mapping) or items[j].get("kind") != "commitments":
+        return [
+            *problems,
+            Problem(("items", i, "of"), f"'of' must name a commitments item of the set; '{of}' is not one"),
+        ]
+    made = _waves_of(items[j])
+    first = min((order_key(w) for w in made), default=None)
+    early = [w for w in _waves_of(item) if first is None or order_key(w) <= first]
+    if early:
+        problems.append(
+            Problem(
+                ("items", i, "waves"),
+                f"wave(s) {', '.join(early)} come(s) no later than the first wave where '{of}' is asked: "
+                "nothing to show back yet",
+            )
+        )
     return problems

@@ -13,7 +13,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from surveys.domain.quizset.checks import set_problems
 from surveys.domain.quizset.errors import QuizSetError, QuizSetInvalid
-from surveys.domain.quizset.models import ITEM_KINDS, Option, QuizSet
+from surveys.domain.quizset.models import ITEM_KINDS, Option, QuizSet, ShowIf
 
 _PATTERN_WORDS = {
     "slug": "may only use a-z, 0-9 and '-', 3–40 characters",
@@ -125,6 +125,8 @@ def _allowed_keys(loc: Sequence[str | int]) -> list[str]:
     model: type[BaseModel] = QuizSet
     if "options" in loc:
         model = Option
+    elif "show_if" in loc:
+        model = ShowIf
     elif len(loc) >= 3 and loc[0] == "items" and loc[2] in ITEM_KINDS:
         model = ITEM_KINDS[str(loc[2])]
     return [field.alias or name for name, field in model.model_fields.items()]

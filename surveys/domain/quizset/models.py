@@ -1,4 +1,4 @@
-"""Pydantic models of a quiz set: the six item kinds and the set that holds them."""
+"""Pydantic models of a quiz set: the item kinds, `show_if` and the set that holds them."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from surveys.domain import constructs, waves
+from surveys.domain import commitments, constructs, waves
 from surveys.domain.quizset.checks import set_problems
 
 MAX_BUTTON_LABEL = 40
@@ -59,13 +59,25 @@ class Option(_Strict):
     label: ButtonLabel
 
 
+ItemId = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class ShowIf(_Strict):
+    """Ask an item only when an earlier item's answer (for a review: any of the statuses) is one of `in`."""
+
+    item: ItemId
+    # `in` is a Python keyword, so the attribute has another name.
+    values: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1, alias="in")]
+
+
 class _Item(_Strict):
-    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    id: ItemId
     text: Text
     tags: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]
     waves: Annotated[tuple[Wave, ...], Field(min_length=1)]
     source: str | None = None
     required: StrictBool = True
+    show_if: ShowIf | None = None
 
     @property
     def correct_value(self) -> str | None:
@@ -182,8 +194,39 @@ class TextItem(_Item):
     max_length: Annotated[StrictInt, Field(ge=1, le=1000)] = 500
 
 
+class CommitmentsItem(_Item):
+    """Up to `max` things the person will do differently, typed one per message (surveys.domain.commitments)."""
+
+    kind: Literal["commitments"]
+    max: Annotated[StrictInt, Field(ge=1, le=9)] = commitments.DEFAULT_MAX
+
+
+class CommitmentReviewItem(_Item):
+    """Each of the person's own commitments (item `of`) shown back: a status, and what got in the way."""
+
+    kind: Literal["commitment_review"]
+    of: ItemId
+    # Asked after a status in commitments.BARRIER_ASKED; free text, skippable.
+    barrier: Text = "What got in the way?"
+
+
+class CommitmentReminderItem(_Item):
+    """A message, no question: the person's own commitments (item `of`) sent as the wave's invitation."""
+
+    kind: Literal["commitment_reminder"]
+    of: ItemId
+
+
 Item = Annotated[
-    SingleChoiceItem | TrueFalseItem | LikertItem | YesNoItem | NumberItem | TextItem,
+    SingleChoiceItem
+    | TrueFalseItem
+    | LikertItem
+    | YesNoItem
+    | NumberItem
+    | TextItem
+    | CommitmentsItem
+    | CommitmentReviewItem
+    | CommitmentReminderItem,
     Field(discriminator="kind"),
 ]
 ITEM_KINDS: dict[str, type[_Item]] = {
@@ -193,7 +236,21 @@ ITEM_KINDS: dict[str, type[_Item]] = {
     "yes_no": YesNoItem,
     "number": NumberItem,
     "text": TextItem,
+    "commitments": CommitmentsItem,
+    "commitment_review": CommitmentReviewItem,
+    "commitment_reminder": CommitmentReminderItem,
 }
+AnyItem = (
+    SingleChoiceItem
+    | TrueFalseItem
+    | LikertItem
+    | YesNoItem
+    | NumberItem
+    | TextItem
+    | CommitmentsItem
+    | CommitmentReviewItem
+    | CommitmentReminderItem
+)
 
 
 class QuizSet(_Strict):
@@ -219,7 +276,7 @@ class QuizSet(_Strict):
                 raise ValueError("; ".join(p.message for p in problems))
         return self
 
-    def item(self, item_id: str) -> SingleChoiceItem | TrueFalseItem | LikertItem | YesNoItem | NumberItem | TextItem:
+    def item(self, item_id: str) -> AnyItem:
         """The item with this id; KeyError if there is none."""
         for item in self.items:
             if item.id == item_id:
@@ -230,9 +287,19 @@ class QuizSet(_Strict):
         """The items asked at a wave, in file order."""
         return tuple(item for item in self.items if wave in item.waves)
 
+    def message_only(self, wave: str) -> bool:
+        """Whether a wave asks nothing: its items are all reminders (a nudge sent as the invitation)."""
+        items = self.items_for(wave)
+        return bool(items) and all(isinstance(item, CommitmentReminderItem) for item in items)
+
     def to_definition(self) -> dict:
         """The set as plain JSON-ready data, as stored in the database."""
-        return self.model_dump(mode="json", by_alias=True)
+        definition = self.model_dump(mode="json", by_alias=True)
+        # An unset show_if is left out, so sets written before it existed keep their checksums.
+        for item in definition["items"]:
+            if item.get("show_if", 0) is None:
+                del item["show_if"]
+        return definition
 
     @classmethod
     def from_definition(cls, definition: dict) -> QuizSet:

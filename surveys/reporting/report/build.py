@@ -28,7 +28,7 @@ from surveys.reporting.codebook import (
     selection_label,
 )
 from surveys.reporting.period import Period, courses_in
-from surveys.reporting.report import annual, data, languages
+from surveys.reporting.report import annual, data, languages, level3
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.in_depth import in_depth_part
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
@@ -115,6 +115,7 @@ async def build_report(
         "languages": by_language,
         "free_text": _free_text(codebook, free_text, waves, k),
         "in_depth": await in_depth_part(session, selected, k),
+        "level3": await level3.level3(session, selected, k),
         "methods": _methods(selected, codebook, waves, checkins, k),
     }
     if period is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.reporting.report import languages
+from surveys.reporting.report import languages, level3
 from surveys.reporting.report.in_depth import in_depth_section
 
 DASH = "–"
@@ -291,6 +291,8 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
                 ],
             }
         )
+
+    out.extend(level3.parts(report))
 
     lists = [
         {
