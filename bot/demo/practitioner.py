@@ -57,7 +57,7 @@ class Practitioner:
         text = match.group(3).strip()
         # The parts of commitments items are recognised by their wording (surveys/templates/commitments.txt).
         for part, words in PARTS.items():
-            if words in text:
+            if any(said in text for said in words):
                 return part
         for prefix, item in self._items_by_text(wave).items():
             if text.startswith(prefix):
@@ -143,7 +143,12 @@ class Practitioner:
                 return True
 
 
-PARTS = {"more": "Saved ✓", "status": "On the course day you wrote", "barrier": "got in the way"}
+# In English and Welsh (bot/templates/cy): some personas answer in Cymraeg (bot/demo/welsh.py).
+PARTS = {
+    "more": ("Saved ✓", "Wedi'i gadw ✓"),
+    "status": ("On the course day you wrote", "Ar ddiwrnod y cwrs, fe ysgrifennoch chi"),
+    "barrier": ("got in the way",),  # the quiz set's own question
+}
 
 
 def _lean(construct: str, p: Persona, wave: str) -> float:

@@ -22,8 +22,9 @@ def register(application: Application) -> None:
     in_groups = ~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE)
     application.add_handler(MessageHandler(in_groups, fallback.group_refusal))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
-    # The name for a CPD record, when one was just asked for: before every other text handler (group -1).
-    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cpd.typed_name), -1)
+    # The name for a CPD record, when one was just asked for: before every other text handler. Its own group
+    # (below in_depth's): PTB runs only the first matching handler of a group, and both match any text.
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cpd.typed_name), -2)
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
