@@ -15,6 +15,7 @@ from fpdf import FPDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.texts import label, render_text
+from surveys import language
 from surveys.domain import levels, progress, waves
 from surveys.domain.quiz_text import RenderContext
 from surveys.domain.quizset import QuizSet
@@ -52,7 +53,8 @@ async def course_records(session: AsyncSession, chat_id: int) -> list[CourseReco
         quiz = QuizSet.from_definition(course.quiz_set.definition)
         last = max(own.by_wave, key=waves.order_key, default=course.waves[0])
         context = RenderContext(course.title, last, waves.months(last))
-        scores, covered = progress.knowledge_over_time(quiz, own.by_wave, context)
+        spoken = quiz.in_language(language.current())  # the items' words in the person's language
+        scores, covered = progress.knowledge_over_time(spoken, own.by_wave, context)
         answered = tuple(w for w in course.waves if w in own.by_wave)
         out.append(
             CourseRecord(

@@ -154,7 +154,7 @@ class Journey:
             # The quiz set's own words about itself come first, in the same message (one request: a room
             # scans the link at once); when both pass Telegram's limit, delivery splits them and the
             # consent request with its buttons stays last.
-            return Reply((Text(_joined(quiz.description, text), rows),))
+            return Reply((Text(_joined(quiz.in_language(speaking).description, text), rows),))
 
     def _invite_problem(self, reason: str) -> Reply:
         return Reply(
@@ -205,7 +205,9 @@ class Journey:
             if not starting or step is None:
                 return Reply(notice=consented, edit=Text(welcome))
             await self._start(session, step, now)
-            intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
+            intro = step.conversation.view.intro and _render_intro(
+                step.conversation.view.intro, step.conversation.context
+            )
             return Reply(notice=consented, edit=self._ask(step, lead=_joined(welcome, intro or "")))
 
     # --- self-enrolment profile -----------------------------------------------------------
@@ -269,7 +271,7 @@ class Journey:
         if step is None:
             return Text(_joined(lead, render_text("profile.txt", field="", done=True)))
         await self._start(session, step, now)
-        intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
+        intro = step.conversation.view.intro and _render_intro(step.conversation.view.intro, step.conversation.context)
         return self._ask(step, lead=_joined(lead, intro or ""))
 
     def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[dict[str, Any]]:
@@ -300,9 +302,9 @@ class Journey:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
         own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
-        conversation = Conversation(
-            quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own
-        )
+        context = _context(found.course, found.check_in.wave)
+        # The set's texts in the person's language when the set has it (issue 14).
+        conversation = Conversation(quiz, found.check_in.wave, context, answers, own, language=language.current())
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -634,7 +636,8 @@ def _answer(conn: Connection, found: Pressed, item_index: int, choice_index: int
 def _conversation(conn: Connection, found: Pressed) -> Conversation:
     quiz = _load_quiz(conn, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
     context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
-    return Conversation(quiz, found.wave, context, found.answers, own_commitments(conn, found.id, quiz, found.wave))
+    own = own_commitments(conn, found.id, quiz, found.wave)
+    return Conversation(quiz, found.wave, context, found.answers, own, language=language.current())
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:

@@ -11,6 +11,7 @@ from bot import callbacks
 from bot.callbacks import Kind
 from bot.replies import Button, Reply, Text
 from bot.texts import render_text
+from surveys import language
 from surveys.domain import progress, waves
 from surveys.domain.quiz_text import RenderContext
 from surveys.domain.quizset import QuizSet
@@ -38,7 +39,9 @@ async def closing(session: AsyncSession, check_in_id: int, quiz: QuizSet, settin
         scored = [item.id for item in quiz.items_for(wave) if item.scored]
         cohort = await cohort_answers(session, course_id, wave, scored)
         context = RenderContext(title or "", wave, waves.months(wave))
-        comparison = progress.compare(quiz, by_wave, wave, cohort, settings.suppress_below, context)
+        # The items' words in the person's language (a bilingual set; the same ids and values in each).
+        spoken = quiz.in_language(language.current())
+        comparison = progress.compare(spoken, by_wave, wave, cohort, settings.suppress_below, context)
     text = render_text(
         "own_progress.txt",
         c=comparison,

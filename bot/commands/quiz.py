@@ -113,17 +113,23 @@ def _show_summary(summary: Summary) -> None:
 @click.option(
     "--commitment", "own", multiple=True, help="A commitment made earlier, to preview its review (repeatable)."
 )
-def preview(ref: str, wave: str, course_title: str, own: tuple[str, ...]) -> None:
+@click.option("--language", default=None, help="Ask in this language of a bilingual set (en, cy).")
+def preview(ref: str, wave: str, course_title: str, own: tuple[str, ...], language: str | None) -> None:
     """Take the quiz in FILE (or stored SLUG[@VERSION], or bundled SLUG) in the terminal, through the real engine."""
     quiz = resolve_quiz(ref)
     if wave not in quiz.waves:
         raise click.BadParameter(f"{wave!r} is not one of {', '.join(quiz.waves)}", param_hint="--wave")
+    if language is not None and language not in quiz.language_codes:
+        raise click.BadParameter(
+            f"{language!r} is not one of {', '.join(quiz.language_codes)}", param_hint="--language"
+        )
     context = RenderContext(course_title, wave, waves.months(wave))
     reviewed = {getattr(item, "of", None) for item in quiz.items_for(wave)} - {None}
-    conversation = Conversation(quiz, wave, context, own={str(of): own for of in reviewed})
-    click.echo(f"{quiz.title} — {_describe(quiz)}")
-    if quiz.intro:
-        click.echo(render(quiz.intro, context))
+    conversation = Conversation(quiz, wave, context, own={str(of): own for of in reviewed}, language=language)
+    shown = conversation.view
+    click.echo(f"{shown.title} — {_describe(quiz)}")
+    if shown.intro:
+        click.echo(render(shown.intro, context))
     while (prompt := conversation.next_prompt()) is not None:
         _show_prompt(prompt)
         line = sys.stdin.readline()

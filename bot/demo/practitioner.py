@@ -40,7 +40,7 @@ class Practitioner:
     def __init__(self, persona: Persona, user: SimUser, quiz: QuizSet, course_title: str, rng: random.Random) -> None:
         self.persona = persona
         self.user = user
-        self.quiz = quiz
+        self.quiz = quiz.in_language(persona.language)  # the set's words as this persona reads them
         self.rng = rng
         self.course_title = course_title
         self._texts: dict[str, dict[str, object]] = {}
@@ -147,7 +147,7 @@ class Practitioner:
 PARTS = {
     "more": ("Saved ✓", "Wedi'i gadw ✓"),
     "status": ("On the course day you wrote", "Ar ddiwrnod y cwrs, fe ysgrifennoch chi"),
-    "barrier": ("got in the way",),  # the quiz set's own question
+    "barrier": ("got in the way", "eich rhwystro"),  # the quiz set's own question (languages.DEFAULT_BARRIER)
 }
 
 

@@ -273,6 +273,9 @@ class Conversation:
 
     `own` holds the person's commitments from earlier check-ins, by commitments item id: what a
     review item shows back. An item whose `show_if` fails, or a review of no commitments, is not asked.
+    `language` ("en", "cy") is the one the set's texts are asked in (QuizSet.in_language: the set's
+    primary language when None or not one of the set's); a label typed in another language of the
+    set is understood when it names one option.
     """
 
     def __init__(
@@ -282,19 +285,26 @@ class Conversation:
         context: RenderContext,
         answers: Mapping[str, str] | None = None,
         own: Mapping[str, tuple[str, ...]] | None = None,
+        language: str | None = None,
     ) -> None:
         if wave not in quiz.waves:
             raise ValueError(f"wave {wave!r} is not one of the set's waves ({', '.join(quiz.waves)})")
         self.quiz = quiz
         self.wave = wave
         self.context = context
-        self.items: tuple[Item, ...] = quiz.items_for(wave)
+        self.language = quiz.language_for(language)
+        self.items: tuple[Item, ...] = quiz.in_language(language).items_for(wave)
         self.own: dict[str, tuple[str, ...]] = dict(own or {})
         known = {item.id for item in self.items}
         # Answers to items not asked at this wave (another wave, a retired id) are not ours.
         self._answers = {item_id: value for item_id, value in (answers or {}).items() if _owner(item_id) in known}
         self._by_id = {item.id: item for item in self.items}
         self._planned: tuple[Step | None, int] | None = None  # _plan() until the answers change
+
+    @property
+    def view(self) -> QuizSet:
+        """The set in the language asked (QuizSet.in_language): its title, description and intro to show."""
+        return self.quiz.in_language(self.language)
 
     @property
     def answers(self) -> dict[str, str]:
@@ -513,7 +523,7 @@ class Conversation:
         # The re-prompt is rendered only when the answer is refused: most answers are fine.
         token = _token(raw)
         if isinstance(item, SingleChoiceItem):
-            value = _match_single_choice(item, raw)
+            value = _match_single_choice(item, raw) or self._in_other_languages(item, raw)
             return value, "" if value is not None else _reprompt(item.kind, options=item.options)
         if isinstance(item, (TrueFalseItem, YesNoItem)):
             yes, no = ("true", "false") if isinstance(item, TrueFalseItem) else ("yes", "no")
@@ -523,12 +533,23 @@ class Conversation:
             value = yes if said_yes else no if said_no else None
             return value, "" if value is not None else _reprompt(item.kind)
         if isinstance(item, LikertItem):
-            value = _match_likert(item, raw)
+            value = _match_likert(item, raw) or self._in_other_languages(item, raw)
             return value, "" if value is not None else _reprompt(item.kind, labels=item.labels)
         if isinstance(item, NumberItem):
             return self._interpret_number(item, raw)
         assert isinstance(item, TextItem)
         return self._interpret_text(item, raw)
+
+    def _in_other_languages(self, item: SingleChoiceItem | LikertItem, raw: str) -> str | None:
+        """The value a label typed in another of the set's languages names ("Cytuno" in English), if only one."""
+        found = set()
+        for code in self.quiz.language_codes:
+            if code != self.language:
+                other = self.quiz.in_language(code).item(item.id)
+                match = _match_single_choice if isinstance(other, SingleChoiceItem) else _match_likert
+                found.add(match(other, raw))  # type: ignore[arg-type]
+        found.discard(None)
+        return found.pop() if len(found) == 1 else None
 
     def _interpret_number(self, item: NumberItem, raw: str) -> tuple[str | None, str]:
         match = _NUMBER.fullmatch(raw.strip().casefold())

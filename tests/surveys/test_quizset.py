@@ -27,7 +27,7 @@ def test_a_valid_set_loads_with_its_items_in_file_order() -> None:
 
 def test_every_mistake_in_a_file_is_reported_at_once_with_line_col_and_item() -> None:
     assert errors_of(DATA / "many-errors.yaml") == [
-        "set.yaml:5:1: unknown key 'colour' (allowed: slug, title, description, language, estimate_minutes, "
+        "set.yaml:5:1: unknown key 'colour' (allowed: slug, title, description, language, languages, estimate_minutes, "
         "feedback, waves, intro, items)",
         "set.yaml:16:14: item 'aoc': correct answer 'd' is not one of the option values (a, b)",
         "set.yaml:17:9: item 'aoc': duplicate id 'aoc' (first used by item 1)",

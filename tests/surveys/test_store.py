@@ -33,7 +33,7 @@ async def test_importing_an_unchanged_quiz_set_is_a_no_op_that_says_so(sessions,
 
 async def test_a_changed_quiz_set_becomes_a_new_version_and_the_old_one_stays(sessions, now):
     text = bundled_quiz_set("cse-core").read_text()
-    changed = text.replace("title: ", "title: Revised ", 1)
+    changed = text.replace("CSE core follow-up", "Revised CSE core follow-up", 1)
     async with sessions() as session, session.begin():
         v1 = (await import_quiz_set(session, load_quiz_set(text, "a.yaml"), now)).version
         v2 = (await import_quiz_set(session, load_quiz_set(changed, "b.yaml"), now)).version

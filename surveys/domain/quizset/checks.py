@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -9,9 +10,12 @@ from jinja2 import TemplateError
 
 from surveys.domain import commitments
 from surveys.domain.quiz_text import longest_context, render, template_problems
+from surveys.domain.quizset.languages import declared, language_name, primary_of, text_slots
 from surveys.domain.waves import is_wave, order_key
 
 TELEGRAM_MAX_TEXT = 4096
+MAX_BUTTON_LABEL = 40
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 # Feedback wraps the explanation ("Not quite: the answer is …. "), so leave it some room.
 FEEDBACK_HEADROOM = 100
 
@@ -34,6 +38,12 @@ def _scored(item: Mapping) -> bool:
 
 
 def _text_problems(path: tuple, text: object, waves: list[str], limit: int, templated: bool) -> list[Problem]:
+    if isinstance(text, Mapping):  # one text per language: each is rendered and measured
+        return [
+            problem
+            for code, each in text.items()
+            for problem in _text_problems((*path, code), each, waves, limit, templated)
+        ]
     if not isinstance(text, str):
         return []  # the schema reports the wrong type
     if templated:
@@ -118,6 +128,92 @@ def set_problems(data: Mapping) -> list[Problem]:
                 first_use[item_id] = i
         problems += _item_problems(i, item, waves)
     problems += _reference_problems(items)
+    problems += language_problems(data)
+    return problems
+
+
+def _empty(text: object) -> bool:
+    return text is None or (isinstance(text, str) and not text.strip())
+
+
+def _button_problems(path: tuple, labels: object, code: str, likert: bool) -> list[Problem]:
+    """A translation's button labels: present, at most MAX_BUTTON_LABEL characters, five for a Likert scale."""
+    if likert and (not _is_list(labels) or len(labels) != 5):  # type: ignore[arg-type]
+        found = len(labels) if _is_list(labels) else "none"  # type: ignore[arg-type]
+        return [Problem(path, f"a Likert item needs exactly 5 {language_name(code)} labels, found {found}")]
+    problems = []
+    for k, label in enumerate(labels if likert else [labels]):  # type: ignore[union-attr]
+        where = (*path, k) if likert else path
+        if _empty(label):
+            problems.append(Problem(where, f"no {language_name(code)} text"))
+        elif len(str(label)) > MAX_BUTTON_LABEL:
+            problems.append(
+                Problem(
+                    where,
+                    f"{language_name(code)} label is {len(str(label))} characters; "
+                    f"buttons allow at most {MAX_BUTTON_LABEL}: {str(label)!r}",
+                )
+            )
+    return problems
+
+
+def language_problems(data: Mapping) -> list[Problem]:
+    """Every text in every language of `languages:` (and nowhere else), buttons short enough in each."""
+    codes = declared(data)
+    if codes is None:
+        if data.get("languages") is not None:
+            return []  # the schema reports the wrong type
+        hint = "a text in several languages needs `languages: [en, cy]` at the top of the set"
+        return [Problem(path, hint) for path, value, _ in text_slots(data) if isinstance(value, Mapping)]
+    problems: list[Problem] = []
+    for k, code in enumerate(codes):
+        if not LANGUAGE_CODE.fullmatch(code):
+            problems.append(Problem(("languages", k), f"language {code!r} must be a code such as en or cy"))
+        elif code in codes[:k]:
+            problems.append(Problem(("languages", k), f"language '{code}' is listed twice"))
+    if "language" in data:
+        problems.append(Problem(("language",), "a set with `languages:` takes no `language:` key; drop it"))
+    primary = primary_of(codes)
+    listed = ", ".join(codes)
+    for path, value, button in text_slots(data):
+        if value is None:
+            continue  # an optional text left out
+        if not isinstance(value, Mapping):
+            if len(codes) > 1:
+                problems.append(
+                    Problem(path, f"one text for {listed}: give each language its own, as {codes[0]}: … {codes[1]}: …")
+                )
+            continue
+        for code in value:
+            if str(code) not in codes:
+                problems.append(Problem((*path, code), f"'{code}' is not one of the set's languages ({listed})"))
+        for code in codes:
+            if code not in value:
+                problems.append(Problem(path, f"no {language_name(code)} text"))
+            elif button and code != primary:  # the schema checks the primary language's buttons
+                problems += _button_problems((*path, code), value[code], code, likert=path[-1] == "labels")
+            elif _empty(value[code]):
+                problems.append(Problem((*path, code), f"no {language_name(code)} text"))
+    problems += _distinct_labels(data, codes, primary)
+    return problems
+
+
+def _distinct_labels(data: Mapping, codes: tuple[str, ...], primary: str) -> list[Problem]:
+    """Two options of an item may not read the same in any language (a typed label must name one option)."""
+    problems = []
+    seen: dict[tuple, set[str]] = {}
+    for path, value, button in text_slots(data):
+        if not button or path[-1] != "label" or not isinstance(value, Mapping):
+            continue
+        for code in codes:
+            text = value.get(code)
+            if code == primary or not isinstance(text, str):
+                continue
+            squashed = " ".join(text.casefold().split())
+            labels = seen.setdefault((path[1], code), set())
+            if squashed in labels:
+                problems.append(Problem((*path, code), f"two options read {text!r} in {language_name(code)}"))
+            labels.add(squashed)
     return problems
 
 

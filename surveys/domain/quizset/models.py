@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     ValidationInfo,
@@ -19,9 +22,9 @@ from pydantic import (
 )
 
 from surveys.domain import commitments, constructs, waves
-from surveys.domain.quizset.checks import set_problems
+from surveys.domain.quizset import languages as langs
+from surveys.domain.quizset.checks import MAX_BUTTON_LABEL, set_problems
 
-MAX_BUTTON_LABEL = 40
 KNOWN_CONSTRUCTS = constructs.NAMES
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
@@ -206,8 +209,9 @@ class CommitmentReviewItem(_Item):
 
     kind: Literal["commitment_review"]
     of: ItemId
-    # Asked after a status in commitments.BARRIER_ASKED; free text, skippable.
-    barrier: Text = "What got in the way?"
+    # Asked after a status in commitments.BARRIER_ASKED; free text, skippable. Left out, it is
+    # languages.DEFAULT_BARRIER in the set's language(s).
+    barrier: Text = langs.DEFAULT_BARRIER[langs.PRIMARY]
 
 
 class CommitmentReminderItem(_Item):
@@ -253,28 +257,92 @@ AnyItem = (
 )
 
 
+class _Views(dict):
+    """A set's one-language views, made once each: a cache, so it never makes two equal sets unequal."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Views)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class QuizSet(_Strict):
-    """A validated quiz set. Build one with `load_quiz_set` or `QuizSet.from_definition`."""
+    """A validated quiz set. Build one with `load_quiz_set` or `QuizSet.from_definition`.
+
+    A bilingual set (`languages: [en, cy]`) holds its English texts in its attributes, so exports, the
+    codebook and reports read it as before; `in_language(code)` is the same set with another language's texts.
+    """
 
     slug: Annotated[str, Field(pattern=r"^[a-z0-9-]{3,40}$")]
     title: Text
     description: Text
     language: str = "en-GB"
+    languages: tuple[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], ...] | None = None
     estimate_minutes: Annotated[StrictInt, Field(ge=1, le=15)]
     feedback: StrictBool = False
     waves: Annotated[tuple[Wave, ...], Field(min_length=1)]
     intro: str | None = None
     items: Annotated[tuple[Item, ...], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _set_level_rules(self, info: ValidationInfo) -> QuizSet:
+    # Per-language texts by item id and option value (languages.split); empty for a one-language set.
+    _translations: dict = PrivateAttr(default_factory=dict)
+    _views: _Views = PrivateAttr(default_factory=_Views)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _languages_and_set_rules(
+        cls, data: Any, handler: ModelWrapValidatorHandler[QuizSet], info: ValidationInfo
+    ) -> QuizSet:
+        if not isinstance(data, Mapping):
+            return handler(data)
+        # The fields hold the primary language's texts; the others are kept aside for in_language().
+        primary, translations = langs.split(data)
+        model = handler(primary)
+        model._translations = translations
         # The loader runs these checks itself on the raw YAML so it can point at lines;
         # anything else building a QuizSet (a stored definition, a test) is checked here.
         if not (info.context or {}).get("checked_by_loader"):
-            problems = set_problems(self.to_definition())
+            problems = set_problems(model.to_definition())
             if problems:
                 raise ValueError("; ".join(p.message for p in problems))
-        return self
+        return model
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        """The languages the set is written in ("en", "cy"); a one-language set's from its `language` tag."""
+        return self.languages or (langs.code_of(self.language),)
+
+    @property
+    def primary_language(self) -> str:
+        """The language of the set's own attributes: English when the set has it."""
+        return langs.primary_of(self.language_codes)
+
+    def language_for(self, language: str | None) -> str:
+        """The language a person speaking `language` is asked in: it, if the set is written in it, else the primary."""
+        return language if language in self.language_codes else self.primary_language
+
+    def in_language(self, language: str | None) -> QuizSet:
+        """The set with every text in `language`: a one-language set to render, ask and match typed answers in.
+
+        Values, ids, waves and scoring are the same in every view, so answers compare across languages.
+        A language the set is not written in (or None) gives the primary language's view.
+        """
+        code = self.language_for(language)
+        if code == self.primary_language and not self._translations:
+            return self
+        if code not in self._views:
+            self._views[code] = self._view(code)
+        return self._views[code]
+
+    def _view(self, code: str) -> QuizSet:
+        definition = self.model_dump(mode="json", by_alias=True)
+        langs.resolve(definition, self._translations, code)
+        definition.update(language=code, languages=None)
+        return QuizSet.model_validate(definition, context={"checked_by_loader": True})
+
+    def text_in(self, item_id: str, language: str | None, field: str = "text") -> str | None:
+        """One text of an item (`text`, `explanation`, `barrier`, `unit`) in a language, unrendered."""
+        return getattr(self.in_language(language).item(item_id), field, None)
 
     def item(self, item_id: str) -> AnyItem:
         """The item with this id; KeyError if there is none."""
@@ -295,10 +363,15 @@ class QuizSet(_Strict):
     def to_definition(self) -> dict:
         """The set as plain JSON-ready data, as stored in the database."""
         definition = self.model_dump(mode="json", by_alias=True)
-        # An unset show_if is left out, so sets written before it existed keep their checksums.
+        # An unset show_if or languages is left out, so sets written before they existed keep their checksums.
         for item in definition["items"]:
             if item.get("show_if", 0) is None:
                 del item["show_if"]
+        if definition["languages"] is None:
+            del definition["languages"]
+        else:
+            del definition["language"]  # a bilingual set has no single language tag
+        langs.merge(definition, self._translations, self.primary_language)
         return definition
 
     @classmethod
