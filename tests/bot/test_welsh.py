@@ -179,3 +179,24 @@ async def test_role_and_agency_typed_in_welsh_are_stored_as_the_configured_names
     await say(dafydd, "Gwasanaethau plant", "1/4")
     [enrolment] = await world.enrolments()
     assert (enrolment.role, enrolment.agency) == ("social worker", "children's services")
+
+
+async def test_a_bilingual_quiz_set_is_asked_in_welsh_and_its_answers_stored_as_values(world: World) -> None:
+    from surveys.domain.quizset import bundled_quiz_set, load_quiz_set
+
+    welsh = load_quiz_set(bundled_quiz_set("cse-core")).in_language("cy")
+    token = await world.course(full=True)
+    async with world.sessions() as session, session.begin():
+        await session.execute(update(Course).values(language="cy"))
+    elen = world.emu.user(4007, "Elen")
+    await elen.command("start", token)
+    consent = await elen.wait_for("Ydych chi'n cytuno")
+    assert welsh.description.split("\n")[0][:40] in consent.content
+    first = await tap(elen, consent, "Cytuno", "1/")
+    [item, *_] = welsh.items_for("post")
+    assert item.text.split("{{")[0][:30] in first.content
+    await tap(elen, first, first.buttons[0][0], "2/")
+    [answer] = await world.answers()
+    assert answer.item_id == item.id and answer.value in {"1", "a", "true", "yes"} | {
+        o.value for o in getattr(item, "options", ())
+    }
