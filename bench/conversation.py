@@ -70,7 +70,10 @@ def bench_quiz() -> QuizSet:
     definition["items"] = [i for i in definition["items"] if WAVE in i["waves"]][:ITEMS]
     # Only the waves those items are asked at (cse-core's 1m reminder is not among them).
     kept = [w for w in definition["waves"] if any(w in i["waves"] for i in definition["items"])]
-    definition.update(slug="bench-12", title="Benchmark check-in", waves=kept)
+    title = "Benchmark check-in"
+    # A bilingual set (cse-core is) takes its title in every language it declares.
+    languages = definition.get("languages")
+    definition.update(slug="bench-12", title={lang: title for lang in languages} if languages else title, waves=kept)
     return QuizSet.from_definition(definition)
 
 

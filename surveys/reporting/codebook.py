@@ -212,7 +212,7 @@ def items_of(version_id: int, ref: str, quiz: QuizSet) -> list[ItemInfo]:
     """Flatten a quiz set's items, marking the ones asked at every wave of the set."""
     out = []
     # A message-only wave asks nothing, so it does not decide which items are comparable across waves.
-    asking = {w for w in quiz.waves if not quiz.message_only(w)}
+    asking = set(quiz.asking_waves)
     for item in quiz.items:
         info = ItemInfo(
             quiz_set_id=version_id,
@@ -275,7 +275,7 @@ async def _asking_waves(session: AsyncSession, version_ids: set[int]) -> dict[in
     asking = {}
     for version_id, definition in rows:
         quiz = QuizSet.from_definition(definition)
-        asking[version_id] = {w for w in quiz.waves if not quiz.message_only(w)}
+        asking[version_id] = set(quiz.asking_waves)
     return asking
 
 

@@ -28,7 +28,8 @@ from tests.support.synthetic import populate
 SETTINGS = load_settings(env={}, env_file=None)
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 _QUIZ = load_quiz_set(bundled_quiz_set("cse-core"))
-CORE = [i.id for i in _QUIZ.items if i.scored and set(_QUIZ.waves) <= set(i.waves)]
+# The comparable core: scored items asked at every wave that asks questions (cse-core's 1m only reminds).
+CORE = [i.id for i in _QUIZ.items if i.scored and set(_QUIZ.asking_waves) <= set(i.waves)]
 # code: (delivered, level, waves, people); LAST-YEAR is outside the period, SMALL has 3 people.
 COURSES = {
     "LAST-YEAR": (date(2025, 12, 10), 2, ("pre", "post", "3m"), 12),

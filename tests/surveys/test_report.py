@@ -31,7 +31,7 @@ from tests.support.synthetic import answer_wave, populate
 _QUIZ = load_quiz_set(bundled_quiz_set("cse-core"))
 # The comparable core, read from the quiz file itself: scored items asked at every wave of the set.
 # (A message-only wave, cse-core's 1m reminder, asks nothing and does not count.)
-CORE = [i.id for i in _QUIZ.items if i.scored and {w for w in _QUIZ.waves if not _QUIZ.message_only(w)} <= set(i.waves)]
+CORE = [i.id for i in _QUIZ.items if i.scored and set(_QUIZ.asking_waves) <= set(i.waves)]
 WAVES = ("pre", "post", "3m", "6m")
 SETTINGS = load_settings(env={}, env_file=None)
 

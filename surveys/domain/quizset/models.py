@@ -360,6 +360,11 @@ class QuizSet(_Strict):
         items = self.items_for(wave)
         return bool(items) and all(isinstance(item, CommitmentReminderItem) for item in items)
 
+    @property
+    def asking_waves(self) -> tuple[str, ...]:
+        """The set's waves that ask questions (not message-only): these decide which items are comparable."""
+        return tuple(w for w in self.waves if not self.message_only(w))
+
     def to_definition(self) -> dict:
         """The set as plain JSON-ready data, as stored in the database."""
         definition = self.model_dump(mode="json", by_alias=True)
