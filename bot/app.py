@@ -12,11 +12,12 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from telegram.request import BaseRequest
 
 from bot.handlers import register
-from bot.handlers.commands import MENU
+from bot.handlers.commands import menu
 from bot.journey import Journey
 from bot.logging import install_redaction
 from bot.ratelimit import ChatRateLimiter
 from bot.request import AiohttpRequest
+from surveys import language
 from surveys.clock import Clock, system_clock
 from surveys.settings import Settings, SettingsError
 from surveys.store.db import make_engine, make_sessionmaker, warm_pool
@@ -61,7 +62,11 @@ def build_application(
     transactions = Transactions(engine)
 
     async def post_init(application: Application) -> None:
-        await application.bot.set_my_commands(list(MENU))
+        # The menu in the deployment's language, and in Welsh for Telegram apps set to Welsh.
+        with language.speaking(settings.default_language):
+            await application.bot.set_my_commands(list(menu()))
+        with language.speaking(language.WELSH):
+            await application.bot.set_my_commands(list(menu()), language_code=language.WELSH)
         if own_engine:
             # One connection per concurrent handler, opened before the first update arrives.
             await warm_pool(engine, CONCURRENT_UPDATES)

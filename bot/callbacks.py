@@ -20,6 +20,7 @@ class Kind(StrEnum):
     CONFIRM = "c"  # confirm /stop or /delete (acts on the presser's own chat only)
     PROFILE = "p"  # self-enrolment profile: enrolment, ProfileField, choice index
     ADMIN = "x"  # admin wizard step and value
+    LANGUAGE = "l"  # Cymraeg / English: a language, and the invite token when chosen before consenting
     IN_DEPTH = "d"  # in-depth follow-up: draw id, then yes / no / a case-study theme
     CPD = "r"  # the CPD record: ask for it, or skip the name (acts on the presser's own chat only)
 
@@ -37,11 +38,13 @@ _ARGUMENTS = {
     Kind.ANSWER: r"(\d{1,12}):(\d{1,3}):(\d{1,2})",
     Kind.START: r"(\d{1,12})",
     Kind.SNOOZE: r"(\d{1,12})",
-    Kind.CONSENT: r"([A-Za-z0-9_-]{16,64})",
-    Kind.DECLINE: r"([A-Za-z0-9_-]{16,64})",
+    # The consent request's language rides on Agree: nothing is stored about someone before they agree.
+    Kind.CONSENT: r"([A-Za-z0-9_-]{16,64})(?::(cy|en))?",
+    Kind.DECLINE: r"([A-Za-z0-9_-]{16,64})(?::(cy|en))?",
     Kind.CONFIRM: r"(stop|erase|keep)",
     Kind.PROFILE: rf"(\d{{1,12}}):({'|'.join(ProfileField)}):(\d{{1,2}})",
     Kind.ADMIN: r"([a-z_]{1,20}):([A-Za-z0-9_@.-]{0,48})",  # a 40-char slug + "@version" fits
+    Kind.LANGUAGE: r"(cy|en)(?::([A-Za-z0-9_-]{16,59}))?",
     Kind.IN_DEPTH: r"(\d{1,12}):([a-z]{1,12})",
     Kind.CPD: r"(ask|skip)",
 }
@@ -80,4 +83,5 @@ def parse(data: str | None) -> Callback | None:
         return None
     pattern = _PATTERNS.get(data[0])  # a Kind is its letter, so the letter finds it
     match = pattern.fullmatch(data) if pattern else None
-    return Callback(Kind(data[0]), match.groups()) if match else None
+    # An optional argument left out (a consent button without its language) is not an argument.
+    return Callback(Kind(data[0]), tuple(g for g in match.groups() if g is not None)) if match else None

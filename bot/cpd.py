@@ -15,11 +15,14 @@ from fpdf import FPDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.texts import label, render_text
+from surveys import language
 from surveys.domain import levels, progress, waves
 from surveys.domain.quiz_text import RenderContext
 from surveys.domain.quizset import QuizSet
+from surveys.language import say_date
 from surveys.reporting.report.pdf import FONT, FONT_DIR
 from surveys.store.own_progress import chat_answers
+from surveys.texts import wave_label
 
 # fontTools' subsetter logs, at INFO, the glyphs each font keeps: the letters of a typed name. Never.
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
@@ -52,7 +55,8 @@ async def course_records(session: AsyncSession, chat_id: int) -> list[CourseReco
         quiz = QuizSet.from_definition(course.quiz_set.definition)
         last = max(own.by_wave, key=waves.order_key, default=course.waves[0])
         context = RenderContext(course.title, last, waves.months(last))
-        scores, covered = progress.knowledge_over_time(quiz, own.by_wave, context)
+        spoken = quiz.in_language(language.current())  # the items' words in the person's language
+        scores, covered = progress.knowledge_over_time(spoken, own.by_wave, context)
         answered = tuple(w for w in course.waves if w in own.by_wave)
         out.append(
             CourseRecord(
@@ -99,7 +103,7 @@ def record_pdf(records: list[CourseRecord], made_on: date, name: str | None = No
     _heading(pdf, _words("title"), 16)
     if name:
         _para(pdf, _words("name", person=name), size=11, style="B")
-    _para(pdf, _words("made", made_on=made_on.strftime("%-d %B %Y")), size=8)
+    _para(pdf, _words("made", made_on=say_date(made_on)), size=8)
     for record in records:
         _course(pdf, record)
     _heading(pdf, _words("reflection_title"), 13)
@@ -117,7 +121,7 @@ def _course(pdf: FPDF, record: CourseRecord) -> None:
         pdf,
         _words(
             "course",
-            delivered_on=record.delivered_on.strftime("%-d %B %Y"),
+            delivered_on=say_date(record.delivered_on),
             level=record.level,
             level_range=levels.RANGE_TEXT,
         ),
@@ -131,7 +135,7 @@ def _course(pdf: FPDF, record: CourseRecord) -> None:
             pdf,
             _words(
                 "score",
-                wave=waves.label(score.wave),
+                wave=wave_label(score.wave),
                 correct=score.correct,
                 answered=score.answered,
                 percent=f"{score.percent:.0f}",
@@ -151,13 +155,13 @@ def _course(pdf: FPDF, record: CourseRecord) -> None:
         _para(pdf, _words("no_commitments"), size=9)
     for n, standing in enumerate(record.standings, start=1):
         _para(pdf, f"{n}. «{standing.text}»", size=9, style="B")
-        _para(pdf, _words("made_at", wave=waves.label(standing.made_at)), size=8)
+        _para(pdf, _words("made_at", wave=wave_label(standing.made_at)), size=8)
         for review in standing.reviews:
             _para(
                 pdf,
                 _words(
                     "review",
-                    wave=waves.label(review.wave),
+                    wave=wave_label(review.wave),
                     status=label(f"commitment.{review.status}"),
                     barrier=review.barrier,
                 ),

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks
@@ -24,10 +25,12 @@ from surveys.clock import Clock
 from surveys.domain import in_depth as rules
 from surveys.domain.states import CheckInState
 from surveys.domain.tokens import pseudonymise_actor
+from surveys.language import speaking
 from surveys.settings import Settings
 from surveys.store import in_depth as store
 from surveys.store.audit import AuditActor, audit_key, record
 from surveys.store.checkins import open_check_in
+from surveys.store.models import Enrolment
 
 MAX_TYPED = 1000  # as for a check-in's free text: longer is more likely pasted case notes than an answer
 MAX_RELAY = 3500  # Telegram's 4096 less the line saying who the message is from
@@ -103,8 +106,8 @@ class InDepth:
             ):
                 return Reply(notice=_line("gone"))
             await store.answer(session, under_way[0], rules.THEME, choice, now)
-            chosen = f"{_line(rules.THEME)}\n✓ {rules.THEMES[choice]}"
-            return Reply(notice=rules.THEMES[choice], edit=Text(f"{chosen}\n\n{_line('done')}"))
+            chosen = f"{_line(rules.THEME)}\n✓ {_theme(choice)}"
+            return Reply(notice=_theme(choice), edit=Text(f"{chosen}\n\n{_line('done')}"))
 
     async def typed(self, chat_id: int, text: str) -> Reply | None:
         """Typed text during a case study: the answer to its question; None when no case study is under way.
@@ -159,9 +162,13 @@ class InDepth:
             if not message.strip():
                 people = await store.participants(session)
                 return Reply((Text(_line("relay_usage", people=people)),))
+            # The officer's message reaches the person in their own language (issue 14).
+            spoken = await session.scalar(select(Enrolment.language).where(Enrolment.id == found.enrolment_id))
+        with speaking(spoken or self.settings.default_language):
+            delivered = Text(_line("from_officer", message=message))
         return Relayed(
             (found.chat_id,),
-            Text(_line("from_officer", message=message)),
+            delivered,
             Reply((Text(_line("relayed", pseudonym=found.pseudonym)),)),
             found.pseudonym,
             found.enrolment_id,
@@ -216,11 +223,16 @@ class InDepth:
             )
 
 
+def _theme(key: str) -> str:
+    """A theme as its button says it, in the person's language (labels.yaml in_depth.theme; Cymraeg, issue 14)."""
+    return label(f"in_depth.theme.{key}")
+
+
 def _question(question: str, *, lead: str = "", draw_id: int | None = None) -> Text:
     """A case-study question (the theme with its buttons), after an optional lead."""
     text = f"{lead}\n\n{_line(question)}" if lead else _line(question)
     if question != rules.THEME:
         return Text(text)
     assert draw_id is not None
-    rows = tuple((Button(name, callbacks.encode(Kind.IN_DEPTH, draw_id, key)),) for key, name in rules.THEMES.items())
+    rows = tuple((Button(_theme(key), callbacks.encode(Kind.IN_DEPTH, draw_id, key)),) for key in rules.THEMES)
     return Text(text, rows)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import callbacks, commitments, in_depth, own_progress, profile
 from bot.callbacks import Kind
+from bot.language import choice_row
 from bot.replies import Button, Question, Reply, Text
 from bot.texts import label, render_text
 from bot.transcript import answers_given
@@ -19,6 +20,7 @@ from scheduler.messages import local_day
 from scheduler.next_checkin import next_check_in_due
 from scheduler.reminders import reminder_times, snooze
 from scheduler.timetable import schedule_check_ins
+from surveys import language
 from surveys.clock import Clock
 from surveys.domain import lifecycle, states, waves
 from surveys.domain.engine import Conversation, Outcome, Prompt
@@ -50,6 +52,7 @@ from surveys.store.invites import InviteProblem, resolve_invite
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.store.own_commitments import own_commitments
 from surveys.store.transactions import Transactions
+from surveys.texts import wave_label
 
 # Telegram lets people type 4096 characters; no answer here needs more than this, and a
 # wall of text in a check-in is more likely pasted case notes than an answer.
@@ -105,8 +108,12 @@ class Journey:
         self.clock = clock
 
     # --- enrolment ----------------------------------------------------------------------
-    async def start(self, chat_id: int, token: str | None) -> Reply:
-        """/start with or without an invite token: consent request, a clear refusal, or how to join."""
+    async def start(self, chat_id: int, token: str | None, chosen: str | None = None) -> Reply:
+        """/start with or without an invite token: consent request, a clear refusal, or how to join.
+
+        The consent request is in the course's language, else the one `chosen` with its Cymraeg / English
+        buttons (offered first, unless the course sets one), else the chat's (bot.language).
+        """
         now = self.clock()
         async with self.sessions() as session, session.begin():
             enrolled = bool(await active_enrolments(session, chat_id))
@@ -122,6 +129,8 @@ class Journey:
                 if existing.course_id == invite.course_id:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
+            speaking = course.language or chosen or language.current()
+            language.set_for_task(speaking)
             version = course.quiz_set
             quiz = await _quiz(session, version.id, version.slug, version.checksum)
             text = render_text(
@@ -129,19 +138,23 @@ class Journey:
                 course_title=course.title,
                 contact=self.settings.evaluation_contact,
                 retention_days=self.settings.retention_days,
-                waves=[waves.label(w) for w in course.waves],
+                waves=[wave_label(w) for w in course.waves],
                 minutes=quiz.estimate_minutes,
             )
             rows = (
                 (
-                    Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token)),
-                    Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token)),
+                    Button(label("consent.agree"), callbacks.encode(Kind.CONSENT, token, speaking)),
+                    Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token, speaking)),
                 ),
             )
+            if course.language is None:
+                # The choice of language comes first: its line above everything, its buttons on top.
+                rows = (*choice_row(token), *rows)
+                text = _joined("" if chosen else render_text("language_offer.txt"), text)
             # The quiz set's own words about itself come first, in the same message (one request: a room
             # scans the link at once); when both pass Telegram's limit, delivery splits them and the
             # consent request with its buttons stays last.
-            return Reply((Text(_joined(quiz.description, text), rows),))
+            return Reply((Text(_joined(quiz.in_language(speaking).description, text), rows),))
 
     def _invite_problem(self, reason: str) -> Reply:
         return Reply(
@@ -152,13 +165,17 @@ class Journey:
         found = await open_check_in(session, chat_id, now)
         return Reply((Text(render_text("already_enrolled.txt", course_title=course.title, open=found is not None)),))
 
-    async def consent(self, chat_id: int, token: str) -> Reply:
-        """Agree pressed: enrol under a pseudonym, plan the waves, and start a check-in due now."""
+    async def consent(self, chat_id: int, token: str, chosen: str | None = None) -> Reply:
+        """Agree pressed: enrol under a pseudonym in the language of the request, plan the waves, start one due now."""
         now = self.clock()
+        if chosen:
+            language.set_for_task(chosen)
         async with self.sessions() as session, session.begin():
             try:
                 invite = await resolve_invite(session, token, now, for_update=True)
                 enrolment = await enrol(session, invite, chat_id, now)
+                enrolment.language = invite.course.language or language.current()
+                language.set_for_task(enrolment.language)
             except InviteProblem as problem:
                 reply = self._invite_problem(problem.reason)
                 return Reply(notice=render_text("stale_button.txt", reason="gone"), edit=reply.messages[0])
@@ -188,7 +205,9 @@ class Journey:
             if not starting or step is None:
                 return Reply(notice=consented, edit=Text(welcome))
             await self._start(session, step, now)
-            intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
+            intro = step.conversation.view.intro and _render_intro(
+                step.conversation.view.intro, step.conversation.context
+            )
             return Reply(notice=consented, edit=self._ask(step, lead=_joined(welcome, intro or "")))
 
     # --- self-enrolment profile -----------------------------------------------------------
@@ -227,7 +246,7 @@ class Journey:
     ) -> Reply:
         field = profile.missing_field(pending)
         assert field is not None
-        value = profile.match(text, profile.options(self.settings, field))
+        value = profile.typed(self.settings, field, text)
         if value is None:
             return Reply((self._profile_question(pending, field, again=True),))
         return Reply((await self._take_profile(session, chat_id, pending, field, value, now),))
@@ -252,7 +271,7 @@ class Journey:
         if step is None:
             return Text(_joined(lead, render_text("profile.txt", field="", done=True)))
         await self._start(session, step, now)
-        intro = step.quiz.intro and _render_intro(step.quiz.intro, step.conversation.context)
+        intro = step.conversation.view.intro and _render_intro(step.conversation.view.intro, step.conversation.context)
         return self._ask(step, lead=_joined(lead, intro or ""))
 
     def _plan_lines(self, planned: list[CheckIn], course: Course, now: datetime) -> list[dict[str, Any]]:
@@ -268,12 +287,14 @@ class Journey:
             else:
                 when = "on"
             lines.append(
-                {"label": waves.label(check_in.wave), "when": when, "on": local_day(check_in.due_at, course.zone)}
+                {"label": wave_label(check_in.wave), "when": when, "on": local_day(check_in.due_at, course.zone)}
             )
         return lines
 
-    async def decline(self, chat_id: int, token: str) -> Reply:
+    async def decline(self, chat_id: int, token: str, chosen: str | None = None) -> Reply:
         """No thanks pressed: store nothing."""
+        if chosen:
+            language.set_for_task(chosen)
         return Reply(notice=render_text("notice.txt", kind="declined"), edit=Text(render_text("consent_declined.txt")))
 
     # --- the check-in -------------------------------------------------------------------
@@ -281,9 +302,9 @@ class Journey:
         quiz = await _quiz(session, found.quiz_set.id, found.quiz_set.slug, found.quiz_set.checksum)
         answers = await stored_answers(session, found.check_in.id)
         own = await (await session.connection()).run_sync(own_commitments, found.check_in.id, quiz, found.check_in.wave)
-        conversation = Conversation(
-            quiz, found.check_in.wave, _context(found.course, found.check_in.wave), answers, own
-        )
+        context = _context(found.course, found.check_in.wave)
+        # The set's texts in the person's language when the set has it (issue 14).
+        conversation = Conversation(quiz, found.check_in.wave, context, answers, own, language=language.current())
         return _Step(found, conversation, quiz)
 
     async def _open_step(self, session: AsyncSession, chat_id: int, now: datetime) -> _Step | None:
@@ -396,6 +417,11 @@ class Journey:
         press = await self.transactions.run(
             lambda conn: _press(conn, chat_id, check_in_id, item_index, choice_index, now)
         )
+        # The press read the enrolment's language (bot.language does not look it up for answer presses).
+        if isinstance(press, _Taken):
+            language.set_for_task(press.language)
+        else:
+            language.set_for_task(press.found.language if press.found else self.settings.default_language)
         if isinstance(press, _Refused):
             async with self.sessions() as session:
                 return await self._refused(session, press.found, press.reason, now)
@@ -569,6 +595,7 @@ class _Taken:
     conversation: Conversation
     prompt: Prompt
     outcome: Outcome
+    language: str
 
 
 def _press(
@@ -579,6 +606,11 @@ def _press(
     if problem := _closed_reason(found, now):
         return _Refused(found, problem)
     assert found is not None
+    with language.speaking(found.language):  # feedback and re-prompts are rendered here, on the thread
+        return _answer(conn, found, item_index, choice_index, now)
+
+
+def _answer(conn: Connection, found: Pressed, item_index: int, choice_index: int, now: datetime) -> _Refused | _Taken:
     conversation = _conversation(conn, found)
     prompt = conversation.next_prompt()
     # A button names its step (Prompt.index): an earlier step is answered, anything else is not on screen.
@@ -598,13 +630,14 @@ def _press(
         completes=conversation.done,
     ):
         return _Refused(found, "answered")
-    return _Taken(conversation, prompt, outcome)
+    return _Taken(conversation, prompt, outcome, found.language)
 
 
 def _conversation(conn: Connection, found: Pressed) -> Conversation:
     quiz = _load_quiz(conn, found.quiz_set_id, found.quiz_slug, found.quiz_checksum)
     context = RenderContext(found.course_title, found.wave, waves.months(found.wave))
-    return Conversation(quiz, found.wave, context, found.answers, own_commitments(conn, found.id, quiz, found.wave))
+    own = own_commitments(conn, found.id, quiz, found.wave)
+    return Conversation(quiz, found.wave, context, found.answers, own, language=language.current())
 
 
 def _stored_value(prompt: Prompt, outcome: Outcome) -> str:
@@ -654,7 +687,7 @@ def _render_intro(intro: str, context: RenderContext) -> str:
 def _status_line(check_in: CheckIn, course: Course, now: datetime) -> dict[str, Any]:
     return {
         "course_title": course.title,
-        "wave_label": waves.label(check_in.wave),
+        "wave_label": wave_label(check_in.wave),
         "open": check_in.due_at <= now,
         "started": check_in.state == CheckInState.IN_PROGRESS,
         "closes_on": local_day(check_in.closes_at, course.zone),

@@ -11,12 +11,14 @@ from bot import callbacks
 from bot.callbacks import Kind
 from bot.replies import Button, Reply, Text
 from bot.texts import render_text
+from surveys import language
 from surveys.domain import progress, waves
 from surveys.domain.quiz_text import RenderContext
 from surveys.domain.quizset import QuizSet
 from surveys.settings import Settings
 from surveys.store.models import Course
 from surveys.store.own_progress import answers_by_wave, check_in_owner, cohort_answers
+from surveys.texts import wave_label
 
 
 def cpd_button() -> tuple[tuple[Button, ...], ...]:
@@ -37,11 +39,13 @@ async def closing(session: AsyncSession, check_in_id: int, quiz: QuizSet, settin
         scored = [item.id for item in quiz.items_for(wave) if item.scored]
         cohort = await cohort_answers(session, course_id, wave, scored)
         context = RenderContext(title or "", wave, waves.months(wave))
-        comparison = progress.compare(quiz, by_wave, wave, cohort, settings.suppress_below, context)
+        # The items' words in the person's language (a bilingual set; the same ids and values in each).
+        spoken = quiz.in_language(language.current())
+        comparison = progress.compare(spoken, by_wave, wave, cohort, settings.suppress_below, context)
     text = render_text(
         "own_progress.txt",
         c=comparison,
-        first_label=waves.label(comparison.first_wave) if comparison else "",
+        first_label=wave_label(comparison.first_wave) if comparison else "",
     )
     return Text(text, cpd_button())
 

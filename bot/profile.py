@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot import callbacks
 from bot.callbacks import ProfileField
-from bot.texts import render_text
-from surveys.domain.names import match  # noqa: F401  (journey matches typed names through profile)
+from bot.texts import chat_texts, has_label, label, render_text
+from surveys.domain.names import match, normalise
 from surveys.settings import Settings
 from surveys.store.models import Enrolment
 
@@ -33,7 +33,7 @@ def question(settings: Settings, enrolment: Enrolment, field: str, *, again: boo
     """The role or agency question, and (label, callback data) buttons two to a row."""
     names = options(settings, field)
     buttons = [
-        (name.capitalize(), callbacks.encode(callbacks.Kind.PROFILE, enrolment.id, field, n))
+        (shown(field, name), callbacks.encode(callbacks.Kind.PROFILE, enrolment.id, field, n))
         for n, name in enumerate(names)
     ]
     rows = [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
@@ -42,4 +42,25 @@ def question(settings: Settings, enrolment: Enrolment, field: str, *, again: boo
 
 def answered(field: str, value: str) -> str:
     """The question once answered: what was chosen."""
-    return render_text("profile.txt", field=field, chosen=value.capitalize())
+    return render_text("profile.txt", field=field, chosen=shown(field, value))
+
+
+def typed(settings: Settings, field: str, text: str) -> str | None:
+    """The configured name a typed answer stands for: the name itself, or its button's words in either language."""
+    names = options(settings, field)
+    found = match(text, names)
+    if found is not None:
+        return found
+    said = normalise(text)
+    return next((name for name in names if said in {normalise(w) for w in _in_every_language(field, name)}), None)
+
+
+def _in_every_language(field: str, name: str) -> frozenset[str]:
+    key = f"{field}.{name}"
+    return chat_texts().in_every_language(key) if has_label(key) else frozenset()
+
+
+def shown(field: str, name: str) -> str:
+    """A configured role or agency as its button says it, in the current language (labels.yaml), else as configured."""
+    key = f"{field}.{name}"
+    return label(key) if has_label(key) else name.capitalize()

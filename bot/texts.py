@@ -22,3 +22,8 @@ def render_text(name: str, **context: Any) -> str:
 def label(key: str, **context: Any) -> str:
     """A short label from labels.yaml."""
     return chat_texts().label(key, **context)
+
+
+def has_label(key: str) -> bool:
+    """Whether `key` is a label in the current language (a configured role's words may not be)."""
+    return chat_texts().has_label(key)

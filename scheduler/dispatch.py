@@ -32,6 +32,7 @@ from surveys.clock import Clock
 from surveys.domain import waves
 from surveys.domain.quizset import QuizSet
 from surveys.domain.states import CheckInState
+from surveys.language import speaking
 from surveys.settings import Settings
 from surveys.store.models import CheckIn, Contact, Course, Enrolment, QuizSetVersion
 
@@ -249,6 +250,7 @@ class Dispatcher:
                     Course.title,
                     Course.zone,
                     Course.quiz_set_id,
+                    Enrolment.language,
                 )
                 .join(Enrolment, Enrolment.id == CheckIn.enrolment_id)
                 .join(Course, Course.id == Enrolment.course_id)
@@ -272,7 +274,8 @@ class Dispatcher:
                 if quiz is None:
                     raise LookupError(f"quiz set {r.quiz_set_id} could not be read")
                 if r.id in message_only:
-                    text = nudges.nudge(quiz, r.wave, r.title, own.get(r.enrolment_id, {}))
+                    with speaking(r.language):  # the enrolment's language, as every message (issue 14)
+                        text = nudges.nudge(quiz, r.wave, r.title, own.get(r.enrolment_id, {}))
                     if text is None:
                         silent.append(r.id)
                         continue
@@ -287,6 +290,7 @@ class Dispatcher:
                         r.state == CheckInState.IN_PROGRESS,
                         questions,
                         minutes,
+                        r.language,
                     )
                     text = messages.invitation(info) if kind == "invitation" else messages.reminder(info)
             except Exception:

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from scheduler.messenger import Action, OutgoingMessage
 from surveys.domain import waves
 from surveys.domain.quizset import QuizSet
-from surveys.texts import label, render_text
+from surveys.language import ENGLISH, WELSH, current, say_date, speaking
+from surveys.texts import label, render_text, wave_label
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CheckInInfo:
     in_progress: bool
     questions: int
     minutes: int
+    language: str = ENGLISH  # the enrolment's: every message about its check-ins is in it
 
 
 def quiz_size(quiz: QuizSet, wave: str) -> tuple[int, int]:
@@ -33,15 +35,17 @@ def quiz_size(quiz: QuizSet, wave: str) -> tuple[int, int]:
 
 
 def local_day(moment: datetime | date, zone: str) -> str:
-    """A day as people say it, in the course's zone: 'Thursday 5 February'."""
+    """A day in the course's zone, in the current language: 'Thursday 5 February', 'dydd Iau 5 Chwefror'."""
     day = moment.astimezone(ZoneInfo(zone)).date() if isinstance(moment, datetime) else moment
-    return f"{day:%A} {day.day} {day:%B}"
+    words = say_date(day, "EEEE d MMMM")
+    # Mid-sentence in Welsh the day is lower case ("erbyn dydd Iau"); CLDR gives it as a heading.
+    return words[0].lower() + words[1:] if current() == WELSH else words
 
 
 def _context(info: CheckInInfo) -> dict[str, Any]:
     return {
         "wave": info.wave,
-        "wave_label": waves.label(info.wave),
+        "wave_label": wave_label(info.wave),
         "months": waves.months(info.wave),
         "course_title": info.course_title,
         "questions": info.questions,
@@ -52,7 +56,18 @@ def _context(info: CheckInInfo) -> dict[str, Any]:
 
 
 def invitation(info: CheckInInfo) -> OutgoingMessage:
-    """The first message of a wave, with [Start now] [Remind me tomorrow]."""
+    """The first message of a wave, with [Start now] [Remind me tomorrow], in the enrolment's language."""
+    with speaking(info.language):
+        return _invitation(info)
+
+
+def reminder(info: CheckInInfo) -> OutgoingMessage:
+    """A reminder for a check-in not finished yet, with [Start now|Carry on] [Remind me tomorrow], in its language."""
+    with speaking(info.language):
+        return _reminder(info)
+
+
+def _invitation(info: CheckInInfo) -> OutgoingMessage:
     return OutgoingMessage(
         render_text("invitation.txt", **_context(info)),
         (
@@ -62,8 +77,7 @@ def invitation(info: CheckInInfo) -> OutgoingMessage:
     )
 
 
-def reminder(info: CheckInInfo) -> OutgoingMessage:
-    """A reminder for a check-in not finished yet, with [Start now|Carry on] [Remind me tomorrow]."""
+def _reminder(info: CheckInInfo) -> OutgoingMessage:
     start = label("checkin.carry_on") if info.in_progress else label("checkin.start")
     return OutgoingMessage(
         render_text("reminder.txt", **_context(info)),

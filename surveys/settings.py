@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from surveys import language
 from surveys.domain.names import normalise
 
 ENV_PREFIX = "FOLLOWUP_"
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     roles: Annotated[tuple[str, ...], NoDecode] = DEFAULT_ROLES
     agencies: Annotated[tuple[str, ...], NoDecode] = DEFAULT_AGENCIES
     log_level: str = "INFO"
+    default_language: str = language.ENGLISH  # en|cy: for courses that set none and chats not enrolled yet
     # The weekly pulse (scheduler.pulse) flags a wave that closed with fewer answers than this % of attendance.
     pulse_alert_below: int = Field(default=50, ge=1, le=100)
 
@@ -140,6 +142,11 @@ class Settings(BaseSettings):
         if start >= end:
             raise ValueError("the window must start before it ends")
         return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return language.parse(value)
 
     @field_validator("log_level")
     @classmethod

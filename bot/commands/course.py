@@ -18,6 +18,7 @@ from surveys.domain.dates import DATE_FORMATS, DATE_HELP
 from surveys.domain.levels import LEVELS, RANGE_TEXT
 from surveys.domain.registers import RegisterInvalid, read_register
 from surveys.domain.waves import DEFAULT_WAVES, WaveError, parse_list
+from surveys.language import LANGUAGES
 from surveys.reporting.invite_sheet import write_invite_files
 from surveys.settings import Settings
 from surveys.store.audit import CLI
@@ -52,6 +53,12 @@ def cli() -> None:
 )
 @click.option("--zone", default=None, help="Time zone for send windows (default FOLLOWUP_TIMEZONE).")
 @click.option(
+    "--language",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    default=None,
+    help="Speak to everyone on this course in cy (Cymraeg) or en (English); default: each person chooses.",
+)
+@click.option(
     "--yes", "-y", "confirmed", is_flag=True, help="Create it even if the date is in the past, without asking."
 )
 @run_async
@@ -64,6 +71,7 @@ async def create_command(
     attendance: int | None,
     waves: str | None,
     zone: str | None,
+    language: str | None,
     confirmed: bool,
 ) -> None:
     """Create a course on a stored quiz set (a past date is confirmed first)."""
@@ -96,9 +104,11 @@ async def create_command(
                 expected_attendance=attendance,
                 actor=CLI,
             )
+            course.language = language.lower() if language else None
             click.echo(
                 f"Created course {course.code} ({course.title}, {course.delivered_on}, level {course.level}, "
-                f"{course.quiz_set.ref}, waves {', '.join(course.waves)})."
+                f"{course.quiz_set.ref}, waves {', '.join(course.waves)}"
+                f"{', in ' + course.language if course.language else ''})."
             )
     except (CourseError, WaveError, UnknownQuizSet) as exc:
         fail(str(exc))
@@ -150,6 +160,7 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
             )
             personal = [(a.echo, deep_link(username, i.token)) for a, i in zip(attendees, issued, strict=True)]
             code, title, day, waves = course.code, course.title, str(course.delivered_on), tuple(course.waves)
+            sheet_language = course.language or settings.default_language
     except (CourseError, CourseClosed) as exc:
         fail(str(exc))
     link = deep_link(username, shared.token)
@@ -164,6 +175,7 @@ async def invite_command(code: str, register: Path | None, out: Path | None, exp
             link=link,
             bot_username=username,
             attendees=personal if register is not None else None,
+            language=sheet_language,
         )
         click.echo(f"Wrote {files.sheet}, {files.png}, {files.svg}")
         if files.mail_merge:

@@ -13,7 +13,7 @@ from surveys.store.models import Answer, CheckIn
 if TYPE_CHECKING:
     from bot.demo.run import Demo
 
-REMINDED = "On the course day you wrote down"
+REMINDED = ("On the course day you wrote down", "Ar ddiwrnod y cwrs, fe ysgrifennoch chi beth")  # English, Welsh
 
 
 async def nudge_wave(demo: Demo, wave: str, stage: str) -> None:
@@ -22,7 +22,10 @@ async def nudge_wave(demo: Demo, wave: str, stage: str) -> None:
         due = await session.scalar(select(func.min(CheckIn.due_at)).where(CheckIn.wave == wave))
     demo.clock.set(due)
     sent = await demo._dispatch()
-    reminded = sum(any(REMINDED in (m.text or "") for m in demo.people[p.user_id].user.messages) for p in demo.personas)
+    reminded = sum(
+        any(said in (m.text or "") for said in REMINDED for m in demo.people[p.user_id].user.messages)
+        for p in demo.personas
+    )
     demo.result.completed[wave] = reminded
     demo.echo(
         f"{stage} {wave:>4}: {sent.sent} reminded of their own commitments, no questions "

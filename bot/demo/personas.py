@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from bot.demo import welsh
 from surveys.domain import waves
 from surveys.reporting.codebook import AGE_OF_CONSENT_TAG
 from surveys.settings import DEFAULT_AGENCIES, DEFAULT_ROLES
@@ -83,6 +84,7 @@ class Persona:
     types_answers: bool = False  # types "b" or "16" instead of tapping
     blocks_bot: bool = False
     uses_stop: bool = False
+    language: str = "en"  # what they choose above the consent request: some choose Cymraeg (bot/demo/welsh.py)
     commits: int = 0  # commitments typed at the end of the course day (0 to 3)
     follow_through: float = 0.5  # chance each commitment is done by 3 months (more by 6)
     extra: dict[str, float] = field(default_factory=dict)
@@ -126,6 +128,7 @@ def make_personas(n: int, seed: int = 7) -> list[Persona]:
                 stops_midway=rng.random() < 0.08,
                 types_nonsense=rng.random() < 0.1,
                 types_answers=rng.random() < 0.15,
+                language=welsh.language_of(i),
             )
         )
     # Drawn apart from the rest so the personas above stay as they were before commitments existed.

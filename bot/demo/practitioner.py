@@ -6,7 +6,9 @@ import random
 import re
 
 from bot.demo.personas import BARRIERS, COMMITMENTS, DIFFERENTLY, Persona
+from bot.demo.welsh import DONE
 from bot.emulator import ChatMessage, SimUser
+from surveys import language
 from surveys.domain import waves
 from surveys.domain.engine import choices_of
 from surveys.domain.quiz_text import RenderContext, render
@@ -14,7 +16,6 @@ from surveys.domain.quizset import CommitmentsItem, LikertItem, QuizSet
 from surveys.texts import label
 
 QUESTION = re.compile(r"^(\d+)/(\d+) · (.+)", re.M | re.S)
-DONE = "check-in done"
 NONSENSE = ("hmm not sure", "?", "can you repeat that", "banana")
 
 
@@ -25,7 +26,12 @@ def is_question(message: ChatMessage) -> bool:
 
 def is_step(message: ChatMessage) -> bool:
     """What a practitioner waits for after answering: the next question or the summary."""
-    return bool(message.text and (QUESTION.search(message.text) or DONE in message.text))
+    return bool(message.text and (QUESTION.search(message.text) or _done(message)))
+
+
+def _done(message: ChatMessage) -> bool:
+    """The end-of-check-in summary, in either language."""
+    return any(done in (message.text or "") for done in DONE)
 
 
 class Practitioner:
@@ -34,7 +40,7 @@ class Practitioner:
     def __init__(self, persona: Persona, user: SimUser, quiz: QuizSet, course_title: str, rng: random.Random) -> None:
         self.persona = persona
         self.user = user
-        self.quiz = quiz
+        self.quiz = quiz.in_language(persona.language)  # the set's words as this persona reads them
         self.rng = rng
         self.course_title = course_title
         self._texts: dict[str, dict[str, object]] = {}
@@ -51,7 +57,7 @@ class Practitioner:
         text = match.group(3).strip()
         # The parts of commitments items are recognised by their wording (surveys/templates/commitments.txt).
         for part, words in PARTS.items():
-            if words in text:
+            if any(said in text for said in words):
                 return part
         for prefix, item in self._items_by_text(wave).items():
             if text.startswith(prefix):
@@ -78,7 +84,7 @@ class Practitioner:
             return item.labels[raw - 1], str(raw)
         if kind == "yes_no":
             yes = rng.random() < p.practice + 0.04 * months
-            return ("Yes" if yes else "No"), ("yes" if yes else "no")
+            return label("answer.yes" if yes else "answer.no"), ("yes" if yes else "no")
         if kind == "number":
             value = str(rng.randint(item.min, item.max))
             return None, value
@@ -105,7 +111,11 @@ class Practitioner:
         return (label("answer.skip"), "skip") if barrier == "skip" else (None, barrier)
 
     async def take(self, first: ChatMessage, wave: str, *, stop_after: int | None = None) -> bool:
-        """Answer from `first` to the summary; False if they stopped part-way (stop_after items)."""
+        """Answer from `first` to the summary, reading buttons in their language; False if they stopped part-way."""
+        with language.speaking(self.persona.language):
+            return await self._take(first, wave, stop_after)
+
+    async def _take(self, first: ChatMessage, wave: str, stop_after: int | None) -> bool:
         message, answered = first, 0
         self._made = 0
         while True:
@@ -115,7 +125,7 @@ class Practitioner:
             if self.persona.types_nonsense and self.rng.random() < 0.15:
                 await self.user.send(self.rng.choice(NONSENSE))
                 message = await self.user.wait_for(is_step, timeout=15)  # the re-prompt
-                if DONE in (message.text or ""):  # typed into a free-text item, nonsense is an answer
+                if _done(message):  # typed into a free-text item, nonsense is an answer
                     return True
                 continue
             if item == "more":  # resumed or not, the message lists what is saved so far
@@ -129,11 +139,16 @@ class Practitioner:
                 await self.user.send(typed)
                 message = await self.user.wait_for(is_step, timeout=15)
             answered += 1
-            if DONE in (message.text or ""):
+            if _done(message):
                 return True
 
 
-PARTS = {"more": "Saved ✓", "status": "On the course day you wrote", "barrier": "got in the way"}
+# In English and Welsh (bot/templates/cy): some personas answer in Cymraeg (bot/demo/welsh.py).
+PARTS = {
+    "more": ("Saved ✓", "Wedi'i gadw ✓"),
+    "status": ("On the course day you wrote", "Ar ddiwrnod y cwrs, fe ysgrifennoch chi"),
+    "barrier": ("got in the way", "eich rhwystro"),  # the quiz set's own question (languages.DEFAULT_BARRIER)
+}
 
 
 def _lean(construct: str, p: Persona, wave: str) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import build_application, polling
-from bot.demo import commitments
+from bot.demo import commitments, welsh
 from bot.demo.annual import board_year
 from bot.demo.cpd import example_record
 from bot.demo.in_depth import OFFICER, show_in_depth
@@ -46,6 +46,7 @@ TITLE = "CSE awareness, level 2"
 START = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
 Echo = Callable[[str], None]
 STAGES = len(WAVES) + 3  # the course, joining, each wave, closing
+START_BUTTONS = welsh.start_buttons()
 
 
 @dataclass
@@ -160,16 +161,16 @@ class Demo:
         }
 
         async def join(p: Persona) -> bool:
-            user = self.people[p.user_id].user
-            await user.command("start", self.tokens[p.user_id])
-            consent = await user.wait_for("Do you agree", timeout=15)
-            await user.press_button(consent, "Agree")
-            await user.wait_for_edit(consent, "Thank you for taking part", timeout=15)
+            await welsh.join(self.people[p.user_id].user, self.tokens[p.user_id], p.language)
             return True
 
         joined = await asyncio.gather(*(join(p) for p in self.personas))
         self.result.joined = sum(joined)
-        self.echo(f"[2/{STAGES}] {self.result.joined} practitioners joined by deep link and consented.")
+        cymraeg = sum(p.language == "cy" for p in self.personas)
+        self.echo(
+            f"[2/{STAGES}] {self.result.joined} practitioners joined by deep link and consented "
+            f"({cymraeg} chose Cymraeg: their check-ins, invitations and reminders run in Welsh)."
+        )
 
     async def _dispatch(self) -> DispatchReport:
         report = await self.dispatcher.run_once()
@@ -297,7 +298,7 @@ class Demo:
 
 
 def _start_button(user: SimUser, message: ChatMessage) -> str | None:
-    return next((t for t, _ in user.buttons(message) if t in ("Start now", "Carry on")), None)
+    return next((t for t, _ in user.buttons(message) if t in START_BUTTONS), None)
 
 
 def run_demo(out: Path, attendees: int = 60, seed: int = 7, echo: Echo = print) -> DemoResult:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
+from bot import language as chat_language
 from bot.admin import registry as admin_registry
 from bot.callbacks import Kind, handler_pattern
 from bot.handlers import checkin, commands, cpd, enrol, errors, fallback, in_depth
+from bot.handlers import language as language_handlers
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW = filters.UpdateType.MESSAGE
@@ -15,6 +17,8 @@ NEW = filters.UpdateType.MESSAGE
 
 def register(application: Application) -> None:
     """Add every handler; order matters: groups and edits first, catch-alls last."""
+    # Before everything: the rest of each update speaks the chat's language (issue 14).
+    application.add_handler(TypeHandler(Update, chat_language.speak_chat_language), group=chat_language.GROUP)
     in_groups = ~PRIVATE & (NEW | filters.UpdateType.EDITED_MESSAGE)
     application.add_handler(MessageHandler(in_groups, fallback.group_refusal))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, fallback.edited))
@@ -26,6 +30,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", enrol.start, filters=PRIVATE & NEW))
     for name, callback in commands.COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW))
+    application.add_handler(CallbackQueryHandler(language_handlers.choose, pattern=handler_pattern(Kind.LANGUAGE)))
     application.add_handler(CallbackQueryHandler(enrol.consent, pattern=handler_pattern(Kind.CONSENT, Kind.DECLINE)))
     application.add_handler(CallbackQueryHandler(enrol.profile, pattern=handler_pattern(Kind.PROFILE)))
     application.add_handler(CallbackQueryHandler(checkin.answer, pattern=handler_pattern(Kind.ANSWER)))

@@ -8,7 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
 from bot.delivery import deliver
-from bot.handlers import cpd
+from bot.handlers import cpd, language
 from bot.handlers.common import journey, pressed
 from bot.handlers.in_depth import reply
 from bot.replies import Reply, Text
@@ -63,12 +63,17 @@ COMMANDS: dict[str, Handler] = {
     "continue": continue_command,
     "stop": stop,
     "delete": delete,
+    # Cymraeg / English, by either name (bot/handlers/language.py).
+    "language": language.command,
+    "iaith": language.command,
     "reply": reply,  # answering a training officer's /relay (bot.handlers.in_depth)
     "cpd": cpd.command,
 }
 
 # What setMyCommands shows in the menu, in this order; the descriptions are in labels.yaml.
-MENU = tuple(
-    BotCommand(name, label(f"menu.{name}"))
-    for name in ("continue", "status", "cpd", "privacy", "stop", "delete", "help")
-)
+MENU_COMMANDS = ("continue", "status", "cpd", "privacy", "stop", "delete", "language", "help")
+
+
+def menu() -> tuple[BotCommand, ...]:
+    """The command menu in the current language (bot.app sets one per language)."""
+    return tuple(BotCommand(name, label(f"menu.{name}")) for name in MENU_COMMANDS)

@@ -24,11 +24,11 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.callback_query.answer()
         return
     chat_id = update.effective_chat.id
-    token = data.args[0]
+    token, *chosen = data.args  # the request's language, when the button carries it
     if data.kind == Kind.CONSENT:
-        reply = await journey(context).consent(chat_id, token)
+        reply = await journey(context).consent(chat_id, token, *chosen)
     else:
-        reply = await journey(context).decline(chat_id, token)
+        reply = await journey(context).decline(chat_id, token, *chosen)
     await deliver(update, context, reply)
 
 

@@ -23,7 +23,7 @@ from surveys.domain.quizset import (
 from surveys.domain.quizset.models import Item
 from surveys.domain.scoring import construct_means, item_score, knowledge_percent
 from surveys.domain.scrub import scrub_free_text
-from surveys.texts import label, render_text
+from surveys.texts import in_every_language, label, render_text
 
 SKIP = "skip"
 # The buttons of a commitments step: stop (none or no more) and the reminder to type the next one.
@@ -170,7 +170,10 @@ def _match_status(raw: str) -> str | None:
     token = _token(raw)
     if token in commitments.STATUSES:
         return token
-    by_label = {_squash(label(f"commitment.{status}")): status for status in commitments.STATUSES}
+    # Either language's words count when typed (surveys.texts.in_every_language, issue 14).
+    by_label = {
+        _squash(said): status for status in commitments.STATUSES for said in in_every_language(f"commitment.{status}")
+    }
     if _squash(raw) in by_label:
         return by_label[_squash(raw)]
     if token.isascii() and token.isdigit() and 1 <= int(token[:2]) <= len(commitments.STATUSES):
@@ -524,7 +527,10 @@ class Conversation:
             return value, "" if value is not None else _reprompt(item.kind, options=item.options)
         if isinstance(item, (TrueFalseItem, YesNoItem)):
             yes, no = ("true", "false") if isinstance(item, TrueFalseItem) else ("yes", "no")
-            value = yes if token in _AFFIRMATIVE else no if token in _NEGATIVE else None
+            # Either language's button word counts when typed (surveys.texts.in_every_language, issue 14).
+            said_yes = token in _AFFIRMATIVE or token in in_every_language(f"answer.{yes}")
+            said_no = token in _NEGATIVE or token in in_every_language(f"answer.{no}")
+            value = yes if said_yes else no if said_no else None
             return value, "" if value is not None else _reprompt(item.kind)
         if isinstance(item, LikertItem):
             value = _match_likert(item, raw) or self._in_other_languages(item, raw)

@@ -9,6 +9,7 @@ from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from surveys.domain import waves
+from surveys.texts import wave_label
 
 ALLOWED_PLACEHOLDERS = frozenset({"course_title", "wave", "wave_label", "months_since"})
 
@@ -32,7 +33,7 @@ class RenderContext:
         return {
             "course_title": self.course_title,
             "wave": self.wave,
-            "wave_label": waves.label(self.wave),
+            "wave_label": wave_label(self.wave),  # in the language being spoken
             "months_since": self.months_since,
         }
 

@@ -51,6 +51,7 @@ LONG_COLUMNS = (
     "role",
     "agency",
     "wave",
+    "language",
     "item_id",
     "quiz_set",
     "construct",
@@ -66,6 +67,7 @@ COLUMN_LABELS = {
     "role": "Role",
     "agency": "Agency",
     "wave": "Wave (pre, post, 3m, 6m ...)",
+    "language": "Language of the check-in (cy Welsh, en English): its enrolment's language at the time of export",
     "item_id": "Item id, or a part of a commitments/review item such as commit.2 or review.1.barrier (see codebook)",
     "quiz_set": "Quiz-set version (slug@version)",
     "construct": "Attitude construct of the item",
@@ -165,6 +167,7 @@ def _long_query(courses: list[CourseInfo]) -> Any:
             Enrolment.role,
             Enrolment.agency,
             CheckIn.wave,
+            Enrolment.language,
             Answer.item_id,
             Answer.quiz_set_id,
             Answer.value,
@@ -208,6 +211,7 @@ async def long_rows(
                 role or "",
                 agency or "",
                 wave,
+                spoken,
                 item_id,
                 refs.get(qs, str(qs)),
                 constructs.get((qs, item_id), ""),
@@ -215,7 +219,7 @@ async def long_rows(
                 "" if score is None else _number(score),
                 at.isoformat(timespec="seconds"),
             )
-            for p, code, level, role, agency, wave, item_id, qs, value, score, at in chunk
+            for p, code, level, role, agency, wave, spoken, item_id, qs, value, score, at in chunk
         ]
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import segno
 
 from surveys.domain import waves as wave_grammar
-from surveys.texts import render_text
+from surveys.language import ENGLISH, speaking
+from surveys.texts import render_text, wave_label
 
 _DAY_PHRASES = {
     (wave_grammar.PRE,): "before today's course",
@@ -66,8 +67,12 @@ def write_invite_files(
     link: str,
     bot_username: str,
     attendees: list[tuple[dict[str, str], str]] | None = None,
+    language: str = ENGLISH,
 ) -> InviteFiles:
-    """Write the sheet, the QR images and (with a register) the mail-merge CSV into `out`."""
+    """Write the sheet, the QR images and (with a register) the mail-merge CSV into `out`.
+
+    The sheet is in `language`; the Welsh one is bilingual, Welsh first, as a room in Wales needs.
+    """
     out.mkdir(parents=True, exist_ok=True)
     stem = course_code.lower()
     png = out / f"{stem}-qr.png"
@@ -75,8 +80,8 @@ def write_invite_files(
     png.write_bytes(qr_png(link))
     qr_code(link).save(str(svg), scale=10, border=2)
     sheet = out / f"{stem}-invite.html"
-    sheet.write_text(
-        render_text(
+    with speaking(language):
+        text = render_text(
             "invite_sheet.html",
             course_code=course_code,
             course_title=course_title,
@@ -85,9 +90,9 @@ def write_invite_files(
             link=link,
             bot_username=bot_username,
             qr_svg=qr_svg_inline(link),
-        ),
-        encoding="utf-8",
-    )
+            wave_labels=[wave_label(w) for w in waves],
+        )
+    sheet.write_text(text, encoding="utf-8")
     mail_merge = None
     if attendees is not None:
         mail_merge = out / f"{stem}-mail-merge.csv"

@@ -50,6 +50,7 @@ _PRESSED = (
             Course.quiz_set_id,
             QuizSetVersion.slug,
             QuizSetVersion.checksum,
+            Enrolment.language,
             Answer.item_id,
             Answer.value,
         ).select_from(CheckIn),
@@ -110,6 +111,7 @@ class Pressed:
     quiz_slug: str
     quiz_checksum: str
     answers: dict[str, str]
+    language: str = "en"  # the enrolment's: the press is answered in it (issue 14)
 
 
 def pressed_check_in(conn: Connection, check_in_id: int, chat_id: int) -> Pressed | None:
@@ -131,6 +133,7 @@ def pressed_check_in(conn: Connection, check_in_id: int, chat_id: int) -> Presse
         first.slug,
         first.checksum,
         answers,
+        first.language,
     )
 
 

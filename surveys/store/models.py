@@ -105,6 +105,8 @@ class Course(Base):
     quiz_set_id: Mapped[int] = mapped_column(ForeignKey("quiz_set.id"))
     waves: Mapped[list[str]]
     expected_attendance: Mapped[int | None] = mapped_column(Integer)
+    # The language its practitioners are spoken to in ('cy'/'en'); None: each chooses (issue 14).
+    language: Mapped[str | None] = mapped_column(String(8))
     ended_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -151,6 +153,9 @@ class Enrolment(Base):
     level: Mapped[int | None] = mapped_column(Integer)
     consented_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+    # The practitioner's language ('cy'/'en') for every message: on the enrolment, not the contact, so
+    # it stays after the purge as an attribute of the answers (the export's check-in language).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     course: Mapped[Course] = relationship(lazy="raise")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -43,7 +44,9 @@ class Transactions:
         # Holding the async engine's one SQLite connection meanwhile keeps this process to one
         # writer at a time, as surveys.store.db's pool of one does: no meeting in SQLite's busy handler.
         async with self.engine.connect():
-            job = asyncio.get_running_loop().run_in_executor(self._worker, self._in_transaction, fn)
+            # fn runs in the caller's context (as asyncio.to_thread does): the language being spoken, for one.
+            context = contextvars.copy_context()
+            job = asyncio.get_running_loop().run_in_executor(self._worker, context.run, self._in_transaction, fn)
             try:
                 return await asyncio.shield(job)
             except asyncio.CancelledError:

@@ -7,7 +7,7 @@ from tests.support.botkit import CONTACT, World, tap, world  # noqa: F401  (worl
 
 async def test_commands_are_registered_with_set_my_commands(world: World) -> None:
     names = [c["command"] for c in world.emu.commands()]
-    assert set(names) == {"continue", "status", "cpd", "privacy", "stop", "delete", "help"}
+    assert set(names) == {"continue", "status", "cpd", "privacy", "stop", "delete", "language", "help"}
 
 
 async def test_help_and_privacy_say_what_is_stored_and_who_to_contact(world: World) -> None:

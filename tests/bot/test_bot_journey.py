@@ -16,7 +16,8 @@ async def test_invite_consent_and_a_completed_check_in(world: World) -> None:
     await alice.command("start", token)
     consent = await alice.wait_for("Do you agree")
     assert CONTACT in consent.content and "/stop" in consent.content and "/delete" in consent.content
-    assert [b[0] for b in consent.buttons] == ["Agree", "No thanks"]
+    # The choice of language comes first (issue 14), then consent.
+    assert [b[0] for b in consent.buttons] == ["Cymraeg", "English", "Agree", "No thanks"]
 
     await alice.press_button(consent, "Agree")
     q1 = await alice.wait_for_edit(consent, "1/4")  # the consent request becomes the welcome and question 1

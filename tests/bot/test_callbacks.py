@@ -12,11 +12,12 @@ EXAMPLES = {
     Kind.ANSWER: (12, 3, 1),
     Kind.START: (12,),
     Kind.SNOOZE: (12,),
-    Kind.CONSENT: ("A" * 22,),
+    Kind.CONSENT: ("A" * 22, "cy"),
     Kind.DECLINE: ("A" * 22,),
     Kind.CONFIRM: ("erase",),
     Kind.PROFILE: (7, "agency", 2),
     Kind.ADMIN: ("quiz", "cse-core@2"),
+    Kind.LANGUAGE: ("cy", "A" * 22),
     Kind.IN_DEPTH: (12, "referral"),
     Kind.CPD: ("skip",),
 }

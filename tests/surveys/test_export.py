@@ -73,6 +73,7 @@ async def test_long_and_wide_shapes(sessions, people, tmp_path):
         "role",
         "agency",
         "wave",
+        "language",
         "item_id",
         "quiz_set",
         "construct",

@@ -28,7 +28,7 @@ from surveys.reporting.codebook import (
     selection_label,
 )
 from surveys.reporting.period import Period, courses_in
-from surveys.reporting.report import annual, data, level3
+from surveys.reporting.report import annual, data, languages, level3
 from surveys.reporting.report.disclosure import Cell, protect
 from surveys.reporting.report.in_depth import in_depth_part
 from surveys.reporting.report.stats import LIKERT, PERCENT, mann_whitney, mean_ci, paired_change, percent, suppressed
@@ -87,6 +87,7 @@ async def build_report(
     courses_out = [_course(c, enrolled.get(c.id, 0), k) for c in selected]
     response = _response(selected, waves, checkins, states, enrolled, k)
     _protect_enrolled(selected, courses_out, response, enrolled, k)
+    by_language = await languages.by_language(session, selected, courses_out, response, k)
     items = _retention(codebook, item_waves, waves, k)
     report = {
         "title": "CSE training follow-up: impact report",
@@ -111,6 +112,7 @@ async def build_report(
         "practice": _practice(codebook, item_waves, waves, k),
         "attrition": _attrition(checkins, last_states, baseline, last, k, knowledge),
         "breakdowns": breakdowns,
+        "languages": by_language,
         "free_text": _free_text(codebook, free_text, waves, k),
         "in_depth": await in_depth_part(session, selected, k),
         "level3": await level3.level3(session, selected, k),

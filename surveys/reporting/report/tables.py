@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.reporting.report import level3
+from surveys.reporting.report import languages, level3
 from surveys.reporting.report.in_depth import in_depth_section
 
 DASH = "–"
@@ -316,6 +316,7 @@ def sections(report: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
 
+    out.append(languages.section(report))
     if in_depth := in_depth_section(report):
         out.append(in_depth)
     meth = report["methods"]
