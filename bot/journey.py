@@ -48,7 +48,7 @@ from surveys.store.enrolments import (
     set_profile,
     withdraw,
 )
-from surveys.store.invites import InviteProblem, resolve_invite
+from surveys.store.invites import InviteProblem, invite_language, resolve_invite
 from surveys.store.models import CheckIn, Course, Enrolment, QuizSetVersion
 from surveys.store.own_commitments import own_commitments
 from surveys.store.transactions import Transactions
@@ -129,7 +129,8 @@ class Journey:
                 if existing.course_id == invite.course_id:
                     return await self._already(session, chat_id, invite.course, now)
             course = invite.course
-            speaking = course.language or chosen or language.current()
+            preset = invite_language(invite)
+            speaking = preset or chosen or language.current()
             language.set_for_task(speaking)
             version = course.quiz_set
             quiz = await _quiz(session, version.id, version.slug, version.checksum)
@@ -147,7 +148,7 @@ class Journey:
                     Button(label("consent.decline"), callbacks.encode(Kind.DECLINE, token, speaking)),
                 ),
             )
-            if course.language is None:
+            if preset is None:
                 # The choice of language comes first: its line above everything, its buttons on top.
                 rows = (*choice_row(token), *rows)
                 text = _joined("" if chosen else render_text("language_offer.txt"), text)
@@ -174,7 +175,7 @@ class Journey:
             try:
                 invite = await resolve_invite(session, token, now, for_update=True)
                 enrolment = await enrol(session, invite, chat_id, now)
-                enrolment.language = invite.course.language or language.current()
+                enrolment.language = invite_language(invite) or language.current()
                 language.set_for_task(enrolment.language)
             except InviteProblem as problem:
                 reply = self._invite_problem(problem.reason)

@@ -1,4 +1,4 @@
-"""The practitioner's language on the enrolment, and a course's default language (issue 14).
+"""The practitioner's language on the enrolment, a course's default language and a register's per attendee (issue 14).
 
 Revision ID: 0006
 Revises: 0005
@@ -23,9 +23,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("language", sa.String(length=8), server_default="en", nullable=False))
     with op.batch_alter_table("course", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+    with op.batch_alter_table("invite", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invite", schema=None) as batch_op:
+        batch_op.drop_column("language")
     with op.batch_alter_table("course", schema=None) as batch_op:
         batch_op.drop_column("language")
     with op.batch_alter_table("enrolment", schema=None) as batch_op:

@@ -7,11 +7,12 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from surveys import language
 from surveys.domain.levels import LevelError, parse_level
 from surveys.domain.names import match
 
 REQUIRED_COLUMNS = ("role", "agency")
-OPTIONAL_COLUMNS = ("level",)
+OPTIONAL_COLUMNS = ("level", "language")
 MAX_ROWS = 5000
 
 
@@ -43,6 +44,7 @@ class Attendee:
     role: str
     agency: str
     level: int | None
+    language: str | None = None  # en or cy: this person's check-ins start in it, with no choice to make
     # Identifying columns (name, e-mail …) go to the mail-merge output only, never the database.
     echo: dict[str, str] = field(default_factory=dict)
 
@@ -118,13 +120,19 @@ def parse_register(
                 level = parse_level(cells["level"])
             except LevelError as exc:
                 problems.append(RegisterProblem(number, str(exc)))
+        chosen: str | None = None
+        if cells.get("language"):
+            try:
+                chosen = language.parse(cells["language"])
+            except language.LanguageError as exc:
+                problems.append(RegisterProblem(number, f"language: {exc}"))
         key = cells[identity].lower() if identity and cells.get(identity) else tuple(sorted(cells.items()))
         if key in seen:
             problems.append(RegisterProblem(number, f"duplicate of row {seen[key]}"))
         seen.setdefault(key, number)
         echo = {k: v for k, v in cells.items() if k not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
         if role and agency:
-            attendees.append(Attendee(number, role, agency, level, echo))
+            attendees.append(Attendee(number, role, agency, level, chosen, echo))
     if not attendees and not problems:
         problems.append(RegisterProblem(None, "the register has a header but no attendees"))
     if len(attendees) > MAX_ROWS:

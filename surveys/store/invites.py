@@ -43,6 +43,7 @@ async def issue_invite(
     role: str | None = None,
     agency: str | None = None,
     level: int | None = None,
+    language: str | None = None,
     expires_at: datetime | None = None,
 ) -> IssuedInvite:
     """Create an invite for `course`: one shared link, or a single-use one per attendee."""
@@ -55,6 +56,7 @@ async def issue_invite(
         role=role,
         agency=agency,
         level=level,
+        language=language,
         expires_at=expires_at,
         created_at=now,
     )
@@ -78,7 +80,15 @@ async def invite_course(
     shared = await issue_invite(session, course, now, expires_at=expires_at)
     personal = [
         await issue_invite(
-            session, course, now, single_use=True, role=a.role, agency=a.agency, level=a.level, expires_at=expires_at
+            session,
+            course,
+            now,
+            single_use=True,
+            role=a.role,
+            agency=a.agency,
+            level=a.level,
+            language=a.language,
+            expires_at=expires_at,
         )
         for a in attendees
     ]
@@ -124,3 +134,9 @@ async def resolve_invite(session: AsyncSession, token: str, now: datetime, *, fo
 def deep_link(bot_username: str, token: str) -> str:
     """The t.me link that opens the bot with `/start <token>`."""
     return f"https://t.me/{bot_username.lstrip('@')}?start={token}"
+
+
+def invite_language(invite: Invite) -> str | None:
+    """The language a person joining by this invite is spoken to from the start: the register's for them, else
+    the course's; None when neither sets one, and they choose."""
+    return invite.language or invite.course.language

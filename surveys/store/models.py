@@ -132,6 +132,7 @@ class Invite(Base):
     role: Mapped[str | None] = mapped_column(String(40))
     agency: Mapped[str | None] = mapped_column(String(40))
     level: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))  # the register's language for this attendee
     expires_at: Mapped[datetime | None]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

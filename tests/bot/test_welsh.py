@@ -200,3 +200,25 @@ async def test_a_bilingual_quiz_set_is_asked_in_welsh_and_its_answers_stored_as_
     assert answer.item_id == item.id and answer.value in {"1", "a", "true", "yes"} | {
         o.value for o in getattr(item, "options", ())
     }
+
+
+async def test_an_invite_from_a_register_row_marked_cy_starts_in_welsh_with_no_choice(world: World) -> None:
+    """The register says this attendee works in Welsh: their link asks nothing and enrols them in Welsh."""
+    from sqlalchemy import select
+
+    from surveys.store.invites import issue_invite
+    from surveys.store.models import Enrolment
+
+    await world.course()  # an English course: its own links would offer the choice
+    async with world.sessions() as session, session.begin():
+        course = await session.scalar(select(Course))
+        token = (
+            await issue_invite(session, course, world.clock(), role="teacher", agency="education", language="cy")
+        ).token
+    nia = world.emu.user(4009, "Nia")
+    await nia.command("start", token)
+    consent = await nia.wait_for("Ydych chi'n cytuno")
+    assert "Cymraeg neu Saesneg" not in consent.content
+    await tap(nia, consent, "Cytuno", "1/4")
+    async with world.sessions() as session:
+        assert await session.scalar(select(Enrolment.language)) == "cy"

@@ -63,3 +63,20 @@ def test_a_malformed_register_says_what_is_wrong(content, expected):
 def test_a_register_that_is_not_utf8_is_refused_with_a_hint():
     [message] = problems("name,role,agency\nJosé,teacher,education\n".encode("latin-1"))
     assert "not UTF-8" in message and "CSV UTF-8" in message
+
+
+def test_a_register_may_give_each_attendee_a_language_and_names_a_wrong_one(tmp_path) -> None:
+    from surveys.domain.registers import RegisterInvalid, read_register
+
+    good = tmp_path / "good.csv"
+    good.write_text("name,role,agency,language\nA,teacher,education,cy\nB,teacher,education,\n")
+    first, second = read_register(good, roles=("teacher",), agencies=("education",))
+    assert (first.language, second.language) == ("cy", None)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,role,agency,language\nA,teacher,education,fr\n")
+    try:
+        read_register(bad, roles=("teacher",), agencies=("education",))
+    except RegisterInvalid as exc:
+        assert "row 2" in str(exc) and "language" in str(exc) and "'fr'" in str(exc)
+    else:
+        raise AssertionError("a register with language 'fr' was accepted")
