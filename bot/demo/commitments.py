@@ -21,7 +21,7 @@ async def nudge_wave(demo: Demo, wave: str, stage: str) -> None:
     async with demo.sessions() as session:
         due = await session.scalar(select(func.min(CheckIn.due_at)).where(CheckIn.wave == wave))
     demo.clock.set(due)
-    sent = await demo._dispatch()
+    sent = await demo.dispatch_due()
     reminded = sum(
         any(said in (m.text or "") for said in REMINDED for m in demo.people[p.user_id].user.messages)
         for p in demo.personas

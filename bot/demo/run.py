@@ -172,7 +172,7 @@ class Demo:
             f"({cymraeg} chose Cymraeg: their check-ins, invitations and reminders run in Welsh)."
         )
 
-    async def _dispatch(self) -> DispatchReport:
+    async def dispatch_due(self) -> DispatchReport:
         report = await self.dispatcher.run_once()
         self.result.dispatch = self.result.dispatch + report
         return report
@@ -212,7 +212,7 @@ class Demo:
             async with self.sessions() as session:
                 due = await session.scalar(select(func.min(CheckIn.due_at)).where(CheckIn.wave == wave))
             self.clock.set(due)
-        sent = await self._dispatch()
+        sent = await self.dispatch_due()
         first_round = [p for p in self.personas if self._takes_part(p, wave) and not p.needs_reminder]
         done = await self._answer(first_round, wave, "Start now")
         # Days later, when the first reminder falls due (in the send window): the late ones answer.
@@ -224,7 +224,7 @@ class Demo:
             )
         if reminder_at is not None:
             self.clock.set(max(reminder_at, self.clock()))
-        reminded = await self._dispatch()
+        reminded = await self.dispatch_due()
         late = [p for p in self.personas if self._takes_part(p, wave) and (p.needs_reminder or p.stops_midway)]
         done += await self._answer(late, wave, None)
         self.result.completed[wave] = done
@@ -273,7 +273,7 @@ class Demo:
         async with self.sessions() as session:
             last_close = await session.scalar(select(func.max(CheckIn.closes_at)))
         self.clock.set(last_close + timedelta(minutes=1))
-        await self._dispatch()  # closes what is left unanswered
+        await self.dispatch_due()  # closes what is left unanswered
         self.clock.advance(timedelta(days=self.settings.retention_days + 1))
         async with self.sessions() as session, session.begin():
             purged = await purge(session, self.clock(), self.settings)
