@@ -148,7 +148,7 @@ async def weekly_pulse(session: AsyncSession, now: datetime, settings: Settings)
             if first_due > now:
                 continue  # not started: nothing to say yet
             if quizzes[course.quiz_set_id].message_only(wave):
-                continue  # a reminder asks nothing: "completed" there means delivered, not answered
+                continue  # a reminder asks nothing: there a finished check-in means delivered, not answered
             closed = closes <= now
             low = bool(attendance) and 100 * answered < threshold * attendance
             shown = _shown(answered, k)
