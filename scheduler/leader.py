@@ -50,7 +50,8 @@ class DispatchLock:
         self.check_every = check_every
         self.settle = settle
         self.quiet = quiet
-        self._conn: AsyncConnection | None = None
+        # The connection whose session holds the advisory lock (None: not held). Our own attribute.
+        self._held: AsyncConnection | None = None
         # One statement at a time on the lock's connection (the pass, and its watchdog).
         self._busy = asyncio.Lock()
         self.shared = engine.dialect.name == "postgresql"
@@ -68,7 +69,7 @@ class DispatchLock:
         if not self.shared:
             return True
         async with self._busy:
-            if self._conn is not None:
+            if self._held is not None:
                 return True
             conn = await self._engine.connect()
             try:
@@ -79,7 +80,7 @@ class DispatchLock:
                 await _discard(conn)
                 raise
             if taken:
-                self._conn = conn
+                self._held = conn
             else:
                 await conn.close()
             return taken
@@ -89,14 +90,14 @@ class DispatchLock:
         if not self.shared:
             return True
         async with self._busy:
-            conn = self._conn
+            conn = self._held
             if conn is None:
                 return False
             try:
                 await conn.scalar(text("SELECT 1"))
             except (SQLAlchemyError, OSError):
                 log.warning("the dispatch lock's database session was lost: this worker stops sending")
-                self._conn = None
+                self._held = None
                 await _discard(conn)
                 return False
             return True
@@ -104,7 +105,7 @@ class DispatchLock:
     async def release(self) -> None:
         """Let go, and hand the connection back to the pool."""
         async with self._busy:
-            conn, self._conn = self._conn, None
+            conn, self._held = self._held, None
             if conn is None:
                 return
             try:

@@ -221,29 +221,6 @@ class CommitmentReminderItem(_Item):
     of: ItemId
 
 
-Item = Annotated[
-    SingleChoiceItem
-    | TrueFalseItem
-    | LikertItem
-    | YesNoItem
-    | NumberItem
-    | TextItem
-    | CommitmentsItem
-    | CommitmentReviewItem
-    | CommitmentReminderItem,
-    Field(discriminator="kind"),
-]
-ITEM_KINDS: dict[str, type[_Item]] = {
-    "single_choice": SingleChoiceItem,
-    "true_false": TrueFalseItem,
-    "likert": LikertItem,
-    "yes_no": YesNoItem,
-    "number": NumberItem,
-    "text": TextItem,
-    "commitments": CommitmentsItem,
-    "commitment_review": CommitmentReviewItem,
-    "commitment_reminder": CommitmentReminderItem,
-}
 AnyItem = (
     SingleChoiceItem
     | TrueFalseItem
@@ -255,6 +232,19 @@ AnyItem = (
     | CommitmentReviewItem
     | CommitmentReminderItem
 )
+# Parsed by its `kind`.
+Item = Annotated[AnyItem, Field(discriminator="kind")]
+ITEM_KINDS: dict[str, type[_Item]] = {
+    "single_choice": SingleChoiceItem,
+    "true_false": TrueFalseItem,
+    "likert": LikertItem,
+    "yes_no": YesNoItem,
+    "number": NumberItem,
+    "text": TextItem,
+    "commitments": CommitmentsItem,
+    "commitment_review": CommitmentReviewItem,
+    "commitment_reminder": CommitmentReminderItem,
+}
 
 
 class _Views(dict):
